@@ -1,0 +1,37 @@
+package dev.memlong.runtime.checkpoint;
+
+import java.util.Arrays;
+
+/**
+ * What a checkpoint says about one tensor, before any of its data is read.
+ *
+ * @param name  the tensor's name as the checkpoint spells it (Hugging Face naming)
+ * @param dtype the stored element type
+ * @param shape the shape, outermost dimension first
+ * @param file  the file holding the data, for error messages
+ */
+public record TensorInfo(String name, TensorDType dtype, long[] shape, String file) {
+
+    public TensorInfo {
+        shape = shape.clone();
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Number of elements. */
+    public long elementCount() {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + dtype + Arrays.toString(shape) + " in " + file;
+    }
+}
