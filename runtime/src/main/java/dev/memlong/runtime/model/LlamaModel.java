@@ -38,6 +38,7 @@ public final class LlamaModel implements AutoCloseable {
         this.manager = manager;
         this.weights = weights;
         this.computeType = computeType;
+        ensureRotary(Math.min(config.maxPositionEmbeddings(), 4096));
     }
 
     /** Loads a Hugging Face model directory with float32 compute on the CPU. */
@@ -77,7 +78,7 @@ public final class LlamaModel implements AutoCloseable {
             if (rotary != null) {
                 rotary.close();
             }
-            rotary = new RotaryTable(manager, config.rope(), Math.max(capacity + 1, 2048));
+            rotary = new RotaryTable(manager, config.rope(), capacity + 1);
         }
     }
 
@@ -207,6 +208,15 @@ public final class LlamaModel implements AutoCloseable {
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+    }
+
+    /** NDArrays alive under this model's manager (weights, tables, caches): for leak checks. */
+    public int liveArrays() {
+        return countArrays(manager);
+    }
+
+    private static int countArrays(NDManager m) {
+        return ((ai.djl.ndarray.BaseNDManager) m).getManagedArrays().size();
     }
 
     @Override
