@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             LogitsCommand.class,
             GenerateCommand.class,
             ChatTemplateCommand.class,
+            ConvertCommand.class,
             MainCommand.class,
             BenchCommand.class
         })
