@@ -172,6 +172,8 @@ public final class ChatTemplate {
                 .withLstripBlocks(true)
                 .withElResolver(resolver)
                 .withLegacyOverrides(PYTHON_SEMANTICS)
+                .withNestedInterpretationEnabled(false)
+                .withExecutionMode(PythonExpressionOutput.MODE)
                 .build();
         Jinjava jinjava = new Jinjava(config);
         TemplateGlobals.install(jinjava);
