@@ -189,6 +189,10 @@ public final class ChatTemplate {
                 .withExecutionMode(PythonExpressionOutput.MODE)
                 .build();
         Jinjava jinjava = new Jinjava(config);
+        // A model's template must not read class-path resources through {% include %} / {% import %}.
+        jinjava.setResourceLocator((name, encoding, interpreter) -> {
+            throw new IOException("chat templates cannot include other templates (" + name + ")");
+        });
         TemplateGlobals.install(jinjava);
         return jinjava;
     }

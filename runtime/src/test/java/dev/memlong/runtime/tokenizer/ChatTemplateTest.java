@@ -113,6 +113,12 @@ class ChatTemplateTest {
     }
 
     @Test
+    void includesCannotReachTheClassPath() {
+        assertThrows(ChatTemplateException.class,
+                () -> ChatTemplate.of("{% include 'logback.xml' %}", "inline", Map.of()).render(HI, false));
+    }
+
+    @Test
     void rendersConcurrently() throws Exception {
         ChatTemplate template = ChatTemplate.open(TokenizerFixtures.tinyLlama());
         String expected = template.render(HI, true);
