@@ -140,12 +140,25 @@ public final class ChatTemplate {
         return origin;
     }
 
+    /**
+     * Fails fast on syntax errors: Jinjava parses tags when the template is parsed but expressions only when they
+     * run, so a trial render over a one-message conversation checks the expressions it reaches.
+     */
     private void checkSyntax() {
         JinjavaInterpreter interpreter = jinjava.newInterpreter();
         interpreter.parse(source);
         fatal(interpreter.getErrorsCopy()).ifPresent(error -> {
             throw failure("cannot compile", error);
         });
+        Map<String, Object> bindings = new HashMap<>(specialTokens);
+        bindings.put("messages", List.of(new ChatMessage("user", "hello").toTemplateValue()));
+        bindings.put("add_generation_prompt", true);
+        jinjava.renderForResult(source, bindings).getErrors().stream()
+                .filter(error -> error.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR)
+                .findFirst()
+                .ifPresent(error -> {
+                    throw failure("cannot compile", error);
+                });
     }
 
     private ChatTemplateException failure(String what, TemplateError error) {
@@ -172,8 +185,14 @@ public final class ChatTemplate {
                 .withLstripBlocks(true)
                 .withElResolver(resolver)
                 .withLegacyOverrides(PYTHON_SEMANTICS)
+                .withNestedInterpretationEnabled(false)
+                .withExecutionMode(PythonExpressionOutput.MODE)
                 .build();
         Jinjava jinjava = new Jinjava(config);
+        // A model's template must not read class-path resources through {% include %} / {% import %}.
+        jinjava.setResourceLocator((name, encoding, interpreter) -> {
+            throw new IOException("chat templates cannot include other templates (" + name + ")");
+        });
         TemplateGlobals.install(jinjava);
         return jinjava;
     }

@@ -10,7 +10,6 @@ import dev.memlong.runtime.checkpoint.CheckpointException;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
