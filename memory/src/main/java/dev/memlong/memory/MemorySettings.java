@@ -108,8 +108,7 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
      */
     public MemorySettings requireFits(int numLayers, int maxPositions) {
         requireModel(numLayers, maxPositions);
-        require(memoryLayer < numLayers, "memory-layer",
-                memoryLayer + " is not a layer of a model with " + numLayers + " layers (0.." + (numLayers - 1) + ")");
+        requireMemoryLayer(memoryLayer, numLayers);
         int last = retrievalLayers.get(retrievalLayers.size() - 1);
         require(last < numLayers, "retrieval-layers",
                 "layer " + last + " is not a layer of a model with " + numLayers + " layers (0.." + (numLayers - 1) + ")");
@@ -121,6 +120,12 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
     /** Bytes of stored keys (or values) per token, for a model's memory layer. */
     public KvLayout layout(int kvHeads, int headDim, int embeddingDim) {
         return new KvLayout(kvHeads, headDim, kvDType, embeddingDim);
+    }
+
+    /** Checks that {@code memoryLayer} is a layer of a model with {@code numLayers} layers. */
+    static void requireMemoryLayer(int memoryLayer, int numLayers) {
+        require(memoryLayer >= 0 && memoryLayer < numLayers, "memory-layer",
+                memoryLayer + " is not a layer of a model with " + numLayers + " layers (0.." + (numLayers - 1) + ")");
     }
 
     static String key(String name) {

@@ -30,6 +30,7 @@ final class MemorySettingsReader {
         int chunkSize = integer(c, "chunk-size");
         Integer layer = autoOrInteger(c, "memory-layer");
         int memoryLayer = layer != null ? layer : MemorySettings.defaultMemoryLayer(numLayers);
+        MemorySettings.requireMemoryLayer(memoryLayer, numLayers);
         List<Integer> retrievalLayers = isAuto(c, "retrieval-layers")
                 ? MemorySettings.defaultRetrievalLayers(memoryLayer, numLayers)
                 : attempt("retrieval-layers", () -> c.getIntList("retrieval-layers").stream().sorted().toList());
