@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Deterministic synthetic facts for retrieval tests: every fact names a different person and states one of their
- * attributes, wrapped in filler sentences; each has a question only that fact answers.
+ * Deterministic synthetic facts for retrieval tests: 250 people with four different attributes each, every fact in
+ * its own chunk between filler sentences; each fact has a question only that fact answers (the person alone does
+ * not identify the chunk: the attribute must match too).
  */
 final class SyntheticFacts {
 
@@ -55,15 +56,22 @@ final class SyntheticFacts {
 
     private SyntheticFacts() {}
 
-    /** {@code n} facts (at most 1,000), each about a different person. */
+    private static final int FACTS_PER_PERSON = 4;
+
+    /** {@code n} facts (at most 4,000), four per person, in an order that interleaves people. */
     static List<Fact> generate(int n) {
-        if (n > FIRST.length * LAST.length) {
-            throw new IllegalArgumentException("at most " + FIRST.length * LAST.length + " facts");
+        int people = FIRST.length * LAST.length;
+        if (n > people * FACTS_PER_PERSON) {
+            throw new IllegalArgumentException("at most " + people * FACTS_PER_PERSON + " facts");
         }
+        int peopleUsed = (n + FACTS_PER_PERSON - 1) / FACTS_PER_PERSON;
         List<Fact> facts = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            String name = FIRST[i % FIRST.length] + " " + LAST[(i / FIRST.length) % LAST.length];
-            String[] attribute = ATTRIBUTES[(i * 7 + i / FIRST.length) % ATTRIBUTES.length];
+            int p = i % peopleUsed;
+            int nth = i / peopleUsed;
+            String name = FIRST[p % FIRST.length] + " " + LAST[(p / FIRST.length + p) % LAST.length];
+            // The four attributes of one person are distinct: offsets 0..3 from a per-person start, mod 10.
+            String[] attribute = ATTRIBUTES[(p * 3 + nth) % ATTRIBUTES.length];
             String value = attribute[1 + (i * 5 + i / 3) % (attribute.length - 1)];
             String fact = attribute[0].equals("car")
                     ? name + " drives " + value + "."
