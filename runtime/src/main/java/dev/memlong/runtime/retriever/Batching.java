@@ -11,7 +11,11 @@ package dev.memlong.runtime.retriever;
 public enum Batching {
     /** {@link #PER_TEXT} if the model contains {@code DynamicQuantizeLinear}, otherwise {@link #PADDED}. */
     AUTO,
-    /** Texts of similar length padded into one run, with an attention mask. */
+    /**
+     * Texts of similar length padded into one run, with an attention mask. Forcing it on a dynamically quantised
+     * model gives up the batch-independence {@link Retriever#embed} promises (vectors then differ by up to a few
+     * 1e-2 between batch compositions).
+     */
     PADDED,
     /** One text per run, runs in parallel on the retriever's threads. */
     PER_TEXT

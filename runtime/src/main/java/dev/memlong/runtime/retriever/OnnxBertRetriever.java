@@ -195,7 +195,7 @@ public final class OnnxBertRetriever implements Retriever {
             }
             try (OrtSession.Result result = session.run(inputs, Set.of(output))) {
                 OnnxTensor hidden = (OnnxTensor) result.get(0);
-                long[] hiddenShape = ((TensorInfo) hidden.getInfo()).getShape();
+                long[] hiddenShape = hidden.getInfo().getShape();
                 int width = (int) hiddenShape[hiddenShape.length - 1];
                 FloatBuffer states = hidden.getFloatBuffer();
                 for (int b = 0; b < batch; b++) {

@@ -1,6 +1,5 @@
 package dev.memlong.runtime.retriever;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,35 +17,37 @@ final class OnnxGraphScan {
 
     static boolean containsOp(byte[] model, String opType) {
         byte[] needle = opType.getBytes(StandardCharsets.US_ASCII);
-        outer:
-        for (int i = 0; i + needle.length <= model.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (model[i + j] != needle[j]) {
-                    continue outer;
-                }
+        return indexOf(model, model.length, needle) >= 0;
+    }
+
+    /** Streams the model in blocks, keeping the last {@code needle - 1} bytes of each block for the next. */
+    static boolean containsOp(InputStream model, String opType) throws IOException {
+        byte[] needle = opType.getBytes(StandardCharsets.US_ASCII);
+        byte[] buf = new byte[(1 << 20) + needle.length];
+        int filled = 0;
+        int n;
+        while ((n = model.readNBytes(buf, filled, buf.length - filled)) > 0) {
+            filled += n;
+            if (indexOf(buf, filled, needle) >= 0) {
+                return true;
             }
-            return true;
+            int keep = Math.min(filled, needle.length - 1);
+            System.arraycopy(buf, filled - keep, buf, 0, keep);
+            filled = keep;
         }
         return false;
     }
 
-    static boolean containsOp(InputStream model, String opType) throws IOException {
-        byte[] needle = opType.getBytes(StandardCharsets.US_ASCII);
-        byte[] window = new byte[needle.length];
-        int filled = 0;
-        InputStream in = new BufferedInputStream(model, 1 << 16);
-        int b;
-        while ((b = in.read()) >= 0) {
-            if (filled < window.length) {
-                window[filled++] = (byte) b;
-            } else {
-                System.arraycopy(window, 1, window, 0, window.length - 1);
-                window[window.length - 1] = (byte) b;
+    private static int indexOf(byte[] haystack, int length, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
             }
-            if (filled == window.length && java.util.Arrays.equals(window, needle)) {
-                return true;
-            }
+            return i;
         }
-        return false;
+        return -1;
     }
 }
