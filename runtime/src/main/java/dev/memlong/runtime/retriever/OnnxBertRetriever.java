@@ -96,9 +96,8 @@ public final class OnnxBertRetriever implements Retriever {
              InputStream modelIn = Files.newInputStream(model)) {
             boolean quantised = OnnxGraphScan.containsOp(modelIn, OnnxGraphScan.DYNAMIC_QUANTIZE_LINEAR);
             HuggingFaceTokenizer tokenizer = newTokenizer(tokenizerIn, options);
-            OrtSession session = OrtEnvironment.getEnvironment()
-                    .createSession(model.toString(), sessionOptions(options));
-            return new OnnxBertRetriever(dir.toString(), options, session, tokenizer, quantised);
+            return open(dir.toString(), options, tokenizer, quantised,
+                    () -> OrtEnvironment.getEnvironment().createSession(model.toString(), sessionOptions(options)));
         } catch (IOException | OrtException e) {
             throw new RetrieverException("cannot load retriever model from " + dir + ": " + e.getMessage(), e);
         }
@@ -110,11 +109,30 @@ public final class OnnxBertRetriever implements Retriever {
         try {
             boolean quantised = OnnxGraphScan.containsOp(onnxModel, OnnxGraphScan.DYNAMIC_QUANTIZE_LINEAR);
             HuggingFaceTokenizer tokenizer = newTokenizer(tokenizerJson, options);
-            OrtSession session = OrtEnvironment.getEnvironment()
-                    .createSession(onnxModel, sessionOptions(options));
-            return new OnnxBertRetriever(name, options, session, tokenizer, quantised);
+            return open(name, options, tokenizer, quantised,
+                    () -> OrtEnvironment.getEnvironment().createSession(onnxModel, sessionOptions(options)));
         } catch (IOException | OrtException e) {
             throw new RetrieverException("cannot load retriever model " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private interface SessionFactory {
+        OrtSession create() throws OrtException;
+    }
+
+    /** Creates the session and the retriever; on failure closes what was opened (tokenizer, session). */
+    private static OnnxBertRetriever open(String name, RetrieverOptions options, HuggingFaceTokenizer tokenizer,
+                                          boolean quantised, SessionFactory sessions) throws OrtException {
+        OrtSession session = null;
+        try {
+            session = sessions.create();
+            return new OnnxBertRetriever(name, options, session, tokenizer, quantised);
+        } catch (OrtException | RuntimeException e) {
+            tokenizer.close();
+            if (session != null) {
+                session.close();
+            }
+            throw e;
         }
     }
 
