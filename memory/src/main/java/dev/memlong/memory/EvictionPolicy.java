@@ -1,6 +1,6 @@
 package dev.memlong.memory;
 
-/** What a full bank removes. */
+/** What a full bank removes; {@link EvictionPlanner} has the exact rules. */
 public enum EvictionPolicy {
     /**
      * The MemLong paper's policy: protect the newest 10% of chunks, evict the oldest 10%, then evict the

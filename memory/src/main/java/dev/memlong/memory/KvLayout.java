@@ -13,7 +13,51 @@ public record KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim
 
     public KvLayout {
         if (kvHeads <= 0 || headDim <= 0 || embeddingDim <= 0) {
-            throw new IllegalArgumentException("kvHeads, headDim and embeddingDim must be positive");
+            throw new IllegalArgumentException("kvHeads, headDim and embeddingDim must be positive, got "
+                    + kvHeads + ", " + headDim + ", " + embeddingDim);
+        }
+        if (dtype == null) {
+            throw new IllegalArgumentException("dtype must be set");
+        }
+    }
+
+    /**
+     * Checks that a chunk fits this layout.
+     *
+     * @throws IllegalArgumentException naming the first mismatch (embedding length, key or value bytes, a
+     *                                  non-finite embedding value)
+     */
+    public void requireMatches(NewChunk chunk) {
+        if (chunk.embedding().length != embeddingDim) {
+            throw new IllegalArgumentException("embedding has " + chunk.embedding().length + " values, but the bank's "
+                    + "layout " + this + " needs " + embeddingDim);
+        }
+        requireFinite("embedding", chunk.embedding());
+        int expected = kvBytes(chunk.tokens());
+        if (chunk.keys().length != expected) {
+            throw new IllegalArgumentException("keys have " + chunk.keys().length + " bytes, but " + chunk.tokens()
+                    + " tokens in layout " + this + " need " + expected);
+        }
+        if (chunk.values().length != expected) {
+            throw new IllegalArgumentException("values have " + chunk.values().length + " bytes, but " + chunk.tokens()
+                    + " tokens in layout " + this + " need " + expected);
+        }
+    }
+
+    /** Checks a search query against this layout: {@code embeddingDim} finite values. */
+    public void requireQuery(float[] query) {
+        if (query.length != embeddingDim) {
+            throw new IllegalArgumentException("query has " + query.length + " values, but the bank's layout " + this
+                    + " needs " + embeddingDim);
+        }
+        requireFinite("query", query);
+    }
+
+    private static void requireFinite(String what, float[] v) {
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new IllegalArgumentException(what + "[" + i + "] is " + v[i] + "; it must be finite");
+            }
         }
     }
 

@@ -7,8 +7,13 @@ import java.util.List;
  * One conversation's long-term memory: chunks of past text with their retriever embeddings and the memory
  * layer's K/V. Plain Java types only, so the RocksDB bank in {@code storage} implements it without model code.
  *
+ * <p>Sequence numbers are strictly increasing in write order and never reused by the same bank, not even after
+ * {@link #clear()}. Retrieval counters change only through {@link #recordRetrieval}; {@link #topK} does not count.
+ * Eviction is decided by {@link EvictionPlanner}, so every implementation evicts the same chunks.
+ * {@link MemoryBankContractTest} (the memory module's test-jar) is the executable form of this contract.
+ *
  * <p>Implementations are not required to be thread-safe: a bank belongs to one conversation, which is driven
- * by one actor at a time.
+ * by one actor at a time. After {@link #close()} every other method throws {@link IllegalStateException}.
  */
 public interface MemoryBank extends AutoCloseable {
 
@@ -16,23 +21,30 @@ public interface MemoryBank extends AutoCloseable {
     KvLayout layout();
 
     /**
-     * Appends a chunk, then evicts by the bank's policy if its capacity is exceeded.
+     * Appends a chunk, then, if the bank holds more than {@link #capacityTokens()} tokens, evicts as
+     * {@link EvictionPlanner} plans for the bank's policy. The new chunk itself is never evicted.
      *
      * @return the new chunk's sequence number
-     * @throws IllegalArgumentException if the chunk's K/V or embedding do not match {@link #layout()}
+     * @throws IllegalArgumentException if the chunk does not match {@link #layout()}
+     *                                  ({@link KvLayout#requireMatches}) or has more tokens than the capacity
      */
     long append(NewChunk chunk);
 
     /**
      * Exact top-k by inner product between {@code query} and the stored embeddings, best first
      * ({@code min(k, chunkCount())} hits; ties broken by the newer chunk first).
+     *
+     * @throws IllegalArgumentException if {@code k} is negative or the query does not match the layout
      */
     List<ScoredChunk> topK(float[] query, int k);
 
-    /** The chunks with these sequence numbers, in chronological (sequence) order; unknown ones are skipped. */
+    /**
+     * The chunks with these sequence numbers, in chronological (sequence) order, each once; unknown ones are
+     * skipped. The returned arrays must not be modified.
+     */
     List<MemoryChunk> fetch(Collection<Long> seqs);
 
-    /** Adds one to the retrieval counter of each chunk. */
+    /** Adds one to the retrieval counter of each chunk (once per occurrence); unknown ones are skipped. */
     void recordRetrieval(Collection<Long> seqs);
 
     /** Sequence numbers of all chunks, chronological. */
@@ -45,9 +57,13 @@ public interface MemoryBank extends AutoCloseable {
     /** Capacity in tokens; {@link #append} evicts past it. */
     long capacityTokens();
 
-    /** Removes every chunk. */
+    /** The policy {@link #append} evicts by. */
+    EvictionPolicy evictionPolicy();
+
+    /** Removes every chunk. Sequence numbers keep increasing. */
     void clear();
 
+    /** Releases the bank's resources. Idempotent. */
     @Override
     void close();
 }

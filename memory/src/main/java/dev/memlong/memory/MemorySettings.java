@@ -1,0 +1,147 @@
+package dev.memlong.memory;
+
+import com.typesafe.config.Config;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * MemLong's settings for one model, validated. Errors are {@link InvalidSettingException}s naming the key under
+ * {@value #PATH} ({@code reference.conf} documents each).
+ *
+ * <p>The constructor checks what needs no model; {@link #requireFits} checks the layer range and the window
+ * against a model, and the factories call it.
+ *
+ * @param memoryLayer     0-based layer whose pre-RoPE K/V is stored; layers 0..m are frozen
+ * @param retrievalLayers layers that attend to memory, ascending, each in [m, L)
+ * @param chunkSize       tokens per memory chunk
+ * @param topK            chunks retrieved per query
+ * @param localWindow     tokens kept as ordinary KV cache; overflow moves the oldest half (whole chunks) to memory
+ * @param capacityTokens  tokens the bank keeps before it evicts
+ * @param eviction        what a full bank removes
+ * @param kvDType         encoding of stored K/V
+ */
+public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int chunkSize, int topK, int localWindow,
+                             long capacityTokens, EvictionPolicy eviction, KvDType kvDType) {
+
+    /** Configuration path of these settings. */
+    public static final String PATH = "memlong.memory";
+    /** The reference default capacity (the paper's 32k tokens in GPU memory). */
+    public static final long DEFAULT_CAPACITY_TOKENS = 32_768;
+    public static final int DEFAULT_CHUNK_SIZE = 128;
+    public static final int DEFAULT_TOP_K = 8;
+    /** Retrieval layers default to every {@value}th layer from the memory layer up. */
+    public static final int DEFAULT_RETRIEVAL_STRIDE = 4;
+    public static final int DEFAULT_MAX_WINDOW = 2048;
+
+    public MemorySettings {
+        require(memoryLayer >= 0, "memory-layer", "must not be negative, got " + memoryLayer);
+        if (retrievalLayers == null || retrievalLayers.isEmpty()) {
+            throw new InvalidSettingException(key("retrieval-layers"), "must list at least one layer");
+        }
+        retrievalLayers = List.copyOf(retrievalLayers);
+        for (int i = 0; i < retrievalLayers.size(); i++) {
+            int layer = retrievalLayers.get(i);
+            require(layer >= memoryLayer, "retrieval-layers",
+                    "layer " + layer + " is below the memory layer " + memoryLayer);
+            require(i == 0 || layer > retrievalLayers.get(i - 1), "retrieval-layers",
+                    "must be strictly ascending, got " + retrievalLayers);
+        }
+        require(chunkSize > 0, "chunk-size", "must be positive, got " + chunkSize);
+        require(topK > 0, "top-k", "must be positive, got " + topK);
+        require(localWindow > 0, "local-window", "must be positive, got " + localWindow);
+        require(localWindow % chunkSize == 0, "local-window",
+                localWindow + " is not a multiple of chunk-size " + chunkSize);
+        require(localWindow % (2 * chunkSize) == 0, "local-window", "half of " + localWindow
+                + " is not a whole number of chunks of " + chunkSize + " (overflow moves the oldest half as whole chunks)");
+        require(capacityTokens >= chunkSize, "capacity-tokens",
+                capacityTokens + " cannot hold one chunk of chunk-size " + chunkSize);
+        require(eviction != null, "eviction", "must be set");
+        require(kvDType != null, "kv-dtype", "must be set");
+    }
+
+    /** The defaults for a model of {@code numLayers} layers trained on {@code maxPositions} positions. */
+    public static MemorySettings defaults(int numLayers, int maxPositions) {
+        int m = defaultMemoryLayer(numLayers);
+        return new MemorySettings(m, defaultRetrievalLayers(m, numLayers), DEFAULT_CHUNK_SIZE, DEFAULT_TOP_K,
+                defaultLocalWindow(maxPositions, DEFAULT_CHUNK_SIZE), DEFAULT_CAPACITY_TOKENS,
+                EvictionPolicy.FREQUENCY, KvDType.BF16).requireFits(numLayers, maxPositions);
+    }
+
+    /**
+     * Settings from {@value #PATH} of {@code config} (with this module's {@code reference.conf} as fallback),
+     * {@code auto} values resolved for the model. Unknown keys are errors.
+     */
+    public static MemorySettings fromConfig(Config config, int numLayers, int maxPositions) {
+        return MemorySettingsReader.read(config, numLayers, maxPositions);
+    }
+
+    /** floor(L / 2). */
+    public static int defaultMemoryLayer(int numLayers) {
+        requireModel(numLayers, 1);
+        return numLayers / 2;
+    }
+
+    /** m, m + 4, m + 8, ... below L. */
+    public static List<Integer> defaultRetrievalLayers(int memoryLayer, int numLayers) {
+        List<Integer> layers = new ArrayList<>();
+        for (int l = memoryLayer; l < numLayers; l += DEFAULT_RETRIEVAL_STRIDE) {
+            layers.add(l);
+        }
+        return layers;
+    }
+
+    /** min(2048, maxPositions), rounded down to a multiple of {@code 2 * chunkSize}. */
+    public static int defaultLocalWindow(int maxPositions, int chunkSize) {
+        requireModel(1, maxPositions);
+        require(chunkSize > 0, "chunk-size", "must be positive, got " + chunkSize);
+        int window = Math.min(DEFAULT_MAX_WINDOW, maxPositions) / (2 * chunkSize) * (2 * chunkSize);
+        require(window > 0, "local-window", "no default: the model's " + maxPositions
+                + " positions hold no two chunks of chunk-size " + chunkSize);
+        return window;
+    }
+
+    /**
+     * Checks these settings against a model.
+     *
+     * @return this
+     * @throws InvalidSettingException if a layer is not in [0, numLayers) or the window exceeds maxPositions
+     */
+    public MemorySettings requireFits(int numLayers, int maxPositions) {
+        requireModel(numLayers, maxPositions);
+        requireMemoryLayer(memoryLayer, numLayers);
+        int last = retrievalLayers.get(retrievalLayers.size() - 1);
+        require(last < numLayers, "retrieval-layers",
+                "layer " + last + " is not a layer of a model with " + numLayers + " layers (0.." + (numLayers - 1) + ")");
+        require(localWindow <= maxPositions, "local-window",
+                localWindow + " exceeds the model's " + maxPositions + " positions");
+        return this;
+    }
+
+    /** Bytes of stored keys (or values) per token, for a model's memory layer. */
+    public KvLayout layout(int kvHeads, int headDim, int embeddingDim) {
+        return new KvLayout(kvHeads, headDim, kvDType, embeddingDim);
+    }
+
+    /** Checks that {@code memoryLayer} is a layer of a model with {@code numLayers} layers. */
+    static void requireMemoryLayer(int memoryLayer, int numLayers) {
+        require(memoryLayer >= 0 && memoryLayer < numLayers, "memory-layer",
+                memoryLayer + " is not a layer of a model with " + numLayers + " layers (0.." + (numLayers - 1) + ")");
+    }
+
+    static String key(String name) {
+        return PATH + "." + name;
+    }
+
+    private static void require(boolean ok, String name, String problem) {
+        if (!ok) {
+            throw new InvalidSettingException(key(name), problem);
+        }
+    }
+
+    private static void requireModel(int numLayers, int maxPositions) {
+        if (numLayers <= 0 || maxPositions <= 0) {
+            throw new IllegalArgumentException("a model needs positive numLayers and maxPositions, got "
+                    + numLayers + " and " + maxPositions);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.memlong.runtime.retriever;
+
+import java.util.List;
+
+/**
+ * A frozen, pretrained text embedder (MemLong's retriever): chunk texts and query texts are embedded the same way
+ * and compared by inner product.
+ *
+ * <p>Implementations are thread-safe: one instance is shared by every conversation of a model.
+ */
+public interface Retriever extends AutoCloseable {
+
+    /**
+     * Embeds texts in batches.
+     *
+     * @return one L2-normalised vector of {@link #dimension()} floats per text, in the order of {@code texts}; a text's
+     *         vector does not depend on the other texts of the call (within 1e-5), so a chunk embedded when it is
+     *         stored and the same text embedded as a query compare exactly
+     * @throws RetrieverException if the model fails
+     */
+    float[][] embed(List<String> texts);
+
+    /** Embeds one text; the same vector {@link #embed(List)} gives for it. */
+    default float[] embed(String text) {
+        return embed(List.of(text))[0];
+    }
+
+    /** Length of every embedding. */
+    int dimension();
+
+    /** Releases the model; further calls fail. Idempotent. */
+    @Override
+    void close();
+}
