@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +49,8 @@ public final class SentencePieceTokenizer implements TextTokenizer {
         this.eos = special(config.get("eos_token"), "</s>");
         special(config.get("unk_token"), "<unk>");
         special(config.get("pad_token"), null);
-        for (Iterator<Map.Entry<String, JsonNode>> it = config.path("added_tokens_decoder").fields(); it.hasNext(); ) {
-            JsonNode t = it.next().getValue();
+        for (Map.Entry<String, JsonNode> added : config.path("added_tokens_decoder").properties()) {
+            JsonNode t = added.getValue();
             if (t.path("special").asBoolean(false)) {
                 special(t, null);
             }
