@@ -1,0 +1,13 @@
+package dev.memlong.examples.cli;
+
+import picocli.CommandLine.Command;
+
+/** Benchmarks (measurements, not tests). */
+@Command(name = "bench", description = "Benchmarks", subcommands = {})
+final class BenchCommand implements Runnable {
+
+    @Override
+    public void run() {
+        throw new IllegalArgumentException("name a benchmark: memlong bench --help");
+    }
+}

@@ -1,0 +1,148 @@
+package dev.memlong.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The memlong CLI's documented JSON, checked against the transformers reference of the fixture model. */
+class CliTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static Path model;
+    private static JsonNode reference;
+
+    record Outcome(int exitCode, String stdout, String stderr) {
+        JsonNode json() throws IOException {
+            return JSON.readTree(stdout);
+        }
+    }
+
+    @BeforeAll
+    static void fixtures() throws IOException {
+        model = Paths.get(System.getProperty("memlong.fixtures", "../fixtures")).resolve("hf-tiny-llama");
+        reference = JSON.readTree(model.resolve("reference.json").toFile());
+    }
+
+    static synchronized Outcome run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int code = MemLongCli.run(args);
+            return new Outcome(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] r = new int[a.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = a.get(i).asInt();
+        }
+        return r;
+    }
+
+    private static String csv(JsonNode a) {
+        StringBuilder sb = new StringBuilder();
+        a.forEach(x -> sb.append(sb.isEmpty() ? "" : ",").append(x.asInt()));
+        return sb.toString();
+    }
+
+    @Test
+    void tokenizeGivesTransformersIds() throws IOException {
+        JsonNode c = reference.get("cases").get(2);
+        Outcome r = run("tokenize", "--model", model.toString(), "--text", c.get("text").asText());
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertArrayEquals(ints(c.get("ids")), ints(r.json().get("ids")));
+    }
+
+    @Test
+    void logitsGivesOneRowPerPosition() throws IOException {
+        JsonNode c = reference.get("cases").get(0);
+        Outcome r = run("logits", "--model", model.toString(), "--ids", csv(c.get("ids")));
+        assertEquals(0, r.exitCode(), r.stderr());
+        JsonNode rows = r.json().get("logits");
+        assertEquals(c.get("logits").size(), rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            for (int j = 0; j < rows.get(i).size(); j++) {
+                assertEquals(c.get("logits").get(i).get(j).asDouble(), rows.get(i).get(j).asDouble(), 1e-4);
+            }
+        }
+    }
+
+    @Test
+    void greedyGenerateFromIdsAndFromPromptMatchesTransformers() throws IOException {
+        JsonNode c = reference.get("cases").get(1);
+        Outcome byIds = run("generate", "--model", model.toString(), "--ids", csv(c.get("ids")),
+                "--max-new-tokens", "24", "--greedy");
+        assertEquals(0, byIds.exitCode(), byIds.stderr());
+        assertArrayEquals(ints(c.get("greedy")), ints(byIds.json().get("ids")));
+        Outcome byPrompt = run("generate", "--model", model.toString(), "--prompt", c.get("text").asText(),
+                "--max-new-tokens", "24", "--greedy");
+        assertArrayEquals(ints(c.get("greedy")), ints(byPrompt.json().get("ids")));
+        assertTrue(byPrompt.json().get("text").isTextual());
+    }
+
+    @Test
+    void seededSamplingIsReproducible() throws IOException {
+        String[] args = {"generate", "--model", model.toString(), "--prompt", "Licensed under", "--max-new-tokens", "16",
+            "--temperature", "0.9", "--top-p", "0.9", "--seed", "11"};
+        assertEquals(run(args).json(), run(args).json());
+    }
+
+    @Test
+    void chatTemplateRendersAsTransformers(@TempDir Path dir) throws IOException {
+        JsonNode chat = reference.get("chat").get(0);
+        Path messages = dir.resolve("messages.json");
+        Files.writeString(messages, chat.get("messages").toString());
+        Outcome r = run("chat-template", "--model", model.toString(), "--messages", messages.toString(),
+                "--add-generation-prompt");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(chat.get("rendered").asText(), r.json().get("text").asText());
+        assertArrayEquals(ints(chat.get("ids")), ints(r.json().get("ids")));
+    }
+
+    @Test
+    void badInputExitsNonZeroWithOneLineError(@TempDir Path dir) throws IOException {
+        Path broken = dir.resolve("broken.json");
+        Files.writeString(broken, "{not json");
+        String[][] cases = {
+            {"generate", "--model", dir.resolve("missing").toString(), "--ids", "1", "--max-new-tokens", "2"},
+            {"generate", "--model", model.toString(), "--ids", "1,x", "--max-new-tokens", "2"},
+            {"generate", "--model", model.toString(), "--ids", "1,100000", "--max-new-tokens", "2"},
+            {"generate", "--model", model.toString(), "--max-new-tokens", "2"},
+            {"logits", "--model", model.toString()},
+            {"chat-template", "--model", model.toString(), "--messages", broken.toString()},
+            {"tokenize", "--model", dir.toString(), "--text", "x"},
+            {"no-such-command"},
+        };
+        for (String[] args : cases) {
+            Outcome r = run(args);
+            assertTrue(r.exitCode() != 0, String.join(" ", args) + " should fail");
+            assertTrue(r.stdout().isEmpty(), "nothing on stdout for " + String.join(" ", args));
+            String err = r.stderr().strip();
+            assertTrue(err.startsWith("error:") || err.contains("Unmatched") || err.contains("Missing"),
+                    "one-line error for " + String.join(" ", args) + ": " + err);
+            assertFalse(err.lines().filter(l -> l.startsWith("error")).count() != 1, err);
+        }
+    }
+}

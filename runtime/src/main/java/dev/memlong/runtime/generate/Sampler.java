@@ -1,0 +1,108 @@
+package dev.memlong.runtime.generate;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token of one sequence from its logits. Works on a copy of the logits in Java: one row of the
+ * vocabulary per step is small next to a forward pass, and keeps sampling exact and seedable.
+ */
+public final class Sampler {
+
+    private final SamplingParams params;
+    private final SplittableRandom random;
+    private final boolean[] seen;
+
+    /**
+     * @param vocabSize size of the logits rows
+     * @param context   token ids already in the sequence (for the repetition penalty)
+     */
+    public Sampler(SamplingParams params, int vocabSize, int[] context) {
+        this.params = params;
+        this.random = new SplittableRandom(params.seed());
+        this.seen = new boolean[vocabSize];
+        for (int id : context) {
+            accept(id);
+        }
+    }
+
+    /** Records a token as part of the sequence, for the repetition penalty. */
+    public void accept(int token) {
+        if (token >= 0 && token < seen.length) {
+            seen[token] = true;
+        }
+    }
+
+    /** Chooses the next token; the logits array is not modified. */
+    public int next(float[] logits) {
+        float[] l = logits.clone();
+        if (params.repetitionPenalty() != 1) {
+            float p = (float) params.repetitionPenalty();
+            for (int i = 0; i < l.length; i++) {
+                if (seen[i]) {
+                    l[i] = l[i] < 0 ? l[i] * p : l[i] / p;
+                }
+            }
+        }
+        if (params.isGreedy()) {
+            return argmax(l);
+        }
+        double t = params.temperature();
+        double max = l[argmax(l)] / t;
+        // Only tokens within e^-40 of the best can ever be drawn in double precision; sorting just those keeps
+        // a step cheap with a large vocabulary.
+        int n = 0;
+        int[] candidates = new int[l.length];
+        for (int i = 0; i < l.length; i++) {
+            if (l[i] / t - max > -40) {
+                candidates[n++] = i;
+            }
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = candidates[i];
+        }
+        Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : l[a] != l[b] ? Float.compare(l[b], l[a]) : Integer.compare(a, b));
+        int keep = params.topK() > 0 ? Math.min(params.topK(), n) : n;
+        double[] prob = new double[keep];
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            prob[i] = Math.exp(l[order[i]] / t - max);
+            sum += prob[i];
+        }
+        if (params.topP() < 1) {
+            double cumulative = 0;
+            int cut = keep;
+            for (int i = 0; i < keep; i++) {
+                cumulative += prob[i] / sum;
+                if (cumulative >= params.topP()) {
+                    cut = i + 1;
+                    break;
+                }
+            }
+            keep = cut;
+            sum = 0;
+            for (int i = 0; i < keep; i++) {
+                sum += prob[i];
+            }
+        }
+        double r = random.nextDouble() * sum;
+        for (int i = 0; i < keep; i++) {
+            r -= prob[i];
+            if (r < 0) {
+                return order[i];
+            }
+        }
+        return order[keep - 1];
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

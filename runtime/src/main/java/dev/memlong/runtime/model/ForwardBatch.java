@@ -1,0 +1,184 @@
+package dev.memlong.runtime.model;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The index bookkeeping of one batched forward, computed in Java once per call and shared by every layer: the
+ * right-padded token matrix, each token's position, where each token's K/V is written, which cached keys each
+ * query may see, and which rows hold each sequence's last token.
+ */
+final class ForwardBatch {
+
+    private final int[] slots;
+    private final int[] starts;
+    private final int[] counts;
+    private final int width;   // T: longest step in the batch
+    private final int span;    // S: cached keys visible after this step
+    private final int capacity;
+
+    private ForwardBatch(int[] slots, int[] starts, int[] counts, int width, int span, int capacity) {
+        this.slots = slots;
+        this.starts = starts;
+        this.counts = counts;
+        this.width = width;
+        this.span = span;
+        this.capacity = capacity;
+    }
+
+    static ForwardBatch of(KvCachePool cache, List<SequenceStep> steps) {
+        if (steps.isEmpty()) {
+            throw new IllegalArgumentException("a forward needs at least one sequence");
+        }
+        int n = steps.size();
+        int[] slots = new int[n];
+        int[] starts = new int[n];
+        int[] counts = new int[n];
+        boolean[] seen = new boolean[cache.slots()];
+        int width = 0;
+        int span = 0;
+        for (int i = 0; i < n; i++) {
+            SequenceStep s = steps.get(i);
+            if (s.slot() < 0 || s.slot() >= cache.slots()) {
+                throw new IllegalArgumentException("slot " + s.slot() + " is outside the cache's " + cache.slots() + " slots");
+            }
+            if (seen[s.slot()]) {
+                throw new IllegalArgumentException("slot " + s.slot() + " appears twice in one forward");
+            }
+            seen[s.slot()] = true;
+            slots[i] = s.slot();
+            starts[i] = cache.length(s.slot());
+            counts[i] = s.tokens().length;
+            int end = starts[i] + counts[i];
+            if (end > cache.capacity()) {
+                throw new IllegalStateException("slot " + s.slot() + " would hold " + end + " tokens; its capacity is "
+                        + cache.capacity());
+            }
+            width = Math.max(width, counts[i]);
+            span = Math.max(span, end);
+        }
+        ForwardBatch b = new ForwardBatch(slots, starts, counts, width, span, cache.capacity());
+        b.tokens = new long[n * width];
+        for (int i = 0; i < n; i++) {
+            int[] t = steps.get(i).tokens();
+            for (int j = 0; j < t.length; j++) {
+                b.tokens[i * width + j] = t[j];
+            }
+        }
+        return b;
+    }
+
+    private long[] tokens;
+
+    int size() {
+        return slots.length;
+    }
+
+    int width() {
+        return width;
+    }
+
+    int span() {
+        return span;
+    }
+
+    long[] tokenIds() {
+        return tokens;
+    }
+
+    long[] slots() {
+        return Arrays.stream(slots).asLongStream().toArray();
+    }
+
+    /** True when the batch's slots are 0..B-1 in order, so the cache can be read through a view. */
+    boolean contiguousSlots() {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Position of every (sequence, column); padding columns get a valid but unused position. */
+    long[] positions() {
+        long[] p = new long[slots.length * width];
+        for (int i = 0; i < slots.length; i++) {
+            for (int j = 0; j < width; j++) {
+                p[i * width + j] = Math.min(starts[i] + j, capacity);
+            }
+        }
+        return p;
+    }
+
+    /** Slot each (sequence, column) writes its K/V to. */
+    long[] writeSlots() {
+        long[] s = new long[slots.length * width];
+        for (int i = 0; i < slots.length; i++) {
+            Arrays.fill(s, i * width, (i + 1) * width, slots[i]);
+        }
+        return s;
+    }
+
+    /** Cache row each (sequence, column) writes to: padding goes past the sequence's end or to the scratch row. */
+    long[] writePositions() {
+        return positions();
+    }
+
+    /** Whether any query must be kept from any key in {@code [0, span)}: only a single-token, unpadded step needs none. */
+    boolean needsMask() {
+        if (width > 1) {
+            return true;
+        }
+        for (int i = 0; i < slots.length; i++) {
+            if (starts[i] + counts[i] != span) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Additive mask {@code [B, T, S]}: 0 where key j is visible to query column c, -inf elsewhere. */
+    float[] mask() {
+        float[] m = new float[slots.length * width * span];
+        Arrays.fill(m, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < slots.length; i++) {
+            int end = starts[i] + counts[i];
+            for (int c = 0; c < width; c++) {
+                int visible = Math.min(starts[i] + c, end - 1); // causal; padding rows see the real prefix only
+                int row = (i * width + c) * span;
+                Arrays.fill(m, row, row + visible + 1, 0f);
+            }
+        }
+        return m;
+    }
+
+    /** Row of each sequence's last real token in the flattened {@code [B*T]} activations. */
+    long[] lastTokenRows() {
+        long[] r = new long[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            r[i] = (long) i * width + counts[i] - 1;
+        }
+        return r;
+    }
+
+    float[][][] unpackLogits(float[] flat, boolean allPositions, int vocab) {
+        float[][][] out = new float[slots.length][][];
+        for (int i = 0; i < slots.length; i++) {
+            int rows = allPositions ? counts[i] : 1;
+            out[i] = new float[rows][];
+            for (int r = 0; r < rows; r++) {
+                int src = allPositions ? (i * width + r) : i;
+                out[i][r] = Arrays.copyOfRange(flat, src * vocab, (src + 1) * vocab);
+            }
+        }
+        return out;
+    }
+
+    /** Records the appended tokens in the cache once the forward has succeeded. */
+    void commit(KvCachePool cache) {
+        for (int i = 0; i < slots.length; i++) {
+            cache.advance(slots[i], counts[i]);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.memlong.runtime.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+
+/**
+ * Key/value caches for a fixed number of sequence slots: per layer one key and one value tensor of shape
+ * {@code [slots, kvHeads, capacity + 1, headDim]}, written in place. A sequence owns a slot while it runs; its
+ * length is tracked here. Keys are stored after RoPE.
+ *
+ * <p>The extra row per slot (index {@code capacity}) is a scratch row that padding tokens of a batched forward
+ * write to, so that padding can never overwrite a real token.
+ *
+ * <p>Batched decoding is fastest when the running sequences occupy slots {@code 0..B-1} in order: attention then
+ * reads a view of the cache instead of gathering it.
+ */
+public final class KvCachePool implements AutoCloseable {
+
+    private final NDManager manager;
+    private final NDArray[] keys;
+    private final NDArray[] values;
+    private final int[] lengths;
+    private final int capacity;
+
+    KvCachePool(NDManager parent, int layers, int slots, int capacity, int kvHeads, int headDim, DataType type) {
+        if (slots <= 0 || capacity <= 0) {
+            throw new IllegalArgumentException("a KV cache needs at least one slot and a positive capacity");
+        }
+        this.manager = parent.newSubManager();
+        this.capacity = capacity;
+        this.lengths = new int[slots];
+        this.keys = new NDArray[layers];
+        this.values = new NDArray[layers];
+        Shape shape = new Shape(slots, kvHeads, capacity + 1L, headDim);
+        for (int i = 0; i < layers; i++) {
+            keys[i] = manager.zeros(shape, type);
+            values[i] = manager.zeros(shape, type);
+        }
+    }
+
+    public int slots() {
+        return lengths.length;
+    }
+
+    /** Tokens each slot can hold. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Tokens cached in a slot. */
+    public int length(int slot) {
+        return lengths[slot];
+    }
+
+    /** Forgets a slot's tokens (the memory is reused, not freed). */
+    public void reset(int slot) {
+        lengths[slot] = 0;
+    }
+
+    /**
+     * Drops the slot's cached tokens from {@code length} on (for example after speculative or rejected tokens).
+     */
+    public void truncate(int slot, int length) {
+        if (length < 0 || length > lengths[slot]) {
+            throw new IllegalArgumentException("cannot truncate slot " + slot + " of length " + lengths[slot] + " to " + length);
+        }
+        lengths[slot] = length;
+    }
+
+    void advance(int slot, int tokens) {
+        lengths[slot] += tokens;
+    }
+
+    NDArray keys(int layer) {
+        return keys[layer];
+    }
+
+    NDArray values(int layer) {
+        return values[layer];
+    }
+
+    @Override
+    public void close() {
+        Arrays.fill(lengths, 0);
+        manager.close();
+    }
+}

@@ -1,0 +1,21 @@
+package dev.memlong.runtime.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * One decoder layer's parameters in the layout the forward pass wants: q/k/v fused into one projection and
+ * gate/up fused into another, so each costs one matmul (DJL pays a fixed cost per op).
+ *
+ * @param inputNorm RMSNorm weight before attention, {@code [hidden]}
+ * @param qkv       fused q/k/v projection, {@code [(heads + 2 kvHeads) * headDim, hidden]} (nn.Linear layout)
+ * @param qkvBias   fused bias or null (Qwen2)
+ * @param out       output projection {@code [hidden, heads * headDim]}
+ * @param outBias   or null
+ * @param postNorm  RMSNorm weight before the MLP
+ * @param gateUp    fused gate/up projection {@code [2 * intermediate, hidden]}
+ * @param gateUpBias or null
+ * @param down      down projection {@code [hidden, intermediate]}
+ * @param downBias  or null
+ */
+record LayerWeights(NDArray inputNorm, NDArray qkv, NDArray qkvBias, NDArray out, NDArray outBias,
+                    NDArray postNorm, NDArray gateUp, NDArray gateUpBias, NDArray down, NDArray downBias) {}

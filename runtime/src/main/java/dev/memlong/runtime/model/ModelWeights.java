@@ -1,0 +1,120 @@
+package dev.memlong.runtime.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.memlong.runtime.checkpoint.CheckpointException;
+import dev.memlong.runtime.checkpoint.TensorInfo;
+import dev.memlong.runtime.checkpoint.WeightSource;
+import dev.memlong.runtime.config.ModelConfig;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * All parameters of a LLaMA-family decoder, read by Hugging Face tensor names, checked for presence, dtype
+ * and shape, and kept in one NDManager owned by the model.
+ */
+final class ModelWeights implements AutoCloseable {
+
+    final NDArray embedding;  // [vocab, hidden]
+    final NDArray finalNorm;  // [hidden]
+    final NDArray lmHead;     // [vocab, hidden]; the embedding itself when tied
+    final List<LayerWeights> layers;
+    private final NDManager manager;
+
+    private ModelWeights(NDManager manager, NDArray embedding, NDArray finalNorm, NDArray lmHead, List<LayerWeights> layers) {
+        this.manager = manager;
+        this.embedding = embedding;
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+        this.layers = layers;
+    }
+
+    static ModelWeights load(WeightSource src, ModelConfig cfg, NDManager manager, DataType computeType) {
+        Loader l = new Loader(src, manager, computeType);
+        int h = cfg.hiddenSize();
+        int qOut = cfg.numHeads() * cfg.headDim();
+        int kvOut = cfg.numKvHeads() * cfg.headDim();
+        int inter = cfg.intermediateSize();
+        NDArray embedding = l.tensor("model.embed_tokens.weight", cfg.vocabSize(), h);
+        NDArray finalNorm = l.tensor("model.norm.weight", h);
+        NDArray lmHead;
+        if (cfg.tieWordEmbeddings() && !src.tensors().containsKey("lm_head.weight")) {
+            lmHead = embedding;
+        } else {
+            lmHead = l.tensor("lm_head.weight", cfg.vocabSize(), h);
+        }
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int i = 0; i < cfg.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            NDArray qkv = l.fused(0, l.tensor(p + "self_attn.q_proj.weight", qOut, h),
+                    l.tensor(p + "self_attn.k_proj.weight", kvOut, h), l.tensor(p + "self_attn.v_proj.weight", kvOut, h));
+            NDArray qkvBias = cfg.qkvBias() ? l.fused(0, l.tensor(p + "self_attn.q_proj.bias", qOut),
+                    l.tensor(p + "self_attn.k_proj.bias", kvOut), l.tensor(p + "self_attn.v_proj.bias", kvOut)) : null;
+            NDArray out = l.tensor(p + "self_attn.o_proj.weight", h, qOut);
+            NDArray outBias = cfg.outputBias() ? l.tensor(p + "self_attn.o_proj.bias", h) : null;
+            NDArray gateUp = l.fused(0, l.tensor(p + "mlp.gate_proj.weight", inter, h), l.tensor(p + "mlp.up_proj.weight", inter, h));
+            NDArray gateUpBias = cfg.mlpBias()
+                    ? l.fused(0, l.tensor(p + "mlp.gate_proj.bias", inter), l.tensor(p + "mlp.up_proj.bias", inter)) : null;
+            NDArray down = l.tensor(p + "mlp.down_proj.weight", h, inter);
+            NDArray downBias = cfg.mlpBias() ? l.tensor(p + "mlp.down_proj.bias", h) : null;
+            layers.add(new LayerWeights(l.tensor(p + "input_layernorm.weight", h), qkv, qkvBias, out, outBias,
+                    l.tensor(p + "post_attention_layernorm.weight", h), gateUp, gateUpBias, down, downBias));
+        }
+        return new ModelWeights(manager, embedding, finalNorm, lmHead, List.copyOf(layers));
+    }
+
+    /** Reads tensors one at a time into the model's manager, validating each against the config. */
+    private record Loader(WeightSource src, NDManager manager, DataType computeType) {
+
+        NDArray tensor(String name, long... expectedShape) {
+            TensorInfo info = src.tensors().get(name);
+            if (info == null) {
+                throw new CheckpointException("missing tensor " + name + " in " + src.description());
+            }
+            if (!Arrays.equals(info.shape(), expectedShape)) {
+                throw new CheckpointException("tensor " + name + " in " + info.file() + " has shape "
+                        + Arrays.toString(info.shape()) + ", but config.json implies " + Arrays.toString(expectedShape));
+            }
+            ByteBuffer data = src.readFloat32(name);
+            NDArray a = manager.create(data.asFloatBuffer(), new Shape(expectedShape), DataType.FLOAT32);
+            if (computeType != DataType.FLOAT32) {
+                NDArray c = a.toType(computeType, false);
+                a.close();
+                a = c;
+            }
+            return a;
+        }
+
+        /** Concatenates along {@code axis} and frees the parts, so the parts never outlive the load. */
+        NDArray fused(int axis, NDArray... parts) {
+            NDArray f = NDArrays.concat(new NDList(parts), axis);
+            for (NDArray p : parts) {
+                p.close();
+            }
+            return f;
+        }
+    }
+
+    /** Total parameter count. */
+    long parameterCount() {
+        long n = embedding.size() + finalNorm.size() + (lmHead == embedding ? 0 : lmHead.size());
+        for (LayerWeights w : layers) {
+            for (NDArray a : new NDArray[] {w.inputNorm(), w.qkv(), w.qkvBias(), w.out(), w.outBias(), w.postNorm(),
+                    w.gateUp(), w.gateUpBias(), w.down(), w.downBias()}) {
+                n += a == null ? 0 : a.size();
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
