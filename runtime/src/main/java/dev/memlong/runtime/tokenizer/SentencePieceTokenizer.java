@@ -2,8 +2,8 @@ package dev.memlong.runtime.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.memlong.runtime.checkpoint.CheckpointException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,18 +79,21 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     /**
      * Loads {@code tokenizer.model}, with {@code tokenizer_config.json} and {@code generation_config.json} when present.
      *
-     * @throws IllegalArgumentException if the model is malformed or of an unsupported kind (word/char models)
-     * @throws UncheckedIOException     if a file cannot be read
+     * @throws CheckpointException naming the directory, if a file is missing or unreadable, or the model is malformed
+     *                             or of an unsupported kind (word/char models)
      */
-    public static SentencePieceTokenizer load(Path modelDir) {
+    public static SentencePieceTokenizer open(Path modelDir) {
+        if (!Files.isRegularFile(modelDir.resolve("tokenizer.model"))) {
+            throw new CheckpointException("no tokenizer.model in " + modelDir);
+        }
         try {
             SentencePieceModelProto proto = SentencePieceModelProto.parse(Files.readAllBytes(modelDir.resolve("tokenizer.model")));
             return new SentencePieceTokenizer(new SentencePieceProcessor(proto), json(modelDir.resolve("tokenizer_config.json")),
                     json(modelDir.resolve("generation_config.json")));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the SentencePiece tokenizer in " + modelDir + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot read the SentencePiece tokenizer in " + modelDir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("bad SentencePiece tokenizer in " + modelDir + ": " + e.getMessage(), e);
+            throw new CheckpointException("bad SentencePiece tokenizer in " + modelDir + ": " + e.getMessage(), e);
         }
     }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.memlong.runtime.checkpoint.Fixtures;
+import dev.memlong.runtime.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SentencePieceTokenizerTest {
 
-    private static final Path DIR = Fixtures.dir("openllama-style-bin");
+    private static final Path DIR = Fixtures.openLlamaStyleBin();
 
     @TempDir
     Path tmp;
@@ -28,7 +28,7 @@ class SentencePieceTokenizerTest {
     void idsAndDecodedTextMatchSentencePiece() throws Exception {
         JsonNode ref = new ObjectMapper().readTree(DIR.resolve("reference.json").toFile());
         assertTrue(SentencePieceTokenizer.appliesTo(DIR));
-        try (SentencePieceTokenizer tok = SentencePieceTokenizer.load(DIR)) {
+        try (SentencePieceTokenizer tok = SentencePieceTokenizer.open(DIR)) {
             assertEquals(4, ref.get("cases").size());
             for (JsonNode c : ref.get("cases")) {
                 String text = c.get("text").asText();
@@ -46,7 +46,7 @@ class SentencePieceTokenizerTest {
 
     @Test
     void specialTokensAndVocabulary() {
-        try (SentencePieceTokenizer tok = SentencePieceTokenizer.load(DIR)) {
+        try (SentencePieceTokenizer tok = SentencePieceTokenizer.open(DIR)) {
             assertEquals(500, tok.vocabSize());
             assertEquals(OptionalInt.of(1), tok.bosTokenId());
             assertEquals(List.of(2), tok.eosTokenIds());
@@ -62,7 +62,7 @@ class SentencePieceTokenizerTest {
 
     @Test
     void byteFallbackRoundTripsTextOutsideTheVocabulary() {
-        try (SentencePieceTokenizer tok = SentencePieceTokenizer.load(DIR)) {
+        try (SentencePieceTokenizer tok = SentencePieceTokenizer.open(DIR)) {
             for (String s : List.of("emoji \uD83D\uDE00 and \u4E2D\u6587, NUL \u0000 end", "  leading and trailing  ", "\t\n")) {
                 assertEquals(s, tok.decode(tok.encode(s, true), true), s);
             }
@@ -75,7 +75,7 @@ class SentencePieceTokenizerTest {
     void addEosAndNoBosFollowTokenizerConfig() throws Exception {
         Files.copy(DIR.resolve("tokenizer.model"), tmp.resolve("tokenizer.model"));
         Files.writeString(tmp.resolve("tokenizer_config.json"), "{\"add_bos_token\": false, \"add_eos_token\": true}");
-        try (SentencePieceTokenizer tok = SentencePieceTokenizer.load(tmp)) {
+        try (SentencePieceTokenizer tok = SentencePieceTokenizer.open(tmp)) {
             assertArrayEquals(new int[] {261, 2}, tok.encode("a", true));
             assertArrayEquals(new int[] {261}, tok.encode("a", false));
         }
@@ -90,7 +90,7 @@ class SentencePieceTokenizerTest {
                 .piece("a", -3, 1).piece("bc", -1.5f, 1)
                 .modelType(1).normalizer(true, true, true);
         Files.write(tmp.resolve("tokenizer.model"), m.bytes());
-        try (SentencePieceTokenizer tok = SentencePieceTokenizer.load(tmp)) {
+        try (SentencePieceTokenizer tok = SentencePieceTokenizer.open(tmp)) {
             assertArrayEquals(new int[] {1, 3}, tok.encode("ab", true)); // ▁ab (-1) beats ▁a b (-4)
             assertArrayEquals(new int[] {4, 8}, tok.encode("abc", false)); // ▁a bc (-3.5) beats ▁ab + unk (-14)
             assertArrayEquals(new int[] {3, 0}, tok.encode("ab\u00e9\u00e9", false)); // é é -> one unknown

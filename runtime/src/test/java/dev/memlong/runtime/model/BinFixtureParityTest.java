@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.memlong.runtime.checkpoint.Fixtures;
+import dev.memlong.runtime.testing.Fixtures;
 import dev.memlong.runtime.checkpoint.ModelConverter;
 import dev.memlong.runtime.tokenizer.SentencePieceTokenizer;
 import java.nio.file.Path;
@@ -17,13 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The openllama-style-bin fixture (pytorch_model.bin + SentencePiece tokenizer.model) against transformers'
  * reference.json: ids, logits at every position within 1e-4, the 24-token greedy continuation; and the same after
  * {@link ModelConverter} has rewritten the weights as safetensors.
- *
- * <p>Pending: enable (rename to .java) once {@code LlamaModel} (load / forwardLogits / close) is on main.
  */
 class BinFixtureParityTest {
 
     private static final double TOLERANCE = 1e-4;
-    private static final Path DIR = Fixtures.dir("openllama-style-bin");
+    private static final Path DIR = Fixtures.openLlamaStyleBin();
 
     @TempDir
     Path tmp;
@@ -43,7 +41,7 @@ class BinFixtureParityTest {
     private static void assertParity(Path modelDir) throws Exception {
         JsonNode ref = new ObjectMapper().readTree(DIR.resolve("reference.json").toFile());
         LlamaModel model = LlamaModel.load(modelDir);
-        try (SentencePieceTokenizer tok = SentencePieceTokenizer.load(modelDir)) {
+        try (SentencePieceTokenizer tok = SentencePieceTokenizer.open(modelDir)) {
             for (JsonNode c : ref.get("cases")) {
                 String text = c.get("text").asText();
                 int[] ids = ints(c.get("ids"));
