@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -65,7 +64,7 @@ public final class PyTorchPickleCheckpoint implements WeightSource {
             throw new CheckpointException("shard index " + indexFile + " has no \"weight_map\" object");
         }
         Set<String> shardNames = new LinkedHashSet<>();
-        weightMap.fields().forEachRemaining(f -> shardNames.add(f.getValue().asText()));
+        weightMap.properties().forEach(f -> shardNames.add(f.getValue().asText()));
         List<Path> shards = new ArrayList<>();
         for (String shard : shardNames) {
             if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
@@ -74,8 +73,7 @@ public final class PyTorchPickleCheckpoint implements WeightSource {
             shards.add(indexFile.resolveSibling(shard));
         }
         PyTorchPickleCheckpoint ckpt = new PyTorchPickleCheckpoint(shards, indexFile.toString());
-        for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
+        for (Map.Entry<String, JsonNode> f : weightMap.properties()) {
             Entry e = ckpt.entries.get(f.getKey());
             if (e == null || !e.archive().file().getFileName().toString().equals(f.getValue().asText())) {
                 ckpt.close();

@@ -4,8 +4,6 @@ import dev.memlong.runtime.checkpoint.PickleValues.PyDict;
 import dev.memlong.runtime.checkpoint.PickleValues.PyList;
 import dev.memlong.runtime.checkpoint.PickleValues.PySet;
 import dev.memlong.runtime.checkpoint.PickleValues.PyTuple;
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -87,18 +85,18 @@ final class RestrictedUnpickler {
                 case 'K' -> push((long) in.u8()); // BININT1
                 case 'M' -> push((long) in.u16()); // BININT2
                 case 'J' -> push((long) in.i32()); // BININT
-                case 'I' -> push(parseTextInt(in.line(MAX_LINE)));
-                case 'L' -> push(parseTextInt(stripSuffix(in.line(MAX_LINE), "L")));
-                case 0x8a -> push(littleEndianInt(in.u8())); // LONG1
-                case 0x8b -> push(littleEndianInt(in.i32())); // LONG4
-                case 'F' -> push(parseFloat(in.line(MAX_LINE)));
+                case 'I' -> push(PickleScalars.textInt(in.line(MAX_LINE), in));
+                case 'L' -> push(PickleScalars.textLong(in.line(MAX_LINE), in));
+                case 0x8a -> push(PickleScalars.littleEndianInt(in.u8(), in)); // LONG1
+                case 0x8b -> push(PickleScalars.littleEndianInt(in.i32(), in)); // LONG4
+                case 'F' -> push(PickleScalars.textFloat(in.line(MAX_LINE), in));
                 case 'G' -> push(in.f64BigEndian()); // BINFLOAT
                 case 'X' -> push(in.utf8(in.u32(), MAX_STRING_BYTES, "string")); // BINUNICODE
                 case 0x8c -> push(in.utf8(in.u8(), MAX_STRING_BYTES, "string")); // SHORT_BINUNICODE
                 case 0x8d -> push(in.utf8(in.i64(), MAX_STRING_BYTES, "string")); // BINUNICODE8
-                case 'V' -> push(rawUnicodeEscape(in.line(MAX_STRING_BYTES))); // UNICODE
-                case 'T' -> push(latin1(in.bytes(in.u32(), MAX_STRING_BYTES, "string"))); // BINSTRING
-                case 'U' -> push(latin1(in.bytes(in.u8(), MAX_STRING_BYTES, "string"))); // SHORT_BINSTRING
+                case 'V' -> push(PickleScalars.rawUnicodeEscape(in.line(MAX_STRING_BYTES), in)); // UNICODE
+                case 'T' -> push(PickleScalars.latin1(in.bytes(in.u32(), MAX_STRING_BYTES, "string"))); // BINSTRING
+                case 'U' -> push(PickleScalars.latin1(in.bytes(in.u8(), MAX_STRING_BYTES, "string"))); // SHORT_BINSTRING
                 case 'B' -> push(in.bytes(in.u32(), MAX_STRING_BYTES, "bytes")); // BINBYTES
                 case 'C' -> push(in.bytes(in.u8(), MAX_STRING_BYTES, "bytes")); // SHORT_BINBYTES
                 case 0x8e, 0x96 -> push(in.bytes(in.i64(), MAX_STRING_BYTES, "bytes")); // BINBYTES8, BYTEARRAY8
@@ -133,11 +131,11 @@ final class RestrictedUnpickler {
                     addItems(peekAs(PySet.class, "ADDITEMS"), items);
                 }
                 case 0x91 -> push(addItems(new PySet(), popMark())); // FROZENSET
-                case 'p' -> memoPut(parseIndex(in.line(MAX_LINE))); // PUT
+                case 'p' -> memoPut(PickleScalars.memoIndex(in.line(MAX_LINE), in)); // PUT
                 case 'q' -> memoPut(in.u8()); // BINPUT
                 case 'r' -> memoPut(in.u32()); // LONG_BINPUT
                 case 0x94 -> memoPut(memo.size()); // MEMOIZE
-                case 'g' -> memoGet(parseIndex(in.line(MAX_LINE))); // GET
+                case 'g' -> memoGet(PickleScalars.memoIndex(in.line(MAX_LINE), in)); // GET
                 case 'h' -> memoGet(in.u8()); // BINGET
                 case 'j' -> memoGet(in.u32()); // LONG_BINGET
                 case 'c' -> push(global(in.line(MAX_LINE), in.line(MAX_LINE))); // GLOBAL
@@ -171,14 +169,9 @@ final class RestrictedUnpickler {
     }
 
     private Object global(String module, String name) {
-        return TorchGlobal.lookup(module, name).orElseThrow(() -> in.fail("global " + printable(module) + "."
-                + printable(name) + " is not allowed (only state-dict types are: OrderedDict, torch tensor "
+        return TorchGlobal.lookup(module, name).orElseThrow(() -> in.fail("global " + PickleScalars.printable(module) + "."
+                + PickleScalars.printable(name) + " is not allowed (only state-dict types are: OrderedDict, torch tensor "
                 + "rebuild functions and storages)"));
-    }
-
-    private static String printable(String s) {
-        String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        return t.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
     private void push(Object v) {
@@ -305,85 +298,6 @@ final class RestrictedUnpickler {
             throw in.fail("memo entry " + index + " was never stored");
         }
         push(memo.get(index));
-    }
-
-    private Object littleEndianInt(int length) {
-        if (length < 0 || length > MAX_INT_BYTES) {
-            throw in.fail("integer of " + length + " bytes exceeds the limit of " + MAX_INT_BYTES);
-        }
-        byte[] le = in.bytes(length, MAX_INT_BYTES, "integer");
-        if (length == 0) {
-            return 0L;
-        }
-        byte[] be = new byte[length];
-        for (int i = 0; i < length; i++) {
-            be[i] = le[length - 1 - i];
-        }
-        return normalize(new BigInteger(be));
-    }
-
-    private Object parseTextInt(String s) {
-        if (s.equals("01")) {
-            return Boolean.TRUE; // protocol 0 spelling of True
-        } else if (s.equals("00")) {
-            return Boolean.FALSE;
-        }
-        if (s.length() > MAX_INT_BYTES * 3) {
-            throw in.fail("integer literal too long");
-        }
-        try {
-            return normalize(new BigInteger(s.strip()));
-        } catch (NumberFormatException e) {
-            throw in.fail("bad integer literal " + printable(s));
-        }
-    }
-
-    private long parseIndex(String s) {
-        Object v = parseTextInt(s);
-        if (v instanceof Long l && l >= 0) {
-            return l;
-        }
-        throw in.fail("bad memo index " + printable(s));
-    }
-
-    private Object parseFloat(String s) {
-        try {
-            return Double.parseDouble(s.strip());
-        } catch (NumberFormatException e) {
-            throw in.fail("bad float literal " + printable(s));
-        }
-    }
-
-    private static Object normalize(BigInteger b) {
-        return b.bitLength() < 64 ? (Object) b.longValue() : b;
-    }
-
-    private static String stripSuffix(String s, String suffix) {
-        return s.endsWith(suffix) ? s.substring(0, s.length() - suffix.length()) : s;
-    }
-
-    private static String latin1(byte[] b) {
-        return new String(b, StandardCharsets.ISO_8859_1);
-    }
-
-    /** Python's raw-unicode-escape: latin-1 text where only {@code \\uXXXX} and {@code \\UXXXXXXXX} are escapes. */
-    private String rawUnicodeEscape(String line) {
-        StringBuilder sb = new StringBuilder(line.length());
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            int digits = c == '\\' && i + 1 < line.length() ? (line.charAt(i + 1) == 'u' ? 4 : line.charAt(i + 1) == 'U' ? 8 : 0) : 0;
-            if (digits > 0 && i + 2 + digits <= line.length()) {
-                try {
-                    sb.appendCodePoint(Integer.parseInt(line.substring(i + 2, i + 2 + digits), 16));
-                } catch (IllegalArgumentException e) {
-                    throw in.fail("bad escape in string");
-                }
-                i += 1 + digits;
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
     }
 
     private static Object unwrap(Object v) {

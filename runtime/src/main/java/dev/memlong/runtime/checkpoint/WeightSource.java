@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * The tensors of a checkpoint, readable one at a time so that a model is never held twice in memory while it
- * loads. Implementations: {@link SafetensorsCheckpoint} (memory-mapped) and the PyTorch pickle reader.
+ * loads. Implementations: {@link SafetensorsCheckpoint} (memory-mapped) and {@link PyTorchPickleCheckpoint}.
  */
 public interface WeightSource extends AutoCloseable {
 

@@ -24,9 +24,7 @@ public final class Tokenizers {
             return HfTokenizer.open(modelDir);
         }
         if (Files.exists(modelDir.resolve("tokenizer.model"))) {
-            // TODO(merge): return SentencePieceTokenizer.open(modelDir) once that class is on this branch.
-            throw new CheckpointException("no " + HfTokenizer.FILE + " in " + modelDir
-                    + " (its tokenizer.model needs the SentencePiece tokenizer, not wired in yet)");
+            return SentencePieceTokenizer.open(modelDir);
         }
         throw new CheckpointException("no tokenizer in " + modelDir + ": expected " + HfTokenizer.FILE
                 + " or tokenizer.model");

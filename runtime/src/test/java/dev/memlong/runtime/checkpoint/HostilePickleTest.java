@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.memlong.runtime.checkpoint.TorchSaveWriter.Storage;
+import dev.memlong.runtime.testing.Fixtures;
 import dev.memlong.runtime.checkpoint.TorchSaveWriter.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ class HostilePickleTest {
 
     @Test
     void truncatedZipIsRefused() throws Exception {
-        byte[] whole = Files.readAllBytes(Fixtures.dir("openllama-style-bin").resolve("pytorch_model.bin"));
+        byte[] whole = Files.readAllBytes(Fixtures.openLlamaStyleBin().resolve("pytorch_model.bin"));
         Path file = tmp.resolve("pytorch_model.bin");
         Files.write(file, Arrays.copyOf(whole, whole.length / 2));
         assertRefusedFile(file, "truncated");

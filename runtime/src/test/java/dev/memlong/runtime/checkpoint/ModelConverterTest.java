@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.memlong.runtime.checkpoint.TorchSaveWriter.Storage;
+import dev.memlong.runtime.testing.Fixtures;
 import dev.memlong.runtime.checkpoint.TorchSaveWriter.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ class ModelConverterTest {
 
     @Test
     void convertedFixtureHasIdenticalTensorsAndCopiedFiles() throws Exception {
-        Path src = Fixtures.dir("openllama-style-bin");
+        Path src = Fixtures.openLlamaStyleBin();
         Path out = tmp.resolve("converted");
         ModelConverter.Result result = ModelConverter.convert(src, out);
         assertEquals(out.resolve("model.safetensors"), result.weights());

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.memlong.runtime.checkpoint.TorchSaveWriter.Storage;
+import dev.memlong.runtime.testing.Fixtures;
 import dev.memlong.runtime.checkpoint.TorchSaveWriter.Tensor;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -39,7 +40,7 @@ class PyTorchPickleCheckpointTest {
         try (InputStream in = getClass().getResourceAsStream("openllama-style-bin.digest.json")) {
             digest = new ObjectMapper().readTree(in);
         }
-        Path bin = Fixtures.dir("openllama-style-bin").resolve("pytorch_model.bin");
+        Path bin = Fixtures.openLlamaStyleBin().resolve("pytorch_model.bin");
         try (PyTorchPickleCheckpoint ckpt = PyTorchPickleCheckpoint.openFile(bin)) {
             assertEquals(digest.size(), ckpt.tensors().size());
             Iterator<String> expectedNames = digest.fieldNames();
@@ -63,7 +64,7 @@ class PyTorchPickleCheckpointTest {
 
     @Test
     void checkpointsOpenFindsTheBinAndPrefersSafetensors() throws Exception {
-        Path src = Fixtures.dir("openllama-style-bin");
+        Path src = Fixtures.openLlamaStyleBin();
         try (WeightSource w = Checkpoints.open(src)) {
             assertInstanceOf(PyTorchPickleCheckpoint.class, w);
             assertTrue(w.tensors().containsKey("lm_head.weight"));

@@ -146,10 +146,13 @@ class HfTokenizerTest {
     }
 
     @Test
-    void onlyASentencePieceModelIsNotYetSupportedHere(@TempDir Path dir) throws IOException {
+    void onlyASentencePieceModelOpensTheSentencePieceTokenizer(@TempDir Path dir) throws IOException {
+        try (TextTokenizer tok = Tokenizers.open(dev.memlong.runtime.testing.Fixtures.openLlamaStyleBin())) {
+            assertTrue(tok instanceof SentencePieceTokenizer, tok.getClass().toString());
+        }
         Files.writeString(dir.resolve("tokenizer.model"), "x");
         CheckpointException e = assertThrows(CheckpointException.class, () -> Tokenizers.open(dir));
-        assertTrue(e.getMessage().contains("no tokenizer.json in " + dir), e.getMessage());
+        assertTrue(e.getMessage().contains("bad SentencePiece tokenizer in " + dir), e.getMessage());
     }
 
     @Test
