@@ -25,8 +25,18 @@ public record RopeScaling(String type, double theta, double factor, double lowFr
         JsonNode scaling = params != null && params.isObject() ? params : c.get("rope_scaling");
         double theta = params != null && params.hasNonNull("rope_theta")
                 ? params.get("rope_theta").asDouble() : c.path("rope_theta").asDouble(10000.0);
-        if (c.hasNonNull("partial_rotary_factor") && c.get("partial_rotary_factor").asDouble() != 1.0) {
-            throw new CheckpointException("unsupported partial_rotary_factor in " + file);
+        // v4 keeps partial_rotary_factor at the top, v5 may move it into rope_parameters
+        for (JsonNode where : new JsonNode[] {c, params}) {
+            if (where != null && where.hasNonNull("partial_rotary_factor")
+                    && where.get("partial_rotary_factor").asDouble() != 1.0) {
+                throw new CheckpointException("unsupported partial_rotary_factor "
+                        + where.get("partial_rotary_factor").asText() + " in " + file + "; only 1.0 is supported");
+            }
+        }
+        if (params != null && params.isObject() && !params.has("rope_type") && !params.has("rope_theta")
+                && params.properties().stream().anyMatch(e -> e.getValue().isObject())) {
+            throw new CheckpointException("unsupported rope_parameters per layer type in " + file
+                    + "; expected one {rope_type, rope_theta, ...} object");
         }
         if (scaling == null || scaling.isNull()) {
             return new RopeScaling("default", theta, 1, 1, 1, maxPos, headDim);
@@ -35,12 +45,27 @@ public record RopeScaling(String type, double theta, double factor, double lowFr
         return switch (type) {
             case "default" -> new RopeScaling("default", theta, 1, 1, 1, maxPos, headDim);
             case "linear" -> new RopeScaling("linear", theta, factor(scaling, file), 1, 1, maxPos, headDim);
-            case "llama3" -> new RopeScaling("llama3", theta, factor(scaling, file),
-                    scaling.path("low_freq_factor").asDouble(1.0), scaling.path("high_freq_factor").asDouble(4.0),
-                    scaling.path("original_max_position_embeddings").asInt(8192), headDim);
+            case "llama3" -> llama3(scaling, file, theta, headDim);
             default -> throw new CheckpointException("unsupported rope_type \"" + type + "\" in " + file
                     + "; supported: default, linear, llama3");
         };
+    }
+
+    /** transformers reads all four llama3 keys unconditionally (a KeyError without them): so must we. */
+    private static RopeScaling llama3(JsonNode scaling, Path file, double theta, int headDim) {
+        for (String key : new String[] {"low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
+            if (!scaling.path(key).isNumber()) {
+                throw new CheckpointException("rope_type \"llama3\" in " + file + " needs a numeric \"" + key + "\"");
+            }
+        }
+        double low = scaling.get("low_freq_factor").asDouble();
+        double high = scaling.get("high_freq_factor").asDouble();
+        int original = scaling.get("original_max_position_embeddings").asInt();
+        if (!(high > low) || low <= 0 || original <= 0) {
+            throw new CheckpointException("invalid llama3 rope scaling in " + file + ": needs high_freq_factor > "
+                    + "low_freq_factor > 0 and a positive original_max_position_embeddings");
+        }
+        return new RopeScaling("llama3", theta, factor(scaling, file), low, high, original, headDim);
     }
 
     private static double factor(JsonNode scaling, Path file) {

@@ -50,7 +50,9 @@ public final class HfTokenizer implements TextTokenizer {
         this.vocabSize = vocabulary.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
         this.bosTokenId = config.special("bos_token").flatMap(json::id).map(OptionalInt::of).orElse(OptionalInt.empty());
         this.eosTokenIds = eosTokenIds;
-        this.cleanUpSpaces = config.cleanUpSpaces();
+        // transformers 5 skips clean_up_tokenization for BPE models ("destructive for BPE"; Llama 3, Qwen2 and
+        // GPT-2 configs still say true) unless clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output
+        this.cleanUpSpaces = config.cleanUpSpaces() && (!"BPE".equals(json.modelType()) || config.cleanUpSpacesForBpe());
     }
 
     /**
@@ -124,7 +126,7 @@ public final class HfTokenizer implements TextTokenizer {
         tokenizer.close();
     }
 
-    /** transformers' {@code clean_up_tokenization}, applied when the config asks for it. */
+    /** transformers' {@code clean_up_tokenization}, applied when the config asks for it (for BPE models, only if forced). */
     static String cleanUpTokenization(String text) {
         return text.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",")
                 .replace(" ' ", "'").replace(" n't", "n't").replace(" 'm", "'m").replace(" 's", "'s")

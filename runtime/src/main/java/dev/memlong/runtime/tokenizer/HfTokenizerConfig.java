@@ -26,11 +26,14 @@ import java.util.Optional;
  * @param addEosToken        {@code add_eos_token}, null when absent
  * @param tokenizerClass     {@code tokenizer_class}, "" when absent
  * @param cleanUpSpaces      {@code clean_up_tokenization_spaces} (absent: false, as in transformers 4.45+ and v5)
+ * @param cleanUpSpacesForBpe {@code clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output}: without
+ *                           it transformers 5 ignores {@code clean_up_tokenization_spaces} for BPE models
  * @param chatTemplate       the {@code chat_template} to use ("default" when the file holds a list), if any
  */
 record HfTokenizerConfig(Map<String, String> specialTokens, List<String> additionalSpecial,
                          List<ObjectNode> addedTokens, Boolean addBosToken, Boolean addEosToken,
-                         String tokenizerClass, boolean cleanUpSpaces, Optional<String> chatTemplate) {
+                         String tokenizerClass, boolean cleanUpSpaces, boolean cleanUpSpacesForBpe,
+                         Optional<String> chatTemplate) {
 
     static final String FILE = "tokenizer_config.json";
     private static final String SPECIAL_TOKENS_MAP = "special_tokens_map.json";
@@ -62,6 +65,7 @@ record HfTokenizerConfig(Map<String, String> specialTokens, List<String> additio
                 optionalBoolean(config, "add_bos_token"), optionalBoolean(config, "add_eos_token"),
                 config.path("tokenizer_class").asText(""),
                 config.path("clean_up_tokenization_spaces").asBoolean(false),
+                config.path("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output").asBoolean(false),
                 chatTemplate(config, modelDir.resolve(FILE)));
     }
 

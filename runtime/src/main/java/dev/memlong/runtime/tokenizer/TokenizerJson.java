@@ -56,6 +56,11 @@ final class TokenizerJson {
         return tokenizer;
     }
 
+    /** The model's type in tokenizer.json: {@code BPE}, {@code WordPiece}, {@code Unigram}, {@code WordLevel}. */
+    String modelType() {
+        return root.path("model").path("type").asText("");
+    }
+
     /** Every token string with its id: the model's vocabulary plus the added tokens. */
     Map<String, Integer> vocabulary() {
         Map<String, Integer> all = new HashMap<>(modelVocab);
