@@ -14,8 +14,9 @@ import java.util.Set;
  * A decoder's {@code config.json}, read in both forms users have on disk: transformers v4 ({@code rope_theta},
  * {@code rope_scaling}, {@code torch_dtype}) and v5 ({@code rope_parameters}, {@code dtype}).
  *
- * <p>Mistral's {@code sliding_window} is accepted and ignored: the runtime's local window (at most 2048 tokens by
- * default) is always shorter than published Mistral windows (4096+), where full and sliding attention agree.
+ * <p>Attention is always full. A {@code sliding_window} (Mistral, Qwen2 with {@code use_sliding_window}) is kept
+ * as {@link #slidingWindow()}: caches longer than it are refused, because only within the window do full and
+ * sliding attention agree. The runtime's local window (2048 by default) is shorter than published windows.
  */
 public record ModelConfig(
         Architecture architecture,
@@ -35,7 +36,8 @@ public record ModelConfig(
         boolean mlpBias,
         Integer bosTokenId,
         List<Integer> eosTokenIds,
-        String storedDtype) {
+        String storedDtype,
+        int slidingWindow) {
 
     /** The model families this runtime implements. */
     public enum Architecture {
@@ -120,13 +122,23 @@ public record ModelConfig(
                 (float) c.path("rms_norm_eps").asDouble(1e-6),
                 RopeScaling.parse(c, file, headDim, maxPos),
                 maxPos,
-                c.path("tie_word_embeddings").asBoolean(qwen), // Qwen2's default is tied, Llama's untied
+                c.path("tie_word_embeddings").asBoolean(false), // transformers' default for all three families
                 qwen || attnBias,
                 !qwen && attnBias,
                 c.path("mlp_bias").asBoolean(false),
                 c.hasNonNull("bos_token_id") ? c.get("bos_token_id").asInt() : null,
                 intList(c.get("eos_token_id")),
-                c.hasNonNull("dtype") ? c.get("dtype").asText() : c.path("torch_dtype").asText("float32"));
+                c.hasNonNull("dtype") ? c.get("dtype").asText() : c.path("torch_dtype").asText("float32"),
+                slidingWindow(c, arch));
+    }
+
+    /** The attention window, or {@link Integer#MAX_VALUE} for full attention. */
+    private static int slidingWindow(JsonNode c, Architecture arch) {
+        boolean used = arch == Architecture.MISTRAL || (arch == Architecture.QWEN2 && c.path("use_sliding_window").asBoolean(false));
+        if (!used || !c.hasNonNull("sliding_window") || c.get("sliding_window").asInt() <= 0) {
+            return Integer.MAX_VALUE;
+        }
+        return c.get("sliding_window").asInt();
     }
 
     private static int required(JsonNode c, String key, Path file) {

@@ -69,6 +69,10 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A cache for {@code slots} sequences of up to {@code capacity} tokens each. */
     public KvCachePool newCache(int slots, int capacity) {
+        if (capacity > config.slidingWindow()) {
+            throw new IllegalArgumentException("a cache of " + capacity + " tokens exceeds the model's sliding window of "
+                    + config.slidingWindow() + "; attention here is full, which only agrees with it within the window");
+        }
         ensureRotary(capacity);
         return new KvCachePool(manager, config.numLayers(), slots, capacity, config.numKvHeads(), config.headDim(), computeType);
     }
