@@ -16,14 +16,16 @@ final class ForwardBatch {
     private final int width;   // T: longest step in the batch
     private final int span;    // S: cached keys visible after this step
     private final int capacity;
+    private final int positionOffset;
 
-    private ForwardBatch(int[] slots, int[] starts, int[] counts, int width, int span, int capacity) {
+    private ForwardBatch(int[] slots, int[] starts, int[] counts, int width, int span, int capacity, int positionOffset) {
         this.slots = slots;
         this.starts = starts;
         this.counts = counts;
         this.width = width;
         this.span = span;
         this.capacity = capacity;
+        this.positionOffset = positionOffset;
     }
 
     static ForwardBatch of(KvCachePool cache, List<SequenceStep> steps) {
@@ -57,7 +59,7 @@ final class ForwardBatch {
             width = Math.max(width, counts[i]);
             span = Math.max(span, end);
         }
-        ForwardBatch b = new ForwardBatch(slots, starts, counts, width, span, cache.capacity());
+        ForwardBatch b = new ForwardBatch(slots, starts, counts, width, span, cache.capacity(), cache.positionOffset());
         b.tokens = new long[n * width];
         for (int i = 0; i < n; i++) {
             int[] t = steps.get(i).tokens();
@@ -100,13 +102,11 @@ final class ForwardBatch {
         return true;
     }
 
-    /** Position of every (sequence, column); padding columns get a valid but unused position. */
+    /** Rotary position of every (sequence, column): its cache row plus the cache's offset. */
     long[] positions() {
-        long[] p = new long[slots.length * width];
-        for (int i = 0; i < slots.length; i++) {
-            for (int j = 0; j < width; j++) {
-                p[i * width + j] = Math.min(starts[i] + j, capacity);
-            }
+        long[] p = writePositions();
+        for (int i = 0; i < p.length; i++) {
+            p[i] += positionOffset;
         }
         return p;
     }
@@ -122,7 +122,13 @@ final class ForwardBatch {
 
     /** Cache row each (sequence, column) writes to: padding goes past the sequence's end or to the scratch row. */
     long[] writePositions() {
-        return positions();
+        long[] p = new long[slots.length * width];
+        for (int i = 0; i < slots.length; i++) {
+            for (int j = 0; j < width; j++) {
+                p[i * width + j] = Math.min(starts[i] + j, capacity);
+            }
+        }
+        return p;
     }
 
     /** Whether any query must be kept from any key in {@code [0, span)}: only a single-token, unpadded step needs none. */
@@ -140,17 +146,40 @@ final class ForwardBatch {
 
     /** Additive mask {@code [B, T, S]}: 0 where key j is visible to query column c, -inf elsewhere. */
     float[] mask() {
-        float[] m = new float[slots.length * width * span];
+        return mask(new int[slots.length], 0);
+    }
+
+    /**
+     * Additive mask {@code [B, T, M + S]} for retrieval layers: the first {@code memoryWidth} columns are memory
+     * (visible to every query, up to the sequence's own {@code memoryTokens}), then the causal local part.
+     */
+    float[] mask(int[] memoryTokens, int memoryWidth) {
+        int cols = memoryWidth + span;
+        float[] m = new float[slots.length * width * cols];
         Arrays.fill(m, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < slots.length; i++) {
             int end = starts[i] + counts[i];
             for (int c = 0; c < width; c++) {
+                int row = (i * width + c) * cols;
+                Arrays.fill(m, row, row + memoryTokens[i], 0f);
                 int visible = Math.min(starts[i] + c, end - 1); // causal; padding rows see the real prefix only
-                int row = (i * width + c) * span;
-                Arrays.fill(m, row, row + visible + 1, 0f);
+                Arrays.fill(m, row + memoryWidth, row + memoryWidth + visible + 1, 0f);
             }
         }
         return m;
+    }
+
+    /** Whether the retrieval layers need a mask: the local one is needed, or some sequence has less memory. */
+    boolean needsMask(int[] memoryTokens, int memoryWidth) {
+        if (needsMask()) {
+            return true;
+        }
+        for (int t : memoryTokens) {
+            if (t != memoryWidth) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Row of each sequence's last real token in the flattened {@code [B*T]} activations. */

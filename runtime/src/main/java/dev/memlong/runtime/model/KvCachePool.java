@@ -9,7 +9,8 @@ import java.util.Arrays;
 /**
  * Key/value caches for a fixed number of sequence slots: per layer one key and one value tensor of shape
  * {@code [slots, kvHeads, capacity + 1, headDim]}, written in place. A sequence owns a slot while it runs; its
- * length is tracked here. Keys are stored after RoPE.
+ * length is tracked here. Keys are stored after RoPE; a MemLong cache also keeps the memory layer's keys before
+ * RoPE, which is what memory stores.
  *
  * <p>The extra row per slot (index {@code capacity}) is a scratch row that padding tokens of a batched forward
  * write to, so that padding can never overwrite a real token.
@@ -24,8 +25,11 @@ public final class KvCachePool implements AutoCloseable {
     private final NDArray[] values;
     private final int[] lengths;
     private final int capacity;
+    private final MemLongLayers memLong;
+    private final NDArray memoryLayerKeys; // pre-RoPE keys of the memory layer, for moving overflow to memory
 
-    KvCachePool(NDManager parent, int layers, int slots, int capacity, int kvHeads, int headDim, DataType type) {
+    KvCachePool(NDManager parent, int layers, int slots, int capacity, int kvHeads, int headDim, DataType type,
+                MemLongLayers memLong) {
         if (slots <= 0 || capacity <= 0) {
             throw new IllegalArgumentException("a KV cache needs at least one slot and a positive capacity");
         }
@@ -39,6 +43,26 @@ public final class KvCachePool implements AutoCloseable {
             keys[i] = manager.zeros(shape, type);
             values[i] = manager.zeros(shape, type);
         }
+        this.memLong = memLong;
+        this.memoryLayerKeys = memLong == null ? null : manager.zeros(shape, type);
+    }
+
+    /** The MemLong layers this cache serves, or null for a plain decoder cache. */
+    public MemLongLayers memLong() {
+        return memLong;
+    }
+
+    /** Position of cache row 0: 1 in MemLong's "Zero" mode (memory keys sit at 0), else 0. */
+    int positionOffset() {
+        return memLong == null ? 0 : 1;
+    }
+
+    NDArray memoryLayerKeys() {
+        return memoryLayerKeys;
+    }
+
+    void shrink(int slot, int tokens) {
+        lengths[slot] -= tokens;
     }
 
     public int slots() {

@@ -2,6 +2,7 @@ package dev.memlong.runtime.model;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -15,6 +16,7 @@ import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.engine.Engines;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A LLaMA-family decoder (Llama 2/3, Mistral, Qwen2, OpenLLaMA) on DJL's NDArray API: RMSNorm, rotary
@@ -31,6 +33,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDManager manager;
     private final ModelWeights weights;
     private final DataType computeType;
+    private final Attention attention;
     private RotaryTable rotary;
 
     private LlamaModel(ModelConfig config, NDManager manager, ModelWeights weights, DataType computeType) {
@@ -38,6 +41,7 @@ public final class LlamaModel implements AutoCloseable {
         this.manager = manager;
         this.weights = weights;
         this.computeType = computeType;
+        this.attention = new Attention(config.numHeads(), config.numKvHeads(), config.headDim(), computeType);
         ensureRotary(Math.min(config.maxPositionEmbeddings(), 4096));
     }
 
@@ -69,21 +73,43 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A cache for {@code slots} sequences of up to {@code capacity} tokens each. */
     public KvCachePool newCache(int slots, int capacity) {
+        return newCache(slots, capacity, null);
+    }
+
+    /**
+     * A cache for MemLong: local tokens numbered from position 1, the memory layer's pre-RoPE keys kept, and
+     * retrieval layers that attend to {@link MemoryKv} passed to {@link #forward(KvCachePool, List, boolean, List)}.
+     */
+    public KvCachePool newCache(int slots, int capacity, MemLongLayers memLong) {
         if (capacity > config.slidingWindow()) {
             throw new IllegalArgumentException("a cache of " + capacity + " tokens exceeds the model's sliding window of "
                     + config.slidingWindow() + "; attention here is full, which only agrees with it within the window");
         }
-        ensureRotary(capacity);
-        return new KvCachePool(manager, config.numLayers(), slots, capacity, config.numKvHeads(), config.headDim(), computeType);
+        if (memLong != null) {
+            memLong.requireWithin(config.numLayers());
+        }
+        ensureRotary(capacity + 1);
+        return new KvCachePool(manager, config.numLayers(), slots, capacity, config.numKvHeads(), config.headDim(),
+                computeType, memLong);
     }
 
-    private void ensureRotary(int capacity) {
-        if (rotary == null || rotary.positions() < capacity + 1) {
+    private void ensureRotary(int positions) {
+        if (rotary == null || rotary.positions() < positions + 1) {
             if (rotary != null) {
                 rotary.close();
             }
-            rotary = new RotaryTable(manager, config.rope(), capacity + 1);
+            rotary = new RotaryTable(manager, config.rope(), positions + 1);
         }
+    }
+
+    /**
+     * Uploads retrieved memory for the retrieval layers.
+     *
+     * @param keys   memory-layer pre-RoPE keys, {@code [tokens, kvHeads, headDim]} row-major
+     * @param values memory-layer values, same layout
+     */
+    public MemoryKv memoryKv(float[] keys, float[] values, int tokens) {
+        return new MemoryKv(manager, keys, values, tokens, config.numKvHeads(), config.headDim(), computeType);
     }
 
     /** Logits at every position of {@code ids}, from an empty cache: {@code [ids.length][vocab]}. */
@@ -93,37 +119,41 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
+    /** {@link #forward(KvCachePool, List, boolean, List)} without retrieved memory. */
+    public float[][][] forward(KvCachePool cache, List<SequenceStep> steps, boolean allPositions) {
+        return forward(cache, steps, allPositions, null);
+    }
+
     /**
      * Runs new tokens of several sequences through the model, appending them to their cache slots.
      *
      * @param allPositions true for logits at every new token, false for the last new token of each sequence only
+     * @param memories     per sequence (aligned with {@code steps}) the retrieved memory its retrieval layers
+     *                     attend to, or null entries / a null list for none; needs a MemLong cache
      * @return {@code [sequence][position][vocab]}; with {@code allPositions=false} one position per sequence
      */
-    public float[][][] forward(KvCachePool cache, List<SequenceStep> steps, boolean allPositions) {
+    public float[][][] forward(KvCachePool cache, List<SequenceStep> steps, boolean allPositions,
+                               List<MemoryKv> memories) {
         ForwardBatch batch = ForwardBatch.of(cache, steps);
+        if (memories != null && memories.size() != steps.size()) {
+            throw new IllegalArgumentException(memories.size() + " memories for " + steps.size() + " sequences");
+        }
+        boolean anyMemory = memories != null && memories.stream().anyMatch(Objects::nonNull);
+        if (anyMemory && cache.memLong() == null) {
+            throw new IllegalArgumentException("retrieved memory needs a cache created with MemLong layers");
+        }
         float[][][] result;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDManager m = manager;
-            NDArray x = weights.embedding.get(m.create(batch.tokenIds(), new Shape(batch.size(), batch.width())));
-            NDArray positions = m.create(batch.positions());
-            NDArray cos = rotary.cos(positions).reshape(batch.size(), batch.width(), 1, config.headDim());
-            NDArray sin = rotary.sin(positions).reshape(batch.size(), batch.width(), 1, config.headDim());
-            NDArray mask = batch.needsMask() ? m.create(batch.mask(), new Shape(batch.size(), 1, 1, batch.width(), batch.span())) : null;
-            NDIndex write = new NDIndex("{}, :, {}", m.create(batch.writeSlots()), m.create(batch.writePositions()));
-            NDIndex read = batch.contiguousSlots()
-                    ? new NDIndex("0:" + batch.size() + ", :, 0:" + batch.span())
-                    : new NDIndex("{}, :, 0:" + batch.span(), m.create(batch.slots()));
-            if (computeType != DataType.FLOAT32) {
-                cos = cos.toType(computeType, false);
-                sin = sin.toType(computeType, false);
-            }
+            StepContext ctx = context(batch, cache, anyMemory ? memories : null);
+            NDArray x = weights.embedding.get(manager.create(batch.tokenIds(), new Shape(batch.size(), batch.width())));
             for (int i = 0; i < config.numLayers(); i++) {
-                x = layer(i, x, cache, batch, cos, sin, mask, write, read);
+                x = layer(i, x, ctx);
             }
             x = rmsNorm(x, weights.finalNorm);
-            if (!allPositions) {
-                x = x.reshape(batch.size() * (long) batch.width(), config.hiddenSize()).get(m.create(batch.lastTokenRows()));
+            if (!allPositions && batch.width() > 1) {
+                x = x.reshape(batch.size() * (long) batch.width(), config.hiddenSize())
+                        .get(manager.create(batch.lastTokenRows()));
             }
             NDArray logits = linear(x, weights.lmHead, null).toType(DataType.FLOAT32, false);
             result = batch.unpackLogits(logits.toFloatArray(), allPositions, config.vocabSize());
@@ -132,32 +162,89 @@ public final class LlamaModel implements AutoCloseable {
         return result;
     }
 
-    private NDArray layer(int index, NDArray x, KvCachePool cache, ForwardBatch batch, NDArray cos, NDArray sin,
-                          NDArray mask, NDIndex write, NDIndex read) {
-        LayerWeights w = weights.layers.get(index);
+    private StepContext context(ForwardBatch batch, KvCachePool cache, List<MemoryKv> memories) {
+        NDManager m = manager;
         int b = batch.size();
         int t = batch.width();
+        NDArray positions = m.create(batch.positions());
+        NDArray cos = rotary.cos(positions).reshape(b, t, 1, config.headDim());
+        NDArray sin = rotary.sin(positions).reshape(b, t, 1, config.headDim());
+        if (computeType != DataType.FLOAT32) {
+            cos = cos.toType(computeType, false);
+            sin = sin.toType(computeType, false);
+        }
+        NDArray mask = batch.needsMask() ? m.create(batch.mask(), new Shape(b, 1, 1, t, batch.span())) : null;
+        NDIndex write = new NDIndex("{}, :, {}", m.create(batch.writeSlots()), m.create(batch.writePositions()));
+        NDIndex read = batch.contiguousSlots()
+                ? new NDIndex("0:" + b + ", :, 0:" + batch.span())
+                : new NDIndex("{}, :, 0:" + batch.span(), m.create(batch.slots()));
+        if (memories == null) {
+            return new StepContext(batch, cache, cos, sin, mask, write, read, null, null, null);
+        }
+        int[] memoryTokens = new int[b];
+        int width = 0;
+        for (int i = 0; i < b; i++) {
+            memoryTokens[i] = memories.get(i) == null ? 0 : memories.get(i).tokens();
+            width = Math.max(width, memoryTokens[i]);
+        }
+        NDArray memK = paddedMemory(memories, width, true);
+        NDArray memV = paddedMemory(memories, width, false);
+        NDArray memMask = batch.needsMask(memoryTokens, width)
+                ? m.create(batch.mask(memoryTokens, width), new Shape(b, 1, 1, t, width + batch.span())) : null;
+        return new StepContext(batch, cache, cos, sin, mask, write, read, memK, memV, memMask);
+    }
+
+    /** Memory of every sequence, zero-padded to {@code width} tokens (the mask hides the padding): {@code [B,KV,M,D]}. */
+    private NDArray paddedMemory(List<MemoryKv> memories, int width, boolean keys) {
+        if (memories.size() == 1) {
+            return (keys ? memories.get(0).keys : memories.get(0).values).expandDims(0);
+        }
+        NDList rows = new NDList();
+        for (MemoryKv mem : memories) {
+            int have = mem == null ? 0 : mem.tokens();
+            NDArray row = mem == null ? null : keys ? mem.keys : mem.values;
+            if (have < width) {
+                NDArray pad = manager.zeros(new Shape(config.numKvHeads(), width - have, config.headDim()), computeType);
+                row = row == null ? pad : row.concat(pad, 1);
+            }
+            rows.add(row);
+        }
+        return NDArrays.stack(rows, 0);
+    }
+
+    private NDArray layer(int index, NDArray x, StepContext ctx) {
+        LayerWeights w = weights.layers.get(index);
+        int b = ctx.batch().size();
+        int t = ctx.batch().width();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
 
         NDArray qkv = linear(rmsNorm(x, w.inputNorm()), w.qkv(), w.qkvBias());
         NDList qkAndV = qkv.split(new long[] {(long) (heads + kvHeads) * d}, 2);
-        NDArray qk = rotate(qkAndV.get(0).reshape(b, t, heads + kvHeads, d), cos, sin);
+        NDArray qkPlain = qkAndV.get(0).reshape(b, t, heads + kvHeads, d);
+        NDArray qk = rotate(qkPlain, ctx.cos(), ctx.sin());
         NDList qAndK = qk.split(new long[] {heads}, 2);
         NDArray q = qAndK.get(0);                                   // [B, T, H, D]
         NDArray k = qAndK.get(1);                                   // [B, T, KV, D]
         NDArray v = qkAndV.get(1).reshape(b, t, kvHeads, d);
 
         long rows = (long) b * t;
-        NDArray keys = cache.keys(index);
-        NDArray values = cache.values(index);
-        keys.set(write, k.reshape(rows, kvHeads, d));
-        values.set(write, v.reshape(rows, kvHeads, d));
-        NDArray kAll = keys.get(read);                              // [B, KV, S, D]
-        NDArray vAll = values.get(read);
+        KvCachePool cache = ctx.cache();
+        cache.keys(index).set(ctx.write(), k.reshape(rows, kvHeads, d));
+        cache.values(index).set(ctx.write(), v.reshape(rows, kvHeads, d));
+        MemLongLayers memLong = cache.memLong();
+        if (memLong != null && index == memLong.memoryLayer()) {
+            NDArray preRope = qkPlain.split(new long[] {heads}, 2).get(1);
+            cache.memoryLayerKeys().set(ctx.write(), preRope.reshape(rows, kvHeads, d));
+        }
+        NDArray kAll = cache.keys(index).get(ctx.read());           // [B, KV, S, D]
+        NDArray vAll = cache.values(index).get(ctx.read());
 
-        NDArray attn = attention(q, kAll, vAll, mask, b, t, batch.span());
+        NDArray attn = ctx.hasMemory() && memLong.isRetrievalLayer(index)
+                ? attention.withMemory(q, kAll, vAll, ctx.memoryKeys(), ctx.memoryValues(), ctx.memoryMask(), b, t,
+                        ctx.batch().span())
+                : attention.local(q, kAll, vAll, ctx.mask(), b, t, ctx.batch().span());
         x = x.add(linear(attn, w.out(), w.outBias()));
 
         NDArray gateUp = linear(rmsNorm(x, w.postNorm()), w.gateUp(), w.gateUpBias());
@@ -165,33 +252,6 @@ public final class LlamaModel implements AutoCloseable {
         NDArray gate = gu.get(0);
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(gu.get(1));
         return x.add(linear(act, w.down(), w.downBias()));
-    }
-
-    /**
-     * Causal grouped-query attention of {@code q [B,T,H,D]} over {@code k, v [B,KV,S,D]}. Query heads are grouped
-     * under their KV head ({@code [B, KV, G*T, D]}) so K and V are never repeated in memory. The softmax runs in
-     * float32 whatever the compute type.
-     */
-    private NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, int b, int t, int span) {
-        int heads = config.numHeads();
-        int kvHeads = config.numKvHeads();
-        int groups = config.groups();
-        int d = config.headDim();
-        NDArray qg = q.transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, d);
-        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(d));
-        if (computeType != DataType.FLOAT32) {
-            scores = scores.toType(DataType.FLOAT32, false);
-        }
-        scores = scores.reshape(b, kvHeads, groups, t, span);
-        if (mask != null) {
-            scores = scores.add(mask);
-        }
-        NDArray probs = scores.softmax(-1).reshape(b, kvHeads, (long) groups * t, span);
-        if (computeType != DataType.FLOAT32) {
-            probs = probs.toType(computeType, false);
-        }
-        NDArray out = probs.matMul(v);                               // [B, KV, G*T, D]
-        return out.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
     }
 
     /** Rotary embedding as transformers applies it: {@code x*cos + rotate_half(x)*sin}. */
