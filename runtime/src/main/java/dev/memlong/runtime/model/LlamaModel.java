@@ -254,11 +254,64 @@ public final class LlamaModel implements AutoCloseable {
         return x.add(linear(act, w.down(), w.downBias()));
     }
 
+    /**
+     * Removes a slot's oldest {@code tokens} tokens from the window and returns their memory-layer K/V (already
+     * computed: no recomputation). The remaining tokens move to the front of the cache and their keys are rotated
+     * back by {@code tokens} positions, so local positions keep starting at 1 ("Zero" mode); each key is rotated
+     * back at most once, since it leaves the window at the next overflow.
+     */
+    public EvictedWindow shiftWindow(KvCachePool cache, int slot, int tokens) {
+        MemLongLayers memLong = cache.memLong();
+        int length = cache.length(slot);
+        if (memLong == null) {
+            throw new IllegalArgumentException("only a MemLong cache moves its window to memory");
+        }
+        if (tokens <= 0 || tokens > length) {
+            throw new IllegalArgumentException("cannot move " + tokens + " of slot " + slot + "'s " + length + " tokens");
+        }
+        int rest = length - tokens;
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        EvictedWindow evicted;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDIndex oldest = new NDIndex(slot + ", :, 0:" + tokens);
+            float[] keys = tokenMajor(cache.memoryLayerKeys().get(oldest));
+            float[] values = tokenMajor(cache.values(memLong.memoryLayer()).get(oldest));
+            evicted = new EvictedWindow(tokens, keys, values);
+            if (rest > 0) {
+                NDIndex from = new NDIndex(slot + ", :, " + tokens + ":" + length);
+                NDIndex to = new NDIndex(slot + ", :, 0:" + rest);
+                NDArray position = manager.create(new long[] {tokens});
+                NDArray cos = rotary.cos(position).toType(computeType, false);
+                NDArray sin = rotary.sin(position).toType(computeType, false);
+                for (int i = 0; i < config.numLayers(); i++) {
+                    NDArray k = cache.keys(i).get(from).duplicate();        // [KV, rest, D], a copy: ranges overlap
+                    // rotation by -p: x*cos(p) - rotate_half(x)*sin(p)
+                    NDArray back = k.mul(cos).sub(rotateHalf(k, 2).mul(sin));
+                    cache.keys(i).set(to, back);
+                    cache.values(i).set(to, cache.values(i).get(from).duplicate());
+                }
+                cache.memoryLayerKeys().set(to, cache.memoryLayerKeys().get(from).duplicate());
+            }
+        }
+        cache.shrink(slot, tokens);
+        return evicted;
+    }
+
+    /** {@code [KV, N, D]} to row-major {@code [N, KV, D]} floats. */
+    private static float[] tokenMajor(NDArray headMajor) {
+        return headMajor.transpose(1, 0, 2).flatten().toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    private static NDArray rotateHalf(NDArray x, int axis) {
+        NDList halves = x.split(2, axis);
+        return halves.get(1).neg().concat(halves.get(0), axis);
+    }
+
     /** Rotary embedding as transformers applies it: {@code x*cos + rotate_half(x)*sin}. */
     private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, 3);
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+        return x.mul(cos).add(rotateHalf(x, 3).mul(sin));
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {

@@ -1,0 +1,246 @@
+package dev.memlong.runtime.memlong;
+
+import dev.memlong.memory.KvCodec;
+import dev.memlong.memory.MemoryBank;
+import dev.memlong.memory.MemoryChunk;
+import dev.memlong.memory.MemorySettings;
+import dev.memlong.memory.NewChunk;
+import dev.memlong.memory.ScoredChunk;
+import dev.memlong.runtime.model.EvictedWindow;
+import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.runtime.model.LlamaModel;
+import dev.memlong.runtime.model.MemoryKv;
+import dev.memlong.runtime.model.SequenceStep;
+import dev.memlong.runtime.retriever.Retriever;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One conversation's MemLong state on a cache slot: the local window (its token ids mirror the cache rows), the
+ * memory bank, and the memory currently retrieved for it.
+ *
+ * <p>Before tokens are appended, {@link #prepare} does MemLong's bookkeeping: when the window would pass
+ * {@code W}, its oldest half moves to the bank as whole chunks (memory-layer K/V taken from the cache, the chunk
+ * text embedded); at the start of each new input and whenever the window crosses a chunk boundary, memory is
+ * retrieved for the newest part of the window. Then the caller runs the forward (alone or batched with other
+ * sequences) and reports the tokens with {@link #appended}. Retrieval always runs before the current text is
+ * written to memory, so a chunk never retrieves itself.
+ */
+public final class MemLongSequence implements AutoCloseable {
+
+    private final LlamaModel model;
+    private final KvCachePool cache;
+    private final int slot;
+    private final MemoryBank bank;
+    private final Retriever retriever;
+    private final TextTokenizer tokenizer;
+    private final MemorySettings settings;
+    private final int chunk;
+    private final int[] window;
+    private int turnStart;
+    private MemoryKv memory;
+    private Consumer<Retrieval> retrievalListener = r -> { };
+
+    /**
+     * @param cache a MemLong cache whose capacity is the settings' local window
+     * @param bank  this conversation's memory bank, with the model's K/V layout
+     */
+    public MemLongSequence(LlamaModel model, KvCachePool cache, int slot, MemoryBank bank, Retriever retriever,
+                           TextTokenizer tokenizer, MemorySettings settings) {
+        if (cache.memLong() == null || cache.capacity() != settings.localWindow()) {
+            throw new IllegalArgumentException("a MemLong sequence needs a MemLong cache of capacity local-window "
+                    + settings.localWindow());
+        }
+        if (bank.layout().kvHeads() != model.config().numKvHeads() || bank.layout().headDim() != model.config().headDim()
+                || bank.layout().embeddingDim() != retriever.dimension()) {
+            throw new IllegalArgumentException("memory bank layout " + bank.layout() + " does not fit the model ("
+                    + model.config().numKvHeads() + " KV heads of " + model.config().headDim() + ") and retriever ("
+                    + retriever.dimension() + "-d)");
+        }
+        this.model = model;
+        this.cache = cache;
+        this.slot = slot;
+        this.bank = bank;
+        this.retriever = retriever;
+        this.tokenizer = tokenizer;
+        this.settings = settings;
+        this.chunk = settings.chunkSize();
+        this.window = new int[settings.localWindow()];
+        cache.reset(slot);
+    }
+
+    /** Called with every retrieval (for showing which memory a reply used). */
+    public void onRetrieval(Consumer<Retrieval> listener) {
+        this.retrievalListener = listener;
+    }
+
+    public int slot() {
+        return slot;
+    }
+
+    public MemoryBank bank() {
+        return bank;
+    }
+
+    /** Tokens in the local window. */
+    public int windowTokens() {
+        return cache.length(slot);
+    }
+
+    /** The memory the next forward attends to, or null. */
+    public MemoryKv memory() {
+        return memory;
+    }
+
+    /** Marks the start of a new input (a user turn, a document): the next {@link #prepare} retrieves. */
+    public void beginInput() {
+        turnStart = cache.length(slot);
+        forceRetrieval = true;
+    }
+
+    private boolean forceRetrieval = true;
+
+    /**
+     * The longest piece of {@code remaining} tokens that can be appended next: up to the next chunk boundary,
+     * so retrieval can run at every boundary.
+     */
+    public int nextPieceLength(int remaining) {
+        int toBoundary = chunk - cache.length(slot) % chunk;
+        return Math.min(remaining, toBoundary);
+    }
+
+    /**
+     * Makes room for {@code tokens} (at most up to the next chunk boundary) and retrieves when an input starts or
+     * a chunk boundary is crossed. Returns the step to run with {@link #memory()}.
+     */
+    public SequenceStep prepare(int[] tokens) {
+        if (tokens.length == 0 || tokens.length > nextPieceLength(Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("append at most up to the next chunk boundary ("
+                    + nextPieceLength(Integer.MAX_VALUE) + " tokens), got " + tokens.length);
+        }
+        if (cache.length(slot) + tokens.length > settings.localWindow()) {
+            moveOldestHalfToMemory();
+        }
+        if (forceRetrieval || cache.length(slot) % chunk == 0) {
+            retrieve(tokens);
+            forceRetrieval = false;
+        }
+        return new SequenceStep(slot, tokens);
+    }
+
+    /** Records tokens the forward appended to the cache. */
+    public void appended(int[] tokens) {
+        int end = cache.length(slot);
+        int start = end - tokens.length;
+        if (start < 0) {
+            throw new IllegalStateException("the cache holds fewer tokens than were appended");
+        }
+        System.arraycopy(tokens, 0, window, start, tokens.length);
+    }
+
+    /** Runs {@code tokens} through the model on this sequence alone, piece by piece; returns the last logits. */
+    public float[] feed(int[] tokens, boolean newInput, boolean allPositions, List<float[]> positionLogits) {
+        if (newInput) {
+            beginInput();
+        }
+        float[] last = null;
+        int done = 0;
+        while (done < tokens.length) {
+            int n = nextPieceLength(tokens.length - done);
+            int[] piece = Arrays.copyOfRange(tokens, done, done + n);
+            SequenceStep step = prepare(piece);
+            float[][] logits = model.forward(cache, List.of(step), allPositions, memoryList())[0];
+            appended(piece);
+            if (positionLogits != null) {
+                positionLogits.addAll(Arrays.asList(logits));
+            }
+            last = logits[logits.length - 1];
+            done += n;
+        }
+        return last;
+    }
+
+    private List<MemoryKv> memoryList() {
+        return memory == null ? null : java.util.Collections.singletonList(memory);
+    }
+
+    private void moveOldestHalfToMemory() {
+        int half = settings.localWindow() / 2;
+        int[] ids = Arrays.copyOf(window, half);
+        EvictedWindow evicted = model.shiftWindow(cache, slot, half);
+        System.arraycopy(window, half, window, 0, window.length - half);
+        turnStart = Math.max(0, turnStart - half);
+        int chunks = half / chunk;
+        List<String> texts = new ArrayList<>(chunks);
+        for (int c = 0; c < chunks; c++) {
+            texts.add(tokenizer.decode(Arrays.copyOfRange(ids, c * chunk, (c + 1) * chunk), true));
+        }
+        float[][] embeddings = retriever.embed(texts);
+        int perToken = model.config().numKvHeads() * model.config().headDim();
+        for (int c = 0; c < chunks; c++) {
+            int from = c * chunk * perToken;
+            int to = (c + 1) * chunk * perToken;
+            bank.append(new NewChunk(Arrays.copyOfRange(ids, c * chunk, (c + 1) * chunk), texts.get(c), embeddings[c],
+                    KvCodec.encode(Arrays.copyOfRange(evicted.keys(), from, to), bank.layout().dtype()),
+                    KvCodec.encode(Arrays.copyOfRange(evicted.values(), from, to), bank.layout().dtype())));
+        }
+    }
+
+    /**
+     * Retrieves for the newest part of the window plus the pending tokens: the current input, with up to one
+     * chunk of context before it, at most two chunks in all.
+     */
+    private void retrieve(int[] pending) {
+        closeMemory();
+        if (bank.chunkCount() == 0) {
+            return;
+        }
+        int length = cache.length(slot);
+        int end = length + pending.length;
+        int from = Math.max(0, Math.max(turnStart - chunk, end - 2 * chunk));
+        int[] query = new int[end - from];
+        int fromWindow = Math.max(0, length - from);
+        System.arraycopy(window, from, query, 0, Math.min(fromWindow, query.length));
+        System.arraycopy(pending, 0, query, fromWindow, pending.length);
+        String text = tokenizer.decode(query, true);
+        List<ScoredChunk> hits = bank.topK(retriever.embed(List.of(text))[0], settings.topK());
+        Map<Long, Float> scores = new HashMap<>();
+        hits.forEach(h -> scores.put(h.seq(), h.score()));
+        List<MemoryChunk> chunks = bank.fetch(scores.keySet());
+        bank.recordRetrieval(scores.keySet());
+        int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
+        int perToken = model.config().numKvHeads() * model.config().headDim();
+        float[] keys = new float[tokens * perToken];
+        float[] values = new float[tokens * perToken];
+        int offset = 0;
+        List<Retrieval.RetrievedChunk> used = new ArrayList<>();
+        for (MemoryChunk c : chunks) {
+            int n = c.tokens() * perToken;
+            KvCodec.decode(c.keys(), 0, n, bank.layout().dtype(), keys, offset);
+            KvCodec.decode(c.values(), 0, n, bank.layout().dtype(), values, offset);
+            offset += n;
+            used.add(new Retrieval.RetrievedChunk(c.seq(), scores.get(c.seq()), c.text()));
+        }
+        memory = model.memoryKv(keys, values, tokens);
+        retrievalListener.accept(new Retrieval(length, text, List.copyOf(used)));
+    }
+
+    private void closeMemory() {
+        if (memory != null) {
+            memory.close();
+            memory = null;
+        }
+    }
+
+    /** Releases the retrieved memory and the slot's cache rows; the bank belongs to the caller. */
+    @Override
+    public void close() {
+        closeMemory();
+        cache.reset(slot);
+    }
+}
