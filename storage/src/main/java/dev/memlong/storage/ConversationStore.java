@@ -192,6 +192,11 @@ public final class ConversationStore implements AutoCloseable {
         }
     }
 
+    /** Checks that no chunk of the conversation is half-written and its counters match the data. */
+    public IntegrityReport checkIntegrity(ConversationKey key) {
+        return IntegrityCheck.run(ctx, key);
+    }
+
     /** Writes the conversation to {@code out} as length-delimited Protobuf records; returns the record count. */
     public long exportConversation(ConversationKey key, OutputStream out) {
         return transfer.export(key, out);
@@ -225,6 +230,11 @@ public final class ConversationStore implements AutoCloseable {
     public Optional<ModelVersion> latestModelVersion(String modelId) {
         List<ModelVersion> all = models.list(modelId);
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /** For tests in this package: the database. */
+    RocksStore rocks() {
+        return ctx.db;
     }
 
     /** The directory of the store. */
