@@ -1,5 +1,6 @@
 package dev.memlong.storage;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
 import dev.memlong.memory.KvLayout;
@@ -88,7 +89,9 @@ final class RecordCodec {
                                ToIntFunction<T> version) {
         T record;
         try {
-            record = parser.parseFrom(value);
+            CodedInputStream in = CodedInputStream.newInstance(value);
+            in.enableAliasing(true); // bytes fields (K/V) alias the value instead of being copied
+            record = parser.parseFrom(in);
         } catch (InvalidProtocolBufferException e) {
             throw error(StorageException.Kind.UNPARSABLE_VALUE, cf, key,
                     "value of " + value.length + " bytes is not a valid record: " + e.getMessage(), e);

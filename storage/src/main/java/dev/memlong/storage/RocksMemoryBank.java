@@ -6,8 +6,6 @@ import dev.memlong.memory.MemoryBank;
 import dev.memlong.memory.MemoryChunk;
 import dev.memlong.memory.NewChunk;
 import dev.memlong.memory.ScoredChunk;
-import dev.memlong.storage.proto.ChunkKvRecord;
-import dev.memlong.storage.proto.ChunkRecord;
 import dev.memlong.storage.proto.ConversationRecord;
 
 import java.util.ArrayList;
@@ -167,7 +165,7 @@ public final class RocksMemoryBank implements MemoryBank {
                 misses.add(seq);
             }
         }
-        readMisses(misses, payloads);
+        ChunkReader.read(ctx, prefix, layout, misses, payloads);
         List<MemoryChunk> out = new ArrayList<>(present.size());
         for (long seq : present) {
             int row = index.row(seq);
@@ -176,35 +174,6 @@ public final class RocksMemoryBank implements MemoryBank {
                     e.values().clone(), index.counter(row)));
         }
         return out;
-    }
-
-    private void readMisses(List<Long> misses, Map<Long, KvCache.Entry> payloads) {
-        List<ColumnFamily> cfs = new ArrayList<>(misses.size() * 2);
-        List<byte[]> keys = new ArrayList<>(misses.size() * 2);
-        for (long seq : misses) {
-            byte[] k = StoreKeys.item(prefix, seq);
-            cfs.add(ColumnFamily.CHUNKS);
-            keys.add(k);
-            cfs.add(ColumnFamily.CHUNK_KV);
-            keys.add(k);
-        }
-        List<byte[]> values = ctx.db.multiGet(cfs, keys);
-        for (int i = 0; i < misses.size(); i++) {
-            byte[] k = keys.get(2 * i);
-            byte[] meta = values.get(2 * i);
-            byte[] kvBytes = values.get(2 * i + 1);
-            if (meta == null || kvBytes == null) {
-                throw RecordCodec.error(StorageException.Kind.MISSING_RECORD,
-                        meta == null ? ColumnFamily.CHUNKS : ColumnFamily.CHUNK_KV, k,
-                        "chunk indexed by the active bank is missing from disk", null);
-            }
-            ChunkRecord chunk = RecordCodec.chunk(k, meta);
-            ChunkKvRecord kv = RecordCodec.kv(k, kvBytes, layout, chunk.getTokenIdsCount());
-            KvCache.Entry e = new KvCache.Entry(Records.tokenIds(chunk), chunk.getText(),
-                    kv.getKeys().toByteArray(), kv.getValues().toByteArray());
-            ctx.cache.put(k, e);
-            payloads.put(misses.get(i), e);
-        }
     }
 
     @Override

@@ -18,6 +18,7 @@ class CrashSafetyTest {
     @Test
     void acknowledgedTurnsSurviveKillNineAndNoChunkIsHalfWritten() throws Exception {
         CrashLoop.Result r = CrashLoop.run(dir, 3, System.nanoTime(), 100, 600);
+        System.out.println("crash loop: " + r);
         assertEquals(3, r.iterations());
         assertTrue(r.acknowledgedTurns() > 0, "the child acknowledged nothing");
         assertTrue(r.ok(), r.toString());
