@@ -28,7 +28,18 @@ public final class ConversationStore implements AutoCloseable {
 
     private ConversationStore(StoreContext ctx) {
         this.ctx = ctx;
-        this.turns = new TurnLog(ctx, this::bankFor);
+        this.turns = new TurnLog(ctx, new TurnLog.BankSource() {
+            @Override
+            public RocksMemoryBank bankFor(ConversationKey key, boolean[] closeWhenDone) {
+                return ConversationStore.this.bankFor(key, closeWhenDone);
+            }
+
+            @Override
+            public RocksMemoryBank activeBank(ConversationKey key) {
+                RocksMemoryBank active = ctx.activeBank(key);
+                return active != null && active.isOpen() ? active : null;
+            }
+        });
         this.transfer = new ConversationTransfer(ctx);
         this.models = new ModelVersionLog(ctx);
     }

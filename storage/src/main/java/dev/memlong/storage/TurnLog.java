@@ -16,6 +16,9 @@ final class TurnLog {
     interface BankSource {
         /** The active bank of {@code key}, or a transient one (closeWhenDone true). */
         RocksMemoryBank bankFor(ConversationKey key, boolean[] closeWhenDone);
+
+        /** The active, open bank of {@code key}, or null. */
+        RocksMemoryBank activeBank(ConversationKey key);
     }
 
     TurnLog(StoreContext ctx, BankSource banks) {
@@ -37,6 +40,8 @@ final class TurnLog {
             ConversationRecord.Builder meta = ConversationMeta.require(ctx.db, key).toBuilder();
             if (!commit.chunks().isEmpty()) {
                 bank = banks.bankFor(key, closeBank);
+            } else {
+                bank = banks.activeBank(key); // so its pending retrieval counters go in this batch too
             }
             long now = ctx.now();
             byte[] prefix = StoreKeys.conversation(key);

@@ -61,6 +61,19 @@ class ConversationStoreTest {
     }
 
     @Test
+    void pendingRetrievalCountersGoInTheNextTurnBatch() {
+        try (ConversationStore store = TestStores.open(dir)) {
+            ConversationKey key = TestStores.create(store, "c", 1000, EvictionPolicy.FREQUENCY);
+            store.commitTurn(key, turn(0, TestStores.chunk("a"), TestStores.chunk("b")));
+            RocksMemoryBank bank = store.activate(key);
+            bank.recordRetrieval(List.of(1L, 1L)); // each chunk counts once per call
+            assertEquals(List.of(0L, 0L), store.chunks(key).stream().map(ChunkSummary::retrievalCount).toList());
+            store.commitTurn(key, turn(1));
+            assertEquals(List.of(0L, 1L), store.chunks(key).stream().map(ChunkSummary::retrievalCount).toList());
+        }
+    }
+
+    @Test
     void turnsAndChunksSurviveReopen() {
         ConversationKey key;
         try (ConversationStore store = TestStores.open(dir)) {
