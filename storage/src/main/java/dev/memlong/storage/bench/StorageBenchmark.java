@@ -141,6 +141,7 @@ public final class StorageBenchmark {
      */
     private double[] fetchLatencies(RocksMemoryBank bank, long seed, boolean warm) {
         SplittableRandom r = new SplittableRandom(seed);
+        System.gc(); // the fill's garbage should not be collected inside the measurement
         double[] ms = new double[options.fetchQueries()];
         for (int i = 0; i < ms.length; i++) {
             float[] q = SyntheticChunks.embedding(r, LAYOUT.embeddingDim());
