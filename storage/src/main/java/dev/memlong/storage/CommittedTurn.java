@@ -1,0 +1,12 @@
+package dev.memlong.storage;
+
+import java.util.List;
+
+/**
+ * What a committed (durable, acknowledged) turn wrote.
+ *
+ * @param turnSeqs    sequence numbers of its messages
+ * @param chunkSeqs   sequence numbers of its new chunks
+ * @param evictedSeqs chunks the commit evicted to stay within capacity
+ */
+public record CommittedTurn(List<Long> turnSeqs, List<Long> chunkSeqs, List<Long> evictedSeqs) {}

@@ -1,0 +1,64 @@
+package dev.memlong.storage;
+
+import dev.memlong.storage.proto.ConversationRecord;
+
+/** Reads, creates and checks conversation metadata (column family {@code conversations}). */
+final class ConversationMeta {
+
+    private ConversationMeta() {}
+
+    /** The record of {@code key}, or null if the conversation does not exist. */
+    static ConversationRecord find(RocksStore db, ConversationKey key) {
+        byte[] k = StoreKeys.conversation(key);
+        byte[] v = db.get(ColumnFamily.CONVERSATIONS, k);
+        if (v == null) {
+            return null;
+        }
+        ConversationRecord r = RecordCodec.conversation(k, v);
+        try {
+            Records.layout(r.getLayout());
+        } catch (IllegalArgumentException e) {
+            throw RecordCodec.error(StorageException.Kind.UNPARSABLE_VALUE, ColumnFamily.CONVERSATIONS, k,
+                    "invalid K/V layout: " + e.getMessage(), e);
+        }
+        return r;
+    }
+
+    /** The record of {@code key}; NOT_FOUND if the conversation does not exist. */
+    static ConversationRecord require(RocksStore db, ConversationKey key) {
+        ConversationRecord r = find(db, key);
+        if (r == null) {
+            throw new StorageException(StorageException.Kind.NOT_FOUND, key.toString(),
+                    ColumnFamily.CONVERSATIONS.cfName(), key.toString(), "no such conversation", null);
+        }
+        return r;
+    }
+
+    /** A new conversation's record, defaults filled from the settings. */
+    static ConversationRecord create(ConversationKey key, ConversationSpec spec, StorageSettings s, long now) {
+        long capacity = spec.capacityTokens() > 0 ? spec.capacityTokens() : s.capacityTokens();
+        return ConversationRecord.newBuilder().setSchemaVersion(RecordCodec.SCHEMA_VERSION)
+                .setTenant(key.tenant()).setConversationId(key.conversationId()).setModelId(spec.modelId())
+                .setLayout(Records.layout(spec.layout())).setCapacityTokens(capacity)
+                .setEvictionPolicy(Records.policy(spec.eviction() != null ? spec.eviction() : s.eviction()))
+                .setCreatedAtMs(now).setUpdatedAtMs(now).build();
+    }
+
+    /** Fails with LAYOUT_MISMATCH or MODEL_MISMATCH when {@code spec} does not fit the stored conversation. */
+    static void check(ConversationKey key, ConversationRecord stored, ConversationSpec spec) {
+        byte[] k = StoreKeys.conversation(key);
+        if (!Records.layout(stored.getLayout()).equals(spec.layout())) {
+            throw RecordCodec.error(StorageException.Kind.LAYOUT_MISMATCH, ColumnFamily.CONVERSATIONS, k,
+                    "stored for memory-layer layout " + Records.layout(stored.getLayout()) + ", opened with "
+                            + spec.layout(), null);
+        }
+        if (!stored.getModelId().equals(spec.modelId())) {
+            throw RecordCodec.error(StorageException.Kind.MODEL_MISMATCH, ColumnFamily.CONVERSATIONS, k,
+                    "stored for model " + stored.getModelId() + ", opened with " + spec.modelId(), null);
+        }
+    }
+
+    static void put(StoreBatch batch, ConversationKey key, ConversationRecord record) {
+        batch.put(ColumnFamily.CONVERSATIONS, StoreKeys.conversation(key), record.toByteArray());
+    }
+}

@@ -1,0 +1,272 @@
+package dev.memlong.storage;
+
+import dev.memlong.storage.proto.ConversationRecord;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The node's system of record: one RocksDB holding every conversation's metadata, dialogue and long-term
+ * memory (chunks with K/V and embeddings), and the trainer's model versions. Thread-safe; open one per node and
+ * share it. Blocking: call it from a dedicated dispatcher, never from an event loop.
+ *
+ * <p>Durability: {@link #commitTurn} writes a whole turn in one WriteBatch with the WAL on and, by default, an
+ * fsync; once it returns, the turn is on disk. {@link #forget} removes a conversation from every column family
+ * in one batch.
+ */
+public final class ConversationStore implements AutoCloseable {
+
+    private final StoreContext ctx;
+    private final TurnLog turns;
+    private final ConversationTransfer transfer;
+    private final ModelVersionLog models;
+
+    private ConversationStore(StoreContext ctx) {
+        this.ctx = ctx;
+        this.turns = new TurnLog(ctx, new TurnLog.BankSource() {
+            @Override
+            public RocksMemoryBank bankFor(ConversationKey key, boolean[] closeWhenDone) {
+                return ConversationStore.this.bankFor(key, closeWhenDone);
+            }
+
+            @Override
+            public RocksMemoryBank activeBank(ConversationKey key) {
+                RocksMemoryBank active = ctx.activeBank(key);
+                return active != null && active.isOpen() ? active : null;
+            }
+        });
+        this.transfer = new ConversationTransfer(ctx);
+        this.models = new ModelVersionLog(ctx);
+    }
+
+    /**
+     * Opens (creating if missing) the store at {@code settings.path()}.
+     *
+     * @throws StorageException of kind STARTUP when the directory cannot be created, is read-only, the disk is
+     *                          full, or another process holds the store
+     */
+    public static ConversationStore open(StorageSettings settings) {
+        return new ConversationStore(new StoreContext(RocksStore.open(settings), settings));
+    }
+
+    public StorageSettings settings() {
+        return ctx.settings;
+    }
+
+    /**
+     * Creates the conversation if it does not exist; otherwise checks it was written for the same model and
+     * memory-layer layout.
+     *
+     * @throws StorageException LAYOUT_MISMATCH or MODEL_MISMATCH
+     */
+    public ConversationInfo openConversation(ConversationKey key, ConversationSpec spec) {
+        ReentrantLock lock = ctx.lock(key);
+        lock.lock();
+        try {
+            ConversationRecord stored = ConversationMeta.find(ctx.db, key);
+            if (stored != null) {
+                ConversationMeta.check(key, stored, spec);
+                return Records.info(stored);
+            }
+            ConversationRecord created = ConversationMeta.create(key, spec, ctx.settings, ctx.now());
+            try (StoreBatch batch = new StoreBatch(ctx.db)) {
+                ConversationMeta.put(batch, key, created);
+                ctx.db.write(batch, ctx.settings.fsync());
+            }
+            return Records.info(created);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The conversation's metadata, if it exists. */
+    public Optional<ConversationInfo> conversation(ConversationKey key) {
+        return Optional.ofNullable(ConversationMeta.find(ctx.db, key)).map(Records::info);
+    }
+
+    /** Every conversation of {@code tenant}. */
+    public List<ConversationInfo> conversations(String tenant) {
+        byte[] prefix = StoreKeys.tenant(tenant);
+        List<ConversationInfo> out = new ArrayList<>();
+        ctx.db.scan(ColumnFamily.CONVERSATIONS, prefix, StoreKeys.upperBound(prefix), null, (k, v) -> {
+            out.add(Records.info(RecordCodec.conversation(k, v)));
+            return true;
+        });
+        return out;
+    }
+
+    /**
+     * Activates the conversation's memory bank: loads its embeddings into RAM for exact search. Returns the
+     * already active bank if there is one. Closing the bank deactivates it.
+     */
+    public RocksMemoryBank activate(ConversationKey key) {
+        ReentrantLock lock = ctx.lock(key);
+        lock.lock();
+        try {
+            RocksMemoryBank active = ctx.activeBank(key);
+            if (active != null && active.isOpen()) {
+                return active;
+            }
+            RocksMemoryBank bank = new RocksMemoryBank(ctx, key, ConversationMeta.require(ctx.db, key));
+            ctx.register(bank);
+            return bank;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private RocksMemoryBank bankFor(ConversationKey key, boolean[] closeWhenDone) {
+        RocksMemoryBank active = ctx.activeBank(key);
+        if (active != null && active.isOpen()) {
+            return active;
+        }
+        closeWhenDone[0] = true;
+        return new RocksMemoryBank(ctx, key, ConversationMeta.require(ctx.db, key));
+    }
+
+    /** Appends one message (e.g. a system message) durably; returns its sequence number. */
+    public long appendTurn(ConversationKey key, TurnMessage message) {
+        return turns.commit(key, new TurnCommit(List.of(message), List.of())).turnSeqs().get(0);
+    }
+
+    /**
+     * Commits a turn atomically: messages, new chunks with K/V and embeddings, evictions, pending retrieval
+     * counters and conversation counters in ONE WriteBatch (fsync per settings). Goes through the active bank
+     * if there is one (and updates it); otherwise through a transient one.
+     */
+    public CommittedTurn commitTurn(ConversationKey key, TurnCommit commit) {
+        return turns.commit(key, commit);
+    }
+
+    /** The whole dialogue, chronological. */
+    public List<Turn> history(ConversationKey key) {
+        return turns.history(key, 0, Integer.MAX_VALUE);
+    }
+
+    /** Messages from {@code fromSeq} on, at most {@code limit}. */
+    public List<Turn> history(ConversationKey key, long fromSeq, int limit) {
+        return turns.history(key, fromSeq, limit);
+    }
+
+    /** The memory chunks (metadata and text, no K/V), chronological. */
+    public List<ChunkSummary> chunks(ConversationKey key) {
+        return turns.chunks(key);
+    }
+
+    /** Marks the conversation as (not) usable for fine-tuning. */
+    public void setTrainingOptOut(ConversationKey key, boolean optOut) {
+        ReentrantLock lock = ctx.lock(key);
+        lock.lock();
+        try (StoreBatch batch = new StoreBatch(ctx.db)) {
+            ConversationRecord r = ConversationMeta.require(ctx.db, key);
+            ConversationMeta.put(batch, key, r.toBuilder().setTrainingOptOut(optOut).setUpdatedAtMs(ctx.now()).build());
+            ctx.db.write(batch, ctx.settings.fsync());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Forgets the conversation: deletes every record of it in every column family in one fsynced batch, drops its
+     * active bank and cached K/V, then compacts its key ranges so the data also leaves the SST files.
+     *
+     * @return whether it existed
+     */
+    public boolean forget(ConversationKey key) {
+        byte[] prefix = StoreKeys.conversation(key);
+        ReentrantLock lock = ctx.lock(key);
+        lock.lock();
+        try {
+            boolean existed = ConversationMeta.find(ctx.db, key) != null;
+            try (StoreBatch batch = new StoreBatch(ctx.db)) {
+                for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
+                    batch.deletePrefix(cf, prefix);
+                }
+                ctx.db.write(batch, true);
+            }
+            RocksMemoryBank bank = ctx.activeBank(key);
+            if (bank != null) {
+                bank.detach();
+            }
+            ctx.cache.invalidatePrefix(prefix);
+            for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
+                ctx.db.compactRange(cf, prefix, StoreKeys.upperBound(prefix));
+            }
+            return existed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Checks that no chunk of the conversation is half-written and its counters match the data. */
+    public IntegrityReport checkIntegrity(ConversationKey key) {
+        return IntegrityCheck.run(ctx, key);
+    }
+
+    /** Writes the conversation to {@code out} as length-delimited Protobuf records; returns the record count. */
+    public long exportConversation(ConversationKey key, OutputStream out) {
+        return transfer.export(key, out);
+    }
+
+    /**
+     * Imports a stream written by {@link #exportConversation} as {@code as} (null: the key in the stream).
+     *
+     * @throws StorageException ALREADY_EXISTS, BAD_EXPORT, or a bad-data kind naming the record
+     */
+    public ConversationInfo importConversation(InputStream in, ConversationKey as) {
+        return transfer.importFrom(in, as);
+    }
+
+    /** Writes an online, consistent copy of the whole store to {@code target} (which must not exist). */
+    public void checkpoint(Path target) {
+        ctx.db.checkpoint(target);
+    }
+
+    /** Records a model version published by the trainer (fsynced). */
+    public void putModelVersion(ModelVersion version) {
+        models.put(version);
+    }
+
+    /** Versions of a model, oldest first. */
+    public List<ModelVersion> modelVersions(String modelId) {
+        return models.list(modelId);
+    }
+
+    /** The newest version of a model, if any. */
+    public Optional<ModelVersion> latestModelVersion(String modelId) {
+        List<ModelVersion> all = models.list(modelId);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /** For tests in this package: the database. */
+    RocksStore rocks() {
+        return ctx.db;
+    }
+
+    /** The directory of the store. */
+    public Path path() {
+        return ctx.db.path();
+    }
+
+    /**
+     * Writes pending retrieval counters of active banks, deactivates them, and closes the database (see
+     * {@link RocksStore} for the order native objects are closed in). Idempotent.
+     */
+    @Override
+    public void close() {
+        for (RocksMemoryBank bank : ctx.activeBanks()) {
+            try {
+                bank.close();
+            } catch (RuntimeException e) {
+                bank.detach();
+            }
+        }
+        ctx.cache.clear();
+        ctx.db.close();
+    }
+}

@@ -1,0 +1,108 @@
+package dev.memlong.storage;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Parser;
+import dev.memlong.memory.KvLayout;
+import dev.memlong.storage.proto.ChunkEmbeddingRecord;
+import dev.memlong.storage.proto.ChunkKvRecord;
+import dev.memlong.storage.proto.ChunkRecord;
+import dev.memlong.storage.proto.ConversationRecord;
+import dev.memlong.storage.proto.ModelVersionRecord;
+import dev.memlong.storage.proto.TurnRecord;
+
+import java.util.function.ToIntFunction;
+
+/**
+ * Decodes stored values, turning every kind of bad data into a typed {@link StorageException} that names the
+ * conversation, column family and key: unparsable bytes, an unknown schema version, K/V or embedding bytes of
+ * the wrong size.
+ */
+final class RecordCodec {
+
+    /** The schema version this build writes; it reads 1..SCHEMA_VERSION. */
+    static final int SCHEMA_VERSION = 1;
+
+    private RecordCodec() {}
+
+    static ConversationRecord conversation(byte[] key, byte[] value) {
+        return parse(ColumnFamily.CONVERSATIONS, key, value, ConversationRecord.parser(),
+                ConversationRecord::getSchemaVersion);
+    }
+
+    static TurnRecord turn(byte[] key, byte[] value) {
+        return parse(ColumnFamily.TURNS, key, value, TurnRecord.parser(), TurnRecord::getSchemaVersion);
+    }
+
+    static ChunkRecord chunk(byte[] key, byte[] value) {
+        return parse(ColumnFamily.CHUNKS, key, value, ChunkRecord.parser(), ChunkRecord::getSchemaVersion);
+    }
+
+    static ModelVersionRecord modelVersion(byte[] key, byte[] value) {
+        return parse(ColumnFamily.MODEL_VERSIONS, key, value, ModelVersionRecord.parser(),
+                ModelVersionRecord::getSchemaVersion);
+    }
+
+    /** Parses K/V and checks both arrays have exactly the size {@code layout} requires for its tokens. */
+    static ChunkKvRecord kv(byte[] key, byte[] value, KvLayout layout, int expectedTokens) {
+        ChunkKvRecord kv = parse(ColumnFamily.CHUNK_KV, key, value, ChunkKvRecord.parser(),
+                ChunkKvRecord::getSchemaVersion);
+        checkKv(key, kv, layout, expectedTokens);
+        return kv;
+    }
+
+    static void checkKv(byte[] key, ChunkKvRecord kv, KvLayout layout, int expectedTokens) {
+        int want = layout.kvBytes(expectedTokens);
+        if (kv.getTokenCount() != expectedTokens || kv.getKeys().size() != want || kv.getValues().size() != want) {
+            throw error(StorageException.Kind.TRUNCATED_KV, ColumnFamily.CHUNK_KV, key,
+                    "K/V for " + kv.getTokenCount() + " tokens has " + kv.getKeys().size() + " key and "
+                            + kv.getValues().size() + " value bytes; " + expectedTokens + " tokens of " + layout
+                            + " need " + want + " each", null);
+        }
+    }
+
+    /** Parses an embedding and checks its dimension. */
+    static float[] embedding(byte[] key, byte[] value, int dim) {
+        ChunkEmbeddingRecord e = parse(ColumnFamily.CHUNK_EMBEDDINGS, key, value, ChunkEmbeddingRecord.parser(),
+                ChunkEmbeddingRecord::getSchemaVersion);
+        return embedding(key, e, dim);
+    }
+
+    static float[] embedding(byte[] key, ChunkEmbeddingRecord e, int dim) {
+        if (e.getEmbeddingLe().size() != dim * Float.BYTES) {
+            throw error(StorageException.Kind.TRUNCATED_EMBEDDING, ColumnFamily.CHUNK_EMBEDDINGS, key,
+                    "embedding has " + e.getEmbeddingLe().size() + " bytes, " + dim + " floats need "
+                            + dim * Float.BYTES, null);
+        }
+        return Records.floats(e.getEmbeddingLe());
+    }
+
+    /** Checks the schema version of a record that arrived another way (an export stream). */
+    static void checkVersion(ColumnFamily cf, byte[] key, int version) {
+        if (version < 1 || version > SCHEMA_VERSION) {
+            throw error(StorageException.Kind.UNKNOWN_SCHEMA_VERSION, cf, key, "schema version " + version
+                    + " (this build reads 1.." + SCHEMA_VERSION + ")", null);
+        }
+    }
+
+    private static <T> T parse(ColumnFamily cf, byte[] key, byte[] value, Parser<T> parser,
+                               ToIntFunction<T> version) {
+        T record;
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(value);
+            in.enableAliasing(true); // bytes fields (K/V) alias the value instead of being copied
+            record = parser.parseFrom(in);
+        } catch (InvalidProtocolBufferException e) {
+            throw error(StorageException.Kind.UNPARSABLE_VALUE, cf, key,
+                    "value of " + value.length + " bytes is not a valid record: " + e.getMessage(), e);
+        }
+        checkVersion(cf, key, version.applyAsInt(record));
+        return record;
+    }
+
+    static StorageException error(StorageException.Kind kind, ColumnFamily cf, byte[] key, String detail,
+                                  Throwable cause) {
+        return new StorageException(kind, StoreKeys.conversationName(cf, key), cf.cfName(),
+                StoreKeys.render(cf, key), detail, cause);
+    }
+}

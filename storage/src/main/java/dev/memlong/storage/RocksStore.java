@@ -1,0 +1,288 @@
+package dev.memlong.storage;
+
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
+import org.rocksdb.WriteOptions;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Owner of every RocksObject of the node's database. Nothing else creates or closes one (except short-lived
+ * WriteBatches and Checkpoints, closed where they are made). {@link #close()} is idempotent, waits for
+ * operations in flight, and closes in this order: open iterators, column family handles, the DB, DBOptions,
+ * ColumnFamilyOptions, WriteOptions and ReadOptions, the block cache, the bloom filter.
+ */
+final class RocksStore implements AutoCloseable {
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    /** A visitor over a key range; returns false to stop. */
+    interface Visitor {
+        boolean visit(byte[] key, byte[] value);
+    }
+
+    private final Path path;
+    private final LRUCache blockCache;
+    private final BloomFilter bloomFilter;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions smallValues;
+    private final ColumnFamilyOptions largeValues;
+    private final WriteOptions syncWrites;
+    private final WriteOptions asyncWrites;
+    private final ReadOptions reads;
+    private final List<ColumnFamilyHandle> allHandles;
+    private final Map<ColumnFamily, ColumnFamilyHandle> handles = new EnumMap<>(ColumnFamily.class);
+    private final RocksDB db;
+    private final Set<RocksIterator> openIterators = ConcurrentHashMap.newKeySet();
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private RocksStore(StorageSettings s, List<AutoCloseable> created) throws RocksDBException {
+        this.path = s.path();
+        blockCache = track(created, new LRUCache(s.blockCacheBytes()));
+        bloomFilter = track(created, new BloomFilter(10));
+        dbOptions = track(created, new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setMaxBackgroundJobs(s.maxBackgroundJobs()).setKeepLogFileNum(2).setMaxLogFileSize(1 << 20)
+                .setInfoLogLevel(InfoLogLevel.WARN_LEVEL).setBytesPerSync(1 << 20));
+        BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(blockCache)
+                .setFilterPolicy(bloomFilter).setBlockSize(16 * 1024);
+        smallValues = track(created, new ColumnFamilyOptions().setTableFormatConfig(table)
+                .setCompressionType(CompressionType.LZ4_COMPRESSION).setWriteBufferSize(s.writeBufferBytes()));
+        // K/V values are ~hundreds of KB of fp16 noise: keep them out of the LSM tree (no rewrite on compaction)
+        // and do not try to compress them.
+        largeValues = track(created, new ColumnFamilyOptions().setTableFormatConfig(table)
+                .setCompressionType(CompressionType.NO_COMPRESSION).setWriteBufferSize(s.writeBufferBytes())
+                .setEnableBlobFiles(true).setMinBlobSize(4096).setBlobFileSize(256L << 20)
+                .setBlobCompressionType(CompressionType.NO_COMPRESSION).setEnableBlobGarbageCollection(true));
+        syncWrites = track(created, new WriteOptions().setSync(true));
+        asyncWrites = track(created, new WriteOptions().setSync(false));
+        reads = track(created, new ReadOptions());
+
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, smallValues));
+        for (ColumnFamily cf : ColumnFamily.values()) {
+            descriptors.add(new ColumnFamilyDescriptor(name(cf), cf.largeValues() ? largeValues : smallValues));
+        }
+        for (byte[] existing : existingColumnFamilies(path)) { // e.g. written by a newer build: must be opened too
+            if (descriptors.stream().noneMatch(d -> Arrays.equals(d.getName(), existing))) {
+                descriptors.add(new ColumnFamilyDescriptor(existing, smallValues));
+            }
+        }
+        List<ColumnFamilyHandle> opened = new ArrayList<>();
+        db = RocksDB.open(dbOptions, path.toString(), descriptors, opened);
+        allHandles = Collections.unmodifiableList(opened);
+        for (ColumnFamily cf : ColumnFamily.values()) {
+            handles.put(cf, opened.get(cf.ordinal() + 1));
+        }
+    }
+
+    /** Opens (creating if missing) the database of {@code settings}, after checking the directory is usable. */
+    static RocksStore open(StorageSettings settings) {
+        StartupCheck.check(settings.path(), settings.minFreeDiskBytes());
+        List<AutoCloseable> created = new ArrayList<>();
+        try {
+            return new RocksStore(settings, created);
+        } catch (RocksDBException | RuntimeException e) {
+            Collections.reverse(created);
+            created.forEach(RocksStore::closeQuietly);
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (why.contains("lock")) {
+                why += " (is the store open in another process?)";
+            }
+            throw new StorageException(StorageException.Kind.STARTUP,
+                    "cannot open the store at " + settings.path().toAbsolutePath() + ": " + why, e);
+        }
+    }
+
+    private static List<byte[]> existingColumnFamilies(Path path) throws RocksDBException {
+        if (!Files.exists(path.resolve("CURRENT"))) {
+            return List.of();
+        }
+        try (org.rocksdb.Options options = new org.rocksdb.Options()) {
+            return RocksDB.listColumnFamilies(options, path.toString());
+        }
+    }
+
+    private static byte[] name(ColumnFamily cf) {
+        return cf.cfName().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static <T extends AutoCloseable> T track(List<AutoCloseable> created, T object) {
+        created.add(object);
+        return object;
+    }
+
+    Path path() {
+        return path;
+    }
+
+    ColumnFamilyHandle handle(ColumnFamily cf) {
+        return handles.get(cf);
+    }
+
+    /** The value of {@code key}, or null. */
+    byte[] get(ColumnFamily cf, byte[] key) {
+        return call("get", cf, key, () -> db.get(handle(cf), reads, key));
+    }
+
+    /** The value of {@code key} at {@code snapshot}, or null. */
+    byte[] get(ColumnFamily cf, byte[] key, Snapshot snapshot) {
+        return call("get", cf, key, () -> {
+            try (ReadOptions options = new ReadOptions().setSnapshot(snapshot)) {
+                return db.get(handle(cf), options, key);
+            }
+        });
+    }
+
+    /** The values of {@code keys} (null where absent), in order; one column family per key. */
+    List<byte[]> multiGet(List<ColumnFamily> cfs, List<byte[]> keys) {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        List<ColumnFamilyHandle> hs = cfs.stream().map(this::handle).toList();
+        return call("multiGet", cfs.get(0), keys.get(0), () -> db.multiGetAsList(reads, hs, keys));
+    }
+
+    /** Writes a batch atomically; {@code sync} fsyncs the WAL before returning. */
+    void write(StoreBatch batch, boolean sync) {
+        call("write", null, null, () -> {
+            db.write(sync ? syncWrites : asyncWrites, batch.rocks());
+            return null;
+        });
+    }
+
+    /** Visits {@code [from, toExclusive)} of {@code cf} in key order, at {@code snapshot} if not null. */
+    void scan(ColumnFamily cf, byte[] from, byte[] toExclusive, Snapshot snapshot, Visitor visitor) {
+        call("scan", cf, from, () -> {
+            try (ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+                 RocksIterator it = db.newIterator(handle(cf), options)) {
+                openIterators.add(it);
+                try {
+                    for (it.seek(from); it.isValid(); it.next()) {
+                        byte[] key = it.key();
+                        if (Arrays.compareUnsigned(key, toExclusive) >= 0 || !visitor.visit(key, it.value())) {
+                            break;
+                        }
+                    }
+                    it.status(); // an IO error ends iteration too: never take it for the end of the data
+                } finally {
+                    openIterators.remove(it);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Runs {@code body} with a consistent snapshot of the whole database. */
+    <T> T withSnapshot(java.util.function.Function<Snapshot, T> body) {
+        Snapshot snapshot = call("snapshot", null, null, db::getSnapshot);
+        try {
+            return body.apply(snapshot);
+        } finally {
+            call("releaseSnapshot", null, null, () -> {
+                db.releaseSnapshot(snapshot);
+                snapshot.close();
+                return null;
+            });
+        }
+    }
+
+    /** Compacts {@code [from, to)} of {@code cf} so deleted data is dropped from the files. */
+    void compactRange(ColumnFamily cf, byte[] from, byte[] to) {
+        call("compactRange", cf, from, () -> {
+            db.compactRange(handle(cf), from, to);
+            return null;
+        });
+    }
+
+    /** Writes an online, consistent copy of the database to {@code target} (must not exist). */
+    void checkpoint(Path target) {
+        call("checkpoint " + target, null, null, () -> {
+            try (Checkpoint checkpoint = Checkpoint.create(db)) {
+                checkpoint.createCheckpoint(target.toString());
+            }
+            return null;
+        });
+    }
+
+    private interface DbCall<T> {
+        T run() throws RocksDBException;
+    }
+
+    private <T> T call(String operation, ColumnFamily cf, byte[] key, DbCall<T> body) {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new StorageException(StorageException.Kind.CLOSED, "the store at " + path + " is closed", null);
+            }
+            return body.run();
+        } catch (RocksDBException e) {
+            throw new StorageException(StorageException.Kind.IO, StoreKeys.conversationName(cf, key),
+                    cf == null ? null : cf.cfName(), key == null || cf == null ? null : StoreKeys.render(cf, key),
+                    operation + " failed: " + e.getMessage(), e);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Idempotent; waits for operations in flight. */
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            openIterators.forEach(RocksStore::closeQuietly);
+            openIterators.clear();
+            allHandles.forEach(RocksStore::closeQuietly);
+            try {
+                db.closeE();
+            } catch (RocksDBException e) {
+                System.getLogger(RocksStore.class.getName())
+                        .log(System.Logger.Level.WARNING, "closing RocksDB at " + path + ": " + e.getMessage());
+            }
+            for (AutoCloseable o : List.of(dbOptions, smallValues, largeValues, syncWrites, asyncWrites, reads,
+                    blockCache, bloomFilter)) {
+                closeQuietly(o);
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable o) {
+        try {
+            o.close();
+        } catch (Exception ignored) {
+            // closing native handles in shutdown: nothing useful to do with a failure
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.memlong.storage;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What the parts of an open store share: the database, the K/V cache, the settings, per-conversation write
+ * locks and the registry of active banks. Every read-modify-write of a conversation (turn commit, chunk append,
+ * eviction, forget, import) holds that conversation's lock, so its metadata counters stay exact.
+ */
+final class StoreContext {
+
+    private static final int STRIPES = 64;
+
+    final RocksStore db;
+    final KvCache cache;
+    final StorageSettings settings;
+    private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
+    private final Map<ConversationKey, RocksMemoryBank> activeBanks = new ConcurrentHashMap<>();
+
+    StoreContext(RocksStore db, StorageSettings settings) {
+        this.db = db;
+        this.settings = settings;
+        this.cache = new KvCache(settings.kvCacheBytes());
+        for (int i = 0; i < STRIPES; i++) {
+            locks[i] = new ReentrantLock();
+        }
+    }
+
+    /** The write lock of a conversation (striped: unrelated conversations may share one). */
+    ReentrantLock lock(ConversationKey key) {
+        return locks[Math.floorMod(key.hashCode(), STRIPES)];
+    }
+
+    RocksMemoryBank activeBank(ConversationKey key) {
+        return activeBanks.get(key);
+    }
+
+    void register(RocksMemoryBank bank) {
+        activeBanks.put(bank.key(), bank);
+    }
+
+    void unregister(RocksMemoryBank bank) {
+        activeBanks.remove(bank.key(), bank);
+    }
+
+    Iterable<RocksMemoryBank> activeBanks() {
+        return activeBanks.values();
+    }
+
+    long now() {
+        return System.currentTimeMillis();
+    }
+}

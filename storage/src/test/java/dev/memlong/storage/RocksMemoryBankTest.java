@@ -1,0 +1,192 @@
+package dev.memlong.storage;
+
+import dev.memlong.memory.EvictionPolicy;
+import dev.memlong.memory.KvLayout;
+import dev.memlong.memory.MemoryBank;
+import dev.memlong.memory.MemoryChunk;
+import dev.memlong.memory.NewChunk;
+import dev.memlong.memory.ScoredChunk;
+import dev.memlong.storage.bench.SyntheticChunks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Contract-style tests of the RocksDB bank, shaped like the memory module's MemoryBankContractTest
+ * ({@link #newBank}) so they can move onto it at merge; plus what only a durable bank can do (reopen).
+ */
+class RocksMemoryBankTest {
+
+    @TempDir
+    Path dir;
+    private ConversationStore store;
+    private int banks;
+
+    MemoryBank newBank(KvLayout layout, long capacityTokens, EvictionPolicy policy) {
+        if (store == null) {
+            store = TestStores.open(dir);
+        }
+        ConversationKey key = new ConversationKey("t", "bank-" + banks++);
+        store.openConversation(key, new ConversationSpec("m", layout, capacityTokens, policy));
+        return store.activate(key);
+    }
+
+    @AfterEach
+    void closeStore() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private static List<Long> appendAll(MemoryBank bank, int n) {
+        List<Long> seqs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            seqs.add(bank.append(TestStores.chunk("chunk " + i)));
+        }
+        return seqs;
+    }
+
+    @Test
+    void topKMatchesBruteForce() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
+        List<Long> seqs = appendAll(bank, 200);
+        SplittableRandom r = new SplittableRandom(7);
+        for (int q = 0; q < 20; q++) {
+            float[] query = SyntheticChunks.embedding(r, TestStores.LAYOUT.embeddingDim());
+            List<double[]> brute = new ArrayList<>();
+            for (int i = 0; i < seqs.size(); i++) {
+                float[] e = TestStores.chunk("chunk " + i).embedding();
+                double s = 0;
+                for (int d = 0; d < e.length; d++) {
+                    s += (double) e[d] * query[d];
+                }
+                brute.add(new double[] {s, seqs.get(i)});
+            }
+            brute.sort(Comparator.comparingDouble((double[] a) -> -a[0]));
+            List<ScoredChunk> hits = bank.topK(query, 8);
+            assertEquals(8, hits.size());
+            for (int i = 0; i < 8; i++) {
+                assertEquals(brute.get(i)[0], hits.get(i).score(), 1e-4);
+                assertTrue(i == 0 || hits.get(i - 1).score() >= hits.get(i).score());
+            }
+            assertTrue(hits.get(7).score() >= brute.get(7)[0] - 1e-4);
+        }
+        assertEquals(200, bank.topK(new float[16], 500).size());
+    }
+
+    @Test
+    void tiesGoToTheNewerChunk() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FIFO);
+        NewChunk c = TestStores.chunk("same");
+        long a = bank.append(c);
+        long b = bank.append(c);
+        List<ScoredChunk> hits = bank.topK(c.embedding(), 2);
+        assertEquals(List.of(b, a), hits.stream().map(ScoredChunk::seq).toList());
+    }
+
+    @Test
+    void fetchIsChronologicalSkipsUnknownAndReturnsWhatWasWritten() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
+        List<Long> seqs = appendAll(bank, 10);
+        List<MemoryChunk> got = bank.fetch(List.of(seqs.get(7), 999L, seqs.get(2), seqs.get(5), seqs.get(2)));
+        assertEquals(List.of(seqs.get(2), seqs.get(5), seqs.get(7)), got.stream().map(MemoryChunk::seq).toList());
+        for (MemoryChunk c : got) {
+            NewChunk want = TestStores.chunk(c.text());
+            assertArrayEquals(want.keys(), c.keys());
+            assertArrayEquals(want.values(), c.values());
+            assertArrayEquals(want.tokenIds(), c.tokenIds());
+            assertArrayEquals(want.embedding(), c.embedding());
+        }
+        got.get(0).keys()[0] ^= 1; // callers' arrays are copies: the cache stays intact
+        assertArrayEquals(TestStores.chunk(got.get(0).text()).keys(), bank.fetch(List.of(seqs.get(2))).get(0).keys());
+    }
+
+    @Test
+    void appendRejectsChunksOfAnotherLayout() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1000, EvictionPolicy.FREQUENCY);
+        NewChunk c = TestStores.chunk("x");
+        assertThrows(IllegalArgumentException.class, () -> bank.append(new NewChunk(c.tokenIds(), c.text(),
+                c.embedding(), new byte[3], c.values())));
+        assertThrows(IllegalArgumentException.class, () -> bank.append(new NewChunk(c.tokenIds(), c.text(),
+                new float[3], c.keys(), c.values())));
+        assertEquals(0, bank.chunkCount());
+    }
+
+    @Test
+    void evictionKeepsTheExpectedSurvivorsAndPersistsThem() {
+        // capacity 10 chunks of 8 tokens; FIFO: the 11th append evicts the 6 oldest
+        MemoryBank bank = newBank(TestStores.LAYOUT, 80, EvictionPolicy.FIFO);
+        List<Long> seqs = appendAll(bank, 11);
+        assertEquals(seqs.subList(6, 11), bank.seqs());
+        assertEquals(40, bank.tokenCount());
+        assertEquals(List.of(), bank.fetch(seqs.subList(0, 6)));
+        store.close();
+        store = TestStores.open(dir);
+        MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
+        assertEquals(seqs.subList(6, 11), reopened.seqs());
+        assertTrue(store.checkIntegrity(new ConversationKey("t", "bank-0")).ok());
+    }
+
+    @Test
+    void frequencyEvictionSparesRetrievedChunks() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 160, EvictionPolicy.FREQUENCY); // 20 chunks
+        List<Long> seqs = appendAll(bank, 20);
+        bank.recordRetrieval(List.of(seqs.get(3), seqs.get(4)));
+        bank.append(TestStores.chunk("overflow"));
+        List<Long> left = bank.seqs();
+        assertTrue(left.contains(seqs.get(3)) && left.contains(seqs.get(4)), "retrieved chunks survive");
+        assertTrue(!left.contains(seqs.get(0)) && !left.contains(seqs.get(1)), "the oldest 10% go");
+        assertTrue(bank.tokenCount() <= 80);
+    }
+
+    @Test
+    void countersSurviveReopen() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1000, EvictionPolicy.FREQUENCY);
+        List<Long> seqs = appendAll(bank, 3);
+        bank.recordRetrieval(List.of(seqs.get(1), seqs.get(1), seqs.get(2)));
+        bank.recordRetrieval(List.of(seqs.get(1)));
+        assertEquals(List.of(0L, 2L, 1L), bank.fetch(seqs).stream().map(MemoryChunk::retrievalCount).toList());
+        store.close(); // writes pending counters
+        store = TestStores.open(dir);
+        MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
+        assertEquals(List.of(0L, 2L, 1L), reopened.fetch(seqs).stream().map(MemoryChunk::retrievalCount).toList());
+    }
+
+    @Test
+    void clearRemovesEverythingDurably() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1000, EvictionPolicy.FREQUENCY);
+        appendAll(bank, 5);
+        bank.clear();
+        assertEquals(0, bank.chunkCount());
+        assertEquals(List.of(), bank.topK(TestStores.chunk("chunk 1").embedding(), 3));
+        long next = bank.append(TestStores.chunk("after"));
+        assertEquals(5, next, "sequence numbers never go back");
+        bank.close();
+        assertEquals(1, store.activate(new ConversationKey("t", "bank-0")).chunkCount());
+    }
+
+    @Test
+    void reopenAfterManyAppendsRestoresTheSameSearch() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
+        appendAll(bank, 50);
+        float[] q = TestStores.chunk("chunk 17").embedding();
+        List<ScoredChunk> before = bank.topK(q, 5);
+        store.close();
+        store = TestStores.open(dir);
+        MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
+        assertEquals(before, reopened.topK(q, 5));
+        assertEquals(IntStream.range(0, 50).mapToObj(i -> (long) i).toList(), reopened.seqs());
+    }
+}
