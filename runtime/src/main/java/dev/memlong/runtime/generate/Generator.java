@@ -10,6 +10,32 @@ import java.util.List;
 /** Generates the continuation of one prompt: prefill, then one cached decode step per token. */
 public final class Generator {
 
+    /** A plain KV cache of fixed capacity on slot 0. */
+    private static final class CacheStepper implements TokenStepper {
+        private final LlamaModel model;
+        private final KvCachePool cache;
+
+        CacheStepper(LlamaModel model, int capacity) {
+            this.model = model;
+            this.cache = model.newCache(1, capacity);
+        }
+
+        @Override
+        public float[] prefill(int[] prompt) {
+            return model.forward(cache, List.of(new SequenceStep(0, prompt)), false)[0][0];
+        }
+
+        @Override
+        public float[] step(int token) {
+            return model.forward(cache, List.of(new SequenceStep(0, new int[] {token})), false)[0][0];
+        }
+
+        @Override
+        public void close() {
+            cache.close();
+        }
+    }
+
     private final LlamaModel model;
     private final TextTokenizer tokenizer;
 
@@ -23,6 +49,14 @@ public final class Generator {
     }
 
     public Generation generate(int[] prompt, SamplingParams params, TokenListener listener) {
+        int capacity = prompt.length + Math.max(1, params.maxNewTokens());
+        try (TokenStepper stepper = new CacheStepper(model, capacity)) {
+            return generate(stepper, prompt, params, listener);
+        }
+    }
+
+    /** Generates with any stepper (for example a MemLong sequence, whose window never runs out). */
+    public Generation generate(TokenStepper stepper, int[] prompt, SamplingParams params, TokenListener listener) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt must contain at least one token");
         }
@@ -39,11 +73,11 @@ public final class Generator {
         Generation.StopReason reason = Generation.StopReason.LENGTH;
         long start = System.nanoTime();
         long firstToken = start;
-        try (KvCachePool cache = model.newCache(1, prompt.length + Math.max(1, params.maxNewTokens()))) {
-            if (params.maxNewTokens() == 0) {
-                return new Generation(new int[0], "", reason, prompt.length, 0, 0);
-            }
-            float[] logits = model.forward(cache, List.of(new SequenceStep(0, prompt)), false)[0][0];
+        if (params.maxNewTokens() == 0) {
+            return new Generation(new int[0], "", reason, prompt.length, 0, 0);
+        }
+        {
+            float[] logits = stepper.prefill(prompt);
             while (true) {
                 int next = sampler.next(logits);
                 sampler.accept(next);
@@ -68,7 +102,7 @@ public final class Generator {
                 if (n == params.maxNewTokens()) {
                     break;
                 }
-                logits = model.forward(cache, List.of(new SequenceStep(0, new int[] {next})), false)[0][0];
+                logits = stepper.step(next);
             }
         }
         String rest = reason == Generation.StopReason.STOP_STRING ? "" : text.flush();
