@@ -94,7 +94,8 @@ public final class BenchCheckpoint {
             return false;
         }
         try {
-            return JSON.readTree(config.toFile()).equals(expected);
+            // Compare as parsed JSON on both sides: a long written as 42 reads back as an int node.
+            return JSON.readTree(config.toFile()).equals(JSON.readTree(JSON.writeValueAsString(expected)));
         } catch (IOException e) {
             return false;
         }
