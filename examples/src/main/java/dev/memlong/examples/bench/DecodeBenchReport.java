@@ -62,6 +62,7 @@ public record DecodeBenchReport(ModelShape shape, BenchPlan plan, int threads, M
         }
         m.put("targets", targets());
         m.put("threads", threads);
+        m.put("omp_wait_policy", ompWaitPolicy());
         m.put("java_version", Runtime.version().toString());
         m.put("cpus", Runtime.getRuntime().availableProcessors());
         m.put("model_params", shape.parameters());
@@ -85,6 +86,7 @@ public record DecodeBenchReport(ModelShape shape, BenchPlan plan, int threads, M
     public void printTable(PrintStream out) {
         out.printf(Locale.ROOT, "memlong bench decode: %.1fM-param LLaMA (hidden %d, %d layers, %d heads, vocab %d), float32, %d threads, Java %s%n",
                 shape.parameters() / 1e6, shape.hidden(), shape.layers(), shape.heads(), shape.vocab(), threads, Runtime.version());
+        out.printf(Locale.ROOT, "OMP_WAIT_POLICY=%s (libgomp; PASSIVE helps a lot when other processes load the cores)%n", ompWaitPolicy());
         out.printf(Locale.ROOT, "machine   bandwidth %.1f GB/s (%s)%n", machine.bandwidthBytesPerS() / 1e9, MachineProbe.BANDWIDTH_METHOD);
         out.printf(Locale.ROOT, "          matmul    %.1f GFLOP/s (%s)%n", machine.matmulFlopsPerS() / 1e9, MachineProbe.MATMUL_METHOD);
         out.printf(Locale.ROOT, "roofline  decode  %.1f tok/s (%.0f MB of weights per token)%n", decodeRooflineTokPerS(),
@@ -108,6 +110,12 @@ public record DecodeBenchReport(ModelShape shape, BenchPlan plan, int threads, M
         } else {
             out.println("jlama: not measured: " + jlamaError);
         }
+    }
+
+    /** PyTorch's OpenMP wait policy from the environment ("unset" means libgomp's default spinning). */
+    static String ompWaitPolicy() {
+        String v = System.getenv("OMP_WAIT_POLICY");
+        return v == null ? "unset" : v;
     }
 
     private static void row(PrintStream out, String label, double ours, Double jlama) {
