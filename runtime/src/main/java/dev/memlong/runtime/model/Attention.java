@@ -14,7 +14,6 @@ final class Attention {
     private final int kvHeads;
     private final int groups;
     private final int headDim;
-    private final double scale;
     private final DataType computeType;
 
     Attention(int heads, int kvHeads, int headDim, DataType computeType) {
@@ -22,7 +21,6 @@ final class Attention {
         this.kvHeads = kvHeads;
         this.groups = heads / kvHeads;
         this.headDim = headDim;
-        this.scale = 1.0 / Math.sqrt(headDim);
         this.computeType = computeType;
     }
 
@@ -48,11 +46,14 @@ final class Attention {
     }
 
     private NDArray grouped(NDArray q, int b, int t) {
-        return q.transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
+        // with one token per sequence the transpose moves nothing: a reshape is enough
+        NDArray byHead = t == 1 ? q : q.transpose(0, 2, 1, 3);
+        return byHead.reshape(b, kvHeads, (long) groups * t, headDim);
     }
 
+    /** Scores arrive scaled: the q projection is pre-multiplied by {@code 1/sqrt(headDim)} at load. */
     private NDArray softmax(NDArray scores, NDArray mask, int b, int t, int columns) {
-        NDArray s = scores.mul(scale);
+        NDArray s = scores;
         if (computeType != DataType.FLOAT32) {
             s = s.toType(DataType.FLOAT32, false);
         }
@@ -65,6 +66,9 @@ final class Attention {
 
     private NDArray merged(NDArray out, int b, int t) {
         // [B, KV, G*T, D] -> [B, H, T, D] -> [B, T, H*D]
+        if (t == 1) {
+            return out.reshape(b, t, (long) heads * headDim);
+        }
         return out.reshape(b, heads, t, headDim).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim);
     }
 }

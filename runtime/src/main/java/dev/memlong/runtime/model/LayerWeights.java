@@ -4,10 +4,14 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * One decoder layer's parameters in the layout the forward pass wants: q/k/v fused into one projection and
- * gate/up fused into another, so each costs one matmul (DJL pays a fixed cost per op).
+ * gate/up fused into another, so each costs one matmul (DJL pays a fixed cost per op). Two exact rewrites
+ * save further ops: the q rows are pre-scaled by {@code 1/sqrt(headDim)} (attention scores need no scaling),
+ * and each RMSNorm weight is folded into the projection after it ({@code W · diag(g)}). The norm weights are
+ * kept beside for export and training.
  *
  * @param inputNorm RMSNorm weight before attention, {@code [hidden]}
- * @param qkv       fused q/k/v projection, {@code [(heads + 2 kvHeads) * headDim, hidden]} (nn.Linear layout)
+ * @param qkv       fused q/k/v projection, {@code [(heads + 2 kvHeads) * headDim, hidden]} (nn.Linear layout),
+ *                  input norm folded in, q rows scaled
  * @param qkvBias   fused bias or null (Qwen2)
  * @param out       output projection {@code [hidden, heads * headDim]}
  * @param outBias   or null

@@ -29,11 +29,15 @@ import java.util.Objects;
  */
 public final class LlamaModel implements AutoCloseable {
 
+    /** Up to this many tokens per forward, RoPE is one matmul with per-token rotation matrices (decode steps). */
+    private static final int ROTATION_MATRIX_TOKENS = 64;
+
     private final ModelConfig config;
     private final NDManager manager;
     private final ModelWeights weights;
     private final DataType computeType;
     private final Attention attention;
+    private final NDArray epsilon; // RMSNorm's eps as a tensor: a Number operand costs an extra native call per use
     private RotaryTable rotary;
 
     private LlamaModel(ModelConfig config, NDManager manager, ModelWeights weights, DataType computeType) {
@@ -42,6 +46,7 @@ public final class LlamaModel implements AutoCloseable {
         this.weights = weights;
         this.computeType = computeType;
         this.attention = new Attention(config.numHeads(), config.numKvHeads(), config.headDim(), computeType);
+        this.epsilon = manager.create(config.rmsNormEps());
         ensureRotary(Math.min(config.maxPositionEmbeddings(), 4096));
     }
 
@@ -166,12 +171,24 @@ public final class LlamaModel implements AutoCloseable {
         NDManager m = manager;
         int b = batch.size();
         int t = batch.width();
-        NDArray positions = m.create(batch.positions());
-        NDArray cos = rotary.cos(positions).reshape(b, t, 1, config.headDim());
-        NDArray sin = rotary.sin(positions).reshape(b, t, 1, config.headDim());
-        if (computeType != DataType.FLOAT32) {
-            cos = cos.toType(computeType, false);
-            sin = sin.toType(computeType, false);
+        NDArray cos = null;
+        NDArray sin = null;
+        NDArray rotation = null;
+        if ((long) b * t <= ROTATION_MATRIX_TOKENS) {
+            // decode: one [D, D] rotation per token, applied with a single matmul per layer
+            rotation = m.create(rotary.rotationMatrices(batch.positions()),
+                    new Shape((long) b * t, config.headDim(), config.headDim()));
+            if (computeType != DataType.FLOAT32) {
+                rotation = rotation.toType(computeType, false);
+            }
+        } else {
+            NDArray positions = m.create(batch.positions());
+            cos = rotary.cos(positions).reshape(b, t, 1, config.headDim());
+            sin = rotary.sin(positions).reshape(b, t, 1, config.headDim());
+            if (computeType != DataType.FLOAT32) {
+                cos = cos.toType(computeType, false);
+                sin = sin.toType(computeType, false);
+            }
         }
         NDArray mask = batch.needsMask() ? m.create(batch.mask(), new Shape(b, 1, 1, t, batch.span())) : null;
         NDIndex write = new NDIndex("{}, :, {}", m.create(batch.writeSlots()), m.create(batch.writePositions()));
@@ -179,7 +196,7 @@ public final class LlamaModel implements AutoCloseable {
                 ? new NDIndex("0:" + b + ", :, 0:" + batch.span())
                 : new NDIndex("{}, :, 0:" + batch.span(), m.create(batch.slots()));
         if (memories == null) {
-            return new StepContext(batch, cache, cos, sin, mask, write, read, null, null, null);
+            return new StepContext(batch, cache, cos, sin, rotation, mask, write, read, null, null, null);
         }
         int[] memoryTokens = new int[b];
         int width = 0;
@@ -191,7 +208,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray memV = paddedMemory(memories, width, false);
         NDArray memMask = batch.needsMask(memoryTokens, width)
                 ? m.create(batch.mask(memoryTokens, width), new Shape(b, 1, 1, t, width + batch.span())) : null;
-        return new StepContext(batch, cache, cos, sin, mask, write, read, memK, memV, memMask);
+        return new StepContext(batch, cache, cos, sin, rotation, mask, write, read, memK, memV, memMask);
     }
 
     /** Memory of every sequence, zero-padded to {@code width} tokens (the mask hides the padding): {@code [B,KV,M,D]}. */
@@ -219,17 +236,19 @@ public final class LlamaModel implements AutoCloseable {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
+        long rows = (long) b * t;
 
-        NDArray qkv = linear(rmsNorm(x, w.inputNorm()), w.qkv(), w.qkvBias());
+        NDArray qkv = linear(rmsNorm(x, null), w.qkv(), w.qkvBias());
         NDList qkAndV = qkv.split(new long[] {(long) (heads + kvHeads) * d}, 2);
         NDArray qkPlain = qkAndV.get(0).reshape(b, t, heads + kvHeads, d);
-        NDArray qk = rotate(qkPlain, ctx.cos(), ctx.sin());
+        NDArray qk = ctx.rotation() != null
+                ? qkPlain.reshape(rows, heads + kvHeads, d).matMul(ctx.rotation()).reshape(b, t, heads + kvHeads, d)
+                : rotate(qkPlain, ctx.cos(), ctx.sin());
         NDList qAndK = qk.split(new long[] {heads}, 2);
         NDArray q = qAndK.get(0);                                   // [B, T, H, D]
         NDArray k = qAndK.get(1);                                   // [B, T, KV, D]
         NDArray v = qkAndV.get(1).reshape(b, t, kvHeads, d);
 
-        long rows = (long) b * t;
         KvCachePool cache = ctx.cache();
         cache.keys(index).set(ctx.write(), k.reshape(rows, kvHeads, d));
         cache.values(index).set(ctx.write(), v.reshape(rows, kvHeads, d));
@@ -247,7 +266,7 @@ public final class LlamaModel implements AutoCloseable {
                 : attention.local(q, kAll, vAll, ctx.mask(), b, t, ctx.batch().span());
         x = x.add(linear(attn, w.out(), w.outBias()));
 
-        NDArray gateUp = linear(rmsNorm(x, w.postNorm()), w.gateUp(), w.gateUpBias());
+        NDArray gateUp = linear(rmsNorm(x, null), w.gateUp(), w.gateUpBias());
         NDList gu = gateUp.split(2, 2);
         NDArray gate = gu.get(0);
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(gu.get(1));
@@ -314,13 +333,17 @@ public final class LlamaModel implements AutoCloseable {
         return x.mul(cos).add(rotateHalf(x, 3).mul(sin));
     }
 
+    /**
+     * {@code x / sqrt(mean(x²) + eps)} in float32, times {@code weight} unless it is null (the layers' norm
+     * weights are folded into the projections that follow them).
+     */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray xf = computeType == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-        NDArray normed = xf.mul(xf.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).pow(-0.5));
+        NDArray normed = xf.div(xf.square().mean(new int[] {-1}, true).add(epsilon).sqrt());
         if (computeType != DataType.FLOAT32) {
             normed = normed.toType(computeType, false);
         }
-        return normed.mul(weight);
+        return weight == null ? normed : normed.mul(weight);
     }
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
@@ -338,6 +361,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        epsilon.close();
         if (rotary != null) {
             rotary.close();
         }
