@@ -1,6 +1,17 @@
 package dev.memlong.examples.cli;
 
+import dev.memlong.memory.MemoryBank;
 import dev.memlong.runtime.bundle.ModelBundle;
+import dev.memlong.runtime.generate.TokenListener;
+import dev.memlong.runtime.memlong.MemLongEngine;
+import dev.memlong.runtime.memlong.MemLongSequence;
+import dev.memlong.runtime.memlong.Retrieval;
+import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.Retriever;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import dev.memlong.runtime.generate.Generation;
 import dev.memlong.runtime.generate.SamplingParams;
 import java.util.ArrayList;
@@ -59,6 +70,57 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop-at-eos", description = "also stop at the model's end-of-sequence tokens")
     boolean stopAtEos;
 
+    @Option(names = "--context-file", paramLabel = "FILE",
+            description = "ingest this text into MemLong memory first, then answer the prompt with retrieval")
+    Path contextFile;
+
+    @Option(names = "--show-retrieval", description = "with --context-file: list the chunks each retrieval chose")
+    boolean showRetrieval;
+
+    @Option(names = "--window", paramLabel = "W", description = "with --context-file: local window in tokens")
+    Integer window;
+
+    /** Ingests the context file into a fresh in-memory bank (long-input path), then answers with retrieval. */
+    private Generation withMemory(ModelBundle bundle, SamplingParams params, Map<String, Object> out) {
+        String context;
+        try {
+            context = Files.readString(contextFile);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + contextFile + ": " + e.getMessage(), e);
+        }
+        try (Retriever retriever = BgeSmallRetriever.create()) {
+            MemLongEngine engine = new MemLongEngine(bundle, retriever, MemoryOptions.settings(bundle, window));
+            try (KvCachePool cache = engine.newCache(1); MemoryBank bank = engine.newInMemoryBank();
+                 MemLongSequence seq = engine.newSequence(cache, 0, bank)) {
+                seq.feed(bundle.tokenizer().encode(context, true), true, false, null);
+                List<Map<String, Object>> retrievals = new ArrayList<>();
+                seq.onRetrieval(r -> retrievals.add(describe(r)));
+                // the prompt continues the stream after the context: no second BOS
+                int[] prompt = input.ids != null ? input.ids.values() : bundle.tokenizer().encode(input.prompt, false);
+                Generation g = bundle.generator().generate(MemLongEngine.stepper(seq), prompt, params, TokenListener.NONE);
+                out.put("memory_chunks", bank.chunkCount());
+                out.put("retrievals", retrievals);
+                return g;
+            }
+        }
+    }
+
+    private static Map<String, Object> describe(Retrieval r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("window_position", r.windowPosition());
+        m.put("query", r.query());
+        List<Map<String, Object>> chunks = new ArrayList<>();
+        for (Retrieval.RetrievedChunk c : r.chunks()) {
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("index", c.seq());
+            cm.put("score", c.score());
+            cm.put("text", c.text());
+            chunks.add(cm);
+        }
+        m.put("chunks", chunks);
+        return m;
+    }
+
     @Override
     public Integer call() {
         if (greedy && temperature != null && temperature > 0) {
@@ -70,13 +132,26 @@ final class GenerateCommand implements Callable<Integer> {
             if (stopAtEos) {
                 params = params.withStopTokens(bundle.tokenizer().eosTokenIds());
             }
-            int[] prompt = input.ids != null ? input.ids.values() : bundle.tokenizer().encode(input.prompt, true);
-            Generation g = bundle.generator().generate(prompt, params);
             Map<String, Object> out = new LinkedHashMap<>();
+            Generation g;
+            if (contextFile == null) {
+                if (showRetrieval || window != null) {
+                    throw new IllegalArgumentException("--show-retrieval and --window need --context-file");
+                }
+                int[] prompt = input.ids != null ? input.ids.values() : bundle.tokenizer().encode(input.prompt, true);
+                g = bundle.generator().generate(prompt, params);
+            } else {
+                g = withMemory(bundle, params, out);
+            }
             out.put("ids", g.ids());
             out.put("text", g.text());
             out.put("stop_reason", g.stopReason().name().toLowerCase(java.util.Locale.ROOT));
             out.put("prompt_tokens", g.promptTokens());
+            if (!showRetrieval) {
+                out.remove("retrievals");
+            } else {
+                out.put("retrievals", out.remove("retrievals")); // last, after the text
+            }
             Json.print(out);
         }
         return 0;

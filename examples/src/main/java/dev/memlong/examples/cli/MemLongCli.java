@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             TokenizeCommand.class,
             LogitsCommand.class,
             GenerateCommand.class,
+            PerplexityCommand.class,
             ChatTemplateCommand.class,
             ConvertCommand.class,
             MainCommand.class,

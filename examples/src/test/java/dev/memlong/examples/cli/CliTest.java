@@ -145,4 +145,52 @@ class CliTest {
             assertFalse(err.lines().filter(l -> l.startsWith("error")).count() != 1, err);
         }
     }
+
+    @Test
+    void perplexityWithAWindowLongerThanTheTextEqualsTheDirectComputation(@TempDir Path dir) throws IOException {
+        String text = reference.get("cases").get(0).get("text").asText() + " " + reference.get("cases").get(1).get("text").asText();
+        Path file = dir.resolve("doc.txt");
+        Files.writeString(file, text);
+        Outcome r = run("perplexity", "--model", model.toString(), "--file", file.toString(), "--window", "256", "--no-memory");
+        assertEquals(0, r.exitCode(), r.stderr());
+        // direct: exp(mean NLL) from one full forward's logits
+        try (var bundle = dev.memlong.runtime.bundle.ModelBundle.open(model)) {
+            int[] ids = bundle.tokenizer().encode(text, true);
+            float[][] logits = bundle.model().forwardLogits(ids);
+            double sum = 0;
+            for (int i = 1; i < ids.length; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (float l : logits[i - 1]) {
+                    max = Math.max(max, l);
+                }
+                double z = 0;
+                for (float l : logits[i - 1]) {
+                    z += Math.exp(l - max);
+                }
+                sum += Math.log(z) + max - logits[i - 1][ids[i]];
+            }
+            double expected = Math.exp(sum / (ids.length - 1));
+            assertEquals(expected, r.json().get("perplexity").asDouble(), expected * 1e-4);
+            assertEquals(ids.length, r.json().get("tokens").asInt());
+        }
+    }
+
+    @Test
+    void generateWithAContextFileAnswersFromMemoryAndShowsRetrievals(@TempDir Path dir) throws IOException {
+        StringBuilder doc = new StringBuilder();
+        for (JsonNode c : reference.get("cases")) {
+            doc.append(c.get("text").asText()).append("\n");
+        }
+        Path file = dir.resolve("context.txt");
+        Files.writeString(file, doc.toString().repeat(12));
+        Outcome r = run("generate", "--model", model.toString(), "--context-file", file.toString(), "--window", "64",
+                "--prompt", "Apache License", "--max-new-tokens", "4", "--greedy", "--show-retrieval");
+        assertEquals(0, r.exitCode(), r.stderr());
+        JsonNode out = r.json();
+        assertEquals(4, out.get("ids").size());
+        assertTrue(out.get("memory_chunks").asInt() > 0, "the context overflowed the window into memory");
+        JsonNode first = out.get("retrievals").get(0);
+        assertTrue(first.get("chunks").size() > 0);
+        assertTrue(first.get("chunks").get(0).get("text").isTextual());
+    }
 }

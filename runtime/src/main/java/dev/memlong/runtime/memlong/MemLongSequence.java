@@ -45,6 +45,7 @@ public final class MemLongSequence implements AutoCloseable {
     private int turnStart;
     private MemoryKv memory;
     private Consumer<Retrieval> retrievalListener = r -> { };
+    private boolean memoryEnabled = true;
 
     /**
      * @param cache a MemLong cache whose capacity is the settings' local window
@@ -72,6 +73,17 @@ public final class MemLongSequence implements AutoCloseable {
         this.chunk = settings.chunkSize();
         this.window = new int[settings.localWindow()];
         cache.reset(slot);
+    }
+
+    /**
+     * Turns memory off or on: off, window overflow is dropped instead of stored and nothing is retrieved, which
+     * leaves a plain sliding-window model (the baseline MemLong is measured against).
+     */
+    public void setMemoryEnabled(boolean enabled) {
+        this.memoryEnabled = enabled;
+        if (!enabled) {
+            closeMemory();
+        }
     }
 
     /** Called with every retrieval (for showing which memory a reply used). */
@@ -126,7 +138,7 @@ public final class MemLongSequence implements AutoCloseable {
         if (cache.length(slot) + tokens.length > settings.localWindow()) {
             moveOldestHalfToMemory();
         }
-        if (forceRetrieval || cache.length(slot) % chunk == 0) {
+        if (memoryEnabled && (forceRetrieval || cache.length(slot) % chunk == 0)) {
             retrieve(tokens);
             forceRetrieval = false;
         }
@@ -143,8 +155,21 @@ public final class MemLongSequence implements AutoCloseable {
         System.arraycopy(tokens, 0, window, start, tokens.length);
     }
 
-    /** Runs {@code tokens} through the model on this sequence alone, piece by piece; returns the last logits. */
-    public float[] feed(int[] tokens, boolean newInput, boolean allPositions, List<float[]> positionLogits) {
+    /** Receives the logits after each token fed (for perplexity). */
+    @FunctionalInterface
+    public interface PositionLogits {
+        void accept(int index, float[] logits);
+    }
+
+    /**
+     * Runs {@code tokens} through the model on this sequence alone, piece by piece (retrieving at each chunk
+     * boundary, overflowing to memory as needed); returns the logits after the last token.
+     *
+     * @param newInput       the tokens start a new input (retrieval runs at once, the query starts here)
+     * @param allPositions   compute the logits after every token, passed to {@code positionLogits}
+     * @param positionLogits receives {@code (index in tokens, logits)}, or null
+     */
+    public float[] feed(int[] tokens, boolean newInput, boolean allPositions, PositionLogits positionLogits) {
         if (newInput) {
             beginInput();
         }
@@ -157,7 +182,9 @@ public final class MemLongSequence implements AutoCloseable {
             float[][] logits = model.forward(cache, List.of(step), allPositions, memoryList())[0];
             appended(piece);
             if (positionLogits != null) {
-                positionLogits.addAll(Arrays.asList(logits));
+                for (int i = 0; i < logits.length; i++) {
+                    positionLogits.accept(done + (allPositions ? i : n - 1), logits[i]);
+                }
             }
             last = logits[logits.length - 1];
             done += n;
@@ -175,6 +202,9 @@ public final class MemLongSequence implements AutoCloseable {
         EvictedWindow evicted = model.shiftWindow(cache, slot, half);
         System.arraycopy(window, half, window, 0, window.length - half);
         turnStart = Math.max(0, turnStart - half);
+        if (!memoryEnabled) {
+            return;
+        }
         int chunks = half / chunk;
         List<String> texts = new ArrayList<>(chunks);
         for (int c = 0; c < chunks; c++) {
