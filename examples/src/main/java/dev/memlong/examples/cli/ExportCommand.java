@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "export", description = "Writes a conversation (dialogue, memory with K/V and embeddings) to a file "
+@Command(name = "export", mixinStandardHelpOptions = true, description = "Writes a conversation (dialogue, memory with K/V and embeddings) to a file "
         + "of length-delimited Protobuf records, for backup or another node: "
         + "{\"tenant\",\"conversation\",\"out\",\"records\",\"bytes\"}. Never overwrites a file.")
 final class ExportCommand implements Callable<Integer> {

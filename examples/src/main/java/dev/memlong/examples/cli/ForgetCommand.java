@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "forget", description = "Deletes every record of a conversation (dialogue, memory, K/V, embeddings) "
+@Command(name = "forget", mixinStandardHelpOptions = true, description = "Deletes every record of a conversation (dialogue, memory, K/V, embeddings) "
         + "atomically, for privacy requests: {\"tenant\",\"conversation\",\"forgotten\":true}")
 final class ForgetCommand implements Callable<Integer> {
 

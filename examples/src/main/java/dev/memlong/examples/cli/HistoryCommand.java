@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "history", description = "A conversation's messages, chronological. With --json: "
+@Command(name = "history", mixinStandardHelpOptions = true, description = "A conversation's messages, chronological. With --json: "
         + "{\"tenant\",\"conversation\",\"turns\":[{\"seq\",\"role\",\"text\",\"tokens\",\"time_ms\"}]}; "
         + "otherwise one \"seq role: text\" line each")
 final class HistoryCommand implements Callable<Integer> {

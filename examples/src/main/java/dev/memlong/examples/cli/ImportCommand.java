@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "import", description = "Imports a file written by memlong export (creating DIR/rocksdb if DIR has "
+@Command(name = "import", mixinStandardHelpOptions = true, description = "Imports a file written by memlong export (creating DIR/rocksdb if DIR has "
         + "no store yet): {\"tenant\",\"conversation\",\"turns\",\"chunks\",\"tokens\"}. The conversation keeps the "
         + "key in the file unless --conversation (with --tenant, or the default tenant) or --tenant (same id) "
         + "says otherwise; it must not exist yet.")

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * The main job on the embedded defaults from {@code conf/application.conf}. Until the chat server exists it
  * generates a reply to the configured prompt with the configured default model.
  */
-@Command(name = "main", description = "Runs the main job with conf/application.conf (until the chat server exists: a generation with the default model)")
+@Command(name = "main", mixinStandardHelpOptions = true, description = "Runs the main job with conf/application.conf (until the chat server exists: a generation with the default model)")
 final class MainCommand implements Callable<Integer> {
 
     @Option(names = "--config", defaultValue = "conf/application.conf", paramLabel = "FILE", description = "application config")

@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "memory", description = "A conversation's long-term memory chunks, chronological: "
+@Command(name = "memory", mixinStandardHelpOptions = true, description = "A conversation's long-term memory chunks, chronological: "
         + "{\"tenant\",\"conversation\",\"chunk_count\",\"token_count\",\"chunks\":[{\"seq\",\"tokens\","
         + "\"retrieval_count\",\"text\",\"created_at_ms\"}]} (retrieval counts as last written)")
 final class MemoryCommand implements Callable<Integer> {

@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "storage", description = "The storage benchmark: turn commits with and without fsync, 1M-token "
+@Command(name = "storage", mixinStandardHelpOptions = true, description = "The storage benchmark: turn commits with and without fsync, 1M-token "
         + "activation, warm and cold top-8 K/V fetch, disk bytes per memory token, and the SIGKILL crash loop "
         + "(takes minutes). With --json: one JSON object.")
 final class StorageBenchCommand implements Callable<Integer> {
