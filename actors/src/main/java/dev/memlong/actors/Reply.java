@@ -17,13 +17,15 @@ import java.util.List;
  * @param memoryTokens     tokens in the conversation's memory bank after the turn
  * @param windowTokens     tokens in the conversation's local window after the turn
  * @param device           index of the device worker that generated it
+ * @param tokenIds         the generated token ids (a stop token that ended the reply included)
  */
 public record Reply(String text, int promptTokens, int completionTokens, Duration timeToFirstToken,
                     double tokensPerSecond, List<RetrievedChunk> retrieved, StopReason stopReason, long memoryTokens,
-                    int windowTokens, int device) {
+                    int windowTokens, int device, List<Integer> tokenIds) {
 
     public Reply {
         retrieved = List.copyOf(retrieved);
+        tokenIds = List.copyOf(tokenIds);
     }
 
     /** Why a reply ended. */
