@@ -79,7 +79,7 @@ public final class ConversationRegistry extends AbstractBehavior<ConversationReg
     }
 
     private Behavior<Command> onPassivate(Passivate passivate) {
-        if (children.get(passivate.key()) == passivate.child() && !passivating.containsKey(passivate.key())) {
+        if (passivate.child().equals(children.get(passivate.key())) && !passivating.containsKey(passivate.key())) {
             passivating.put(passivate.key(), new ArrayList<>());
             passivate.child().tell(ConversationActor.Stop.INSTANCE);
         }
@@ -87,7 +87,7 @@ public final class ConversationRegistry extends AbstractBehavior<ConversationReg
     }
 
     private Behavior<Command> onChildStopped(ChildStopped stopped) {
-        if (children.get(stopped.key()) == stopped.child()) {
+        if (stopped.child().equals(children.get(stopped.key()))) {
             children.remove(stopped.key());
         }
         List<ConversationActor.Command> buffered = passivating.remove(stopped.key());
