@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
             ChatTemplateCommand.class,
             ConvertCommand.class,
             MainCommand.class,
-            BenchCommand.class
+            BenchCommand.class,
+            ChatCommand.class
         })
 public final class MemLongCli {
 
