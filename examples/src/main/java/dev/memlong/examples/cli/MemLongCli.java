@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
             MemoryCommand.class,
             ForgetCommand.class,
             ExportCommand.class,
-            ImportCommand.class
+            ImportCommand.class,
+            ChatCommand.class
         })
 public final class MemLongCli {
 
