@@ -106,7 +106,7 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
     }
 
     private void cancel(ChannelHandlerContext ctx, ClientCommand.Cancel c) {
-        checkRequestId(c.requestId(), true);
+        checkIdShape(c.requestId(), true);
         if (inFlight.get(c.requestId()) instanceof WsTurn turn) {
             turn.cancel(); // answers CANCELLED with the request's id and encoding
         } else {
@@ -147,15 +147,20 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
         }
     }
 
+    /** Checks a new request's id: well formed and not in flight. */
     private void checkRequestId(String id, boolean required) {
+        checkIdShape(id, required);
+        if (inFlight.containsKey(id) && !id.isEmpty()) {
+            throw new ChatException(ErrorCode.OUT_OF_ORDER, "request_id " + id + " is already in flight");
+        }
+    }
+
+    private static void checkIdShape(String id, boolean required) {
         if (required && id.isEmpty()) {
             throw new ChatException(ErrorCode.INVALID, "request_id must not be empty");
         }
         if (id.length() > MAX_REQUEST_ID) {
             throw new ChatException(ErrorCode.INVALID, "request_id is longer than " + MAX_REQUEST_ID);
-        }
-        if (inFlight.containsKey(id) && !id.isEmpty()) {
-            throw new ChatException(ErrorCode.OUT_OF_ORDER, "request_id " + id + " is already in flight");
         }
     }
 
