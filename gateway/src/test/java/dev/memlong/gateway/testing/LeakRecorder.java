@@ -22,6 +22,7 @@ public final class LeakRecorder implements LauncherSessionListener {
     static {
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
             @Override
+            @SuppressWarnings("deprecation") // still abstract in Netty 4.2: must be implemented
             public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval,
                                                                        long maxActive) {
                 return new Recording<>(resource, samplingInterval);
