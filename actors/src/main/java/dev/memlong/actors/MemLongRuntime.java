@@ -30,6 +30,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -68,6 +69,9 @@ public final class MemLongRuntime implements AutoCloseable {
     private final boolean ownRetriever;
     private final AtomicLong turnIds = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final LongAdder tokensGenerated = new LongAdder();
+    private final LongAdder turnsDone = new LongAdder();
+    private final LongAdder turnsFailed = new LongAdder();
     private volatile boolean closed;
 
     private MemLongRuntime(RuntimeSettings settings, MemorySettings memorySettings, ActorSystem<?> system,
@@ -220,6 +224,12 @@ public final class MemLongRuntime implements AutoCloseable {
                 .toCompletableFuture().join();
     }
 
+    /** The runtime's counters now; reads atomics only, never asks an actor (safe on a network thread). */
+    public RuntimeStats stats() {
+        return new RuntimeStats(inFlight.get(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
+                settings.devices().size(), settings.maxBatch(), settings.maxQueue());
+    }
+
     long nextTurnId() {
         if (closed) {
             throw new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is closed");
@@ -234,8 +244,20 @@ public final class MemLongRuntime implements AutoCloseable {
     ActorRef<TurnEvent> turnSink(long turnId, Consumer<TurnEvent> handler) {
         inFlight.incrementAndGet();
         return system.systemActorOf(TurnSink.create(event -> {
-            if (!(event instanceof TurnEvent.Delta)) {
-                inFlight.decrementAndGet();
+            switch (event) {
+                case TurnEvent.Delta d -> {
+                    if (d.tokenId() >= 0) {
+                        tokensGenerated.increment();
+                    }
+                }
+                case TurnEvent.Done d -> {
+                    turnsDone.increment();
+                    inFlight.decrementAndGet();
+                }
+                case TurnEvent.Error e -> {
+                    turnsFailed.increment();
+                    inFlight.decrementAndGet();
+                }
             }
             handler.accept(event);
         }), "turn-" + turnId, Props.empty());

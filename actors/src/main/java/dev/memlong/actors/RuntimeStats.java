@@ -1,0 +1,16 @@
+package dev.memlong.actors;
+
+/**
+ * Counters of a {@link MemLongRuntime} at one instant, read without messaging any actor (cheap enough for every
+ * metrics scrape). Rates are left to the reader: sample {@link #tokensGenerated} twice.
+ *
+ * @param turnsInFlight   turns sent and not yet done or failed (queued, prefilling, decoding or committing)
+ * @param tokensGenerated reply tokens generated since start, all conversations and devices
+ * @param turnsDone       turns committed since start
+ * @param turnsFailed     turns that ended with an error (cancelled, overloaded, ...) since start
+ * @param devices         device workers
+ * @param maxBatch        sequences one device runs at once
+ * @param maxQueue        turns one device keeps waiting
+ */
+public record RuntimeStats(int turnsInFlight, long tokensGenerated, long turnsDone, long turnsFailed, int devices,
+                           int maxBatch, int maxQueue) {}
