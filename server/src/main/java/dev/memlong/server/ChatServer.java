@@ -112,9 +112,10 @@ public final class ChatServer implements AutoCloseable {
     /**
      * The configuration the runtime and gateway read: {@code config} over every reference.conf, with Pekko's JVM
      * shutdown hook off, and the model directory of {@code memlong.model.dir} passed on to the actor runtime while
-     * it still reads its own key for it ({@code memlong.runtime.model}).
+     * it still reads its own key for it ({@code memlong.runtime.model}). Also what an embedded runtime on the
+     * application's settings should start with ({@code memlong chat --model}).
      */
-    static Config runtimeConfig(Config config) {
+    public static Config runtimeConfig(Config config) {
         Config c = config.withFallback(ConfigFactory.defaultReference()).resolve();
         Config extra = ConfigFactory.empty().withValue("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook",
                 ConfigValueFactory.fromAnyRef("off"));
