@@ -151,12 +151,14 @@ public final class GatewayClient implements AutoCloseable {
     @Override
     public void close() {
         WebSocket ws;
+        CompletableFuture<WebSocket> lastSend;
         synchronized (this) {
             ws = socket;
+            lastSend = sending;
         }
         if (ws != null && !ws.isOutputClosed()) {
             try {
-                sending.thenCompose(s -> s.sendClose(WebSocket.NORMAL_CLOSURE, "bye"))
+                lastSend.exceptionally(e -> ws).thenCompose(s -> s.sendClose(WebSocket.NORMAL_CLOSURE, "bye"))
                         .get(2, java.util.concurrent.TimeUnit.SECONDS);
                 closed.get(2, java.util.concurrent.TimeUnit.SECONDS);
             } catch (Exception e) {

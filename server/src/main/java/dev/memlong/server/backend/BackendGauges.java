@@ -57,6 +57,7 @@ final class BackendGauges implements AutoCloseable {
     void replied(ConversationKey key, Reply reply) {
         Long old = memoryTokens.put(key, reply.memoryTokens());
         memoryTokenSum.add(reply.memoryTokens() - (old == null ? 0 : old));
+        refreshActiveSoon(); // so that the next scrape does not pair a new conversation with an old active count
     }
 
     void forgotten(ConversationKey key) {
