@@ -17,7 +17,9 @@ import picocli.CommandLine.Command;
             ChatTemplateCommand.class,
             ConvertCommand.class,
             MainCommand.class,
-            BenchCommand.class
+            BenchCommand.class,
+            TrainCommand.class,
+            TrainDemoCommand.class
         })
 public final class MemLongCli {
 
