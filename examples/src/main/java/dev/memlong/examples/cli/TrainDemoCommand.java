@@ -51,6 +51,9 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "9", description = "9 is the fewest for which the runtime's default "
             + "retrieval layers (floor(L/2) and every 4th above) include a trainable layer") int layers;
     @Option(names = "--workers", defaultValue = "1") int workers;
+    @Option(names = "--eval-dialogues", defaultValue = "40", description = "held-out dialogues for the recall check (0 = none)")
+    int evalDialogues;
+    @Option(names = "--eval-only", description = "only run the recall check on the model in --out") boolean evalOnly;
     @Option(names = "--keep-intermediate", description = "keep the stage-1 model and the resumable checkpoints") boolean keep;
 
     static final int WINDOW = 256;
@@ -58,6 +61,10 @@ final class TrainDemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (evalOnly) {
+            Json.print(evaluate());
+            return 0;
+        }
         Files.createDirectories(out);
         Path stage1 = out.resolve("stage1");
         SyntheticDialogues gen = new SyntheticDialogues(seed);
@@ -105,8 +112,20 @@ final class TrainDemoCommand implements Callable<Integer> {
             deleteTree(out.resolve("checkpoint"));
         }
         json.put("out", out.toString());
+        if (evalDialogues > 0) {
+            json.put("recall", evaluate());
+        }
         Json.print(json);
         return 0;
+    }
+
+    /** The recall check on dialogues from a seed training never used, with the runtime's default MemLong settings. */
+    private Map<String, Object> evaluate() {
+        try (dev.memlong.runtime.bundle.ModelBundle bundle = dev.memlong.runtime.bundle.ModelBundle.open(out);
+             Retriever retriever = BgeSmallRetriever.create()) {
+            return dev.memlong.examples.train.DemoRecall.evaluate(bundle, retriever,
+                    dev.memlong.runtime.memlong.MemLongEngine.defaultSettings(bundle), evalDialogues, seed + 1_000_003);
+        }
     }
 
     private static void deleteTree(Path dir) throws java.io.IOException {
