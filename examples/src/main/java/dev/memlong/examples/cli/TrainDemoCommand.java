@@ -44,8 +44,8 @@ final class TrainDemoCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = "--dialogues", defaultValue = "400", description = "training dialogues") int dialogues;
-    @Option(names = "--stage1-steps", defaultValue = "500") int stage1Steps;
-    @Option(names = "--stage2-steps", defaultValue = "120") int stage2Steps;
+    @Option(names = "--stage1-steps", defaultValue = "400") int stage1Steps;
+    @Option(names = "--stage2-steps", defaultValue = "100") int stage2Steps;
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--hidden", defaultValue = "128") int hidden;
     @Option(names = "--layers", defaultValue = "9", description = "9 is the fewest for which the runtime's default "
@@ -88,7 +88,7 @@ final class TrainDemoCommand implements Callable<Integer> {
             String range = "synthetic dialogues seed " + seed + ", " + docs.size() + " dialogues, " + tokens + " tokens";
             ModelConfig config = ModelConfig.load(stage1);
             TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
-                    new LrSchedule(3e-3, 30, stage1Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
+                    new LrSchedule(2e-3, 30, stage1Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
                     batch, WINDOW, workers, seed);
             System.err.println("stage 1: pretraining all layers, window " + WINDOW + ", no memory (" + range + ")");
             TrainingJob.Result r1 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.initialize(config, seed, root),

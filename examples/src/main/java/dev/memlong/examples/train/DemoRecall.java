@@ -53,7 +53,8 @@ public final class DemoRecall {
                     seq.setMemoryEnabled(mem == 0);
                     seq.feed(contextIds, true, false, null);
                     Generation g = bundle.generator().generate(MemLongEngine.stepper(seq), prompt,
-                            SamplingParams.greedy(12).withStopTokens(bundle.tokenizer().eosTokenIds()), null);
+                            SamplingParams.greedy(12).withStopTokens(bundle.tokenizer().eosTokenIds()),
+                            dev.memlong.runtime.generate.TokenListener.NONE);
                     if (g.text().contains(value)) {
                         hits[mem][distance]++;
                     }

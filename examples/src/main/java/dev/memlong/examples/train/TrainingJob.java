@@ -57,6 +57,7 @@ public final class TrainingJob {
             params.prepare(s.mode(), s.memory().memoryLayer(), s.lora(), s.seed());
             List<Double> losses = new ArrayList<>();
             long tokens = 0;
+            int skipped = 0;
             long start = System.nanoTime();
             Path checkpoint = spec.outDir().resolve("checkpoint");
             try (Trainer trainer = new Trainer(params, s, spec.documents(), s.retrieval() ? retriever : null,
@@ -67,6 +68,9 @@ public final class TrainingJob {
                 ProgressLine line = new ProgressLine(progress, trainer.step(), spec.steps());
                 while (trainer.step() < spec.steps()) {
                     Trainer.StepResult r = trainer.trainStep();
+                    if (r.skipped()) {
+                        skipped++;
+                    }
                     losses.add(r.loss());
                     tokens += r.tokens();
                     line.update(r.step(), r.loss(), r.lr(), r.tokens());
@@ -76,6 +80,9 @@ public final class TrainingJob {
                     }
                 }
                 line.finish();
+                if (skipped > 0) {
+                    progress.println(skipped + " step(s) skipped: non-finite loss or gradient");
+                }
                 TrainingState.save(trainer, checkpoint, losses);
             }
             double seconds = (System.nanoTime() - start) / 1e9;

@@ -32,8 +32,10 @@ public final class Trainer implements AutoCloseable {
      * @param gradNorm global gradient norm before clipping
      * @param tokens   targets the loss was computed on
      * @param seconds  wall time of the step
+     * @param skipped  the loss or the gradient was not finite, so the parameters were left unchanged
      */
-    public record StepResult(int step, double loss, double lr, double gradNorm, long tokens, double seconds) {}
+    public record StepResult(int step, double loss, double lr, double gradNorm, long tokens, double seconds,
+                             boolean skipped) {}
 
     private final ModelParameters params;
     private final TrainingSettings settings;
@@ -137,6 +139,7 @@ public final class Trainer implements AutoCloseable {
         }
         double lr = settings.schedule().at(step);
         double norm;
+        boolean skipped;
         try (NDManager sm = params.manager().newSubManager()) {
             Map<String, NDArray> grads = new LinkedHashMap<>();
             for (String name : params.trainableNames()) {
@@ -153,11 +156,14 @@ public final class Trainer implements AutoCloseable {
                 sq += g.square().sum().getFloat();
             }
             norm = Math.sqrt(sq);
-            double scale = settings.clipNorm() > 0 && norm > settings.clipNorm() ? settings.clipNorm() / norm : 1;
-            optimizer.step(params, grads, lr, scale);
+            skipped = !Double.isFinite(norm) || !Double.isFinite(lossSum);
+            if (!skipped) {
+                double scale = settings.clipNorm() > 0 && norm > settings.clipNorm() ? settings.clipNorm() / norm : 1;
+                optimizer.step(params, grads, lr, scale);
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new StepResult(step++, lossSum / normalizer, lr, norm, targets, seconds);
+        return new StepResult(step++, lossSum / normalizer, lr, norm, targets, seconds, skipped);
     }
 
     /** AdamW state, for checkpoints. */
