@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
  * (one per line); streams each reply, or with {@code --jsonl} prints one JSON object per reply. The same data
  * directory reopened later continues the conversation with its memory.
  */
-@Command(name = "chat", description = {
+@Command(name = "chat", mixinStandardHelpOptions = true, description = {
         "Chat with a model that remembers: one user turn per stdin line, replies streamed (or --jsonl).",
         "The conversation, its dialogue and its memory live in --data and continue when reopened."})
 final class ChatCommand implements Callable<Integer> {
