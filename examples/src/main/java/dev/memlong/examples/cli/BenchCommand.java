@@ -3,7 +3,7 @@ package dev.memlong.examples.cli;
 import picocli.CommandLine.Command;
 
 /** Benchmarks (measurements, not tests). */
-@Command(name = "bench", description = "Benchmarks", subcommands = {BenchDecodeCommand.class})
+@Command(name = "bench", description = "Benchmarks", subcommands = {BenchDecodeCommand.class, BenchMemoryCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override

@@ -1,0 +1,65 @@
+package dev.memlong.examples.bench;
+
+import dev.memlong.runtime.memlong.Retrieval;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Timed decode steps of one run: each step's wall time (forward + argmax, retrieval included when the step crossed a
+ * chunk boundary) and whether it retrieved.
+ *
+ * @param ms         per step, milliseconds
+ * @param retrieved  per step, whether it ran a retrieval
+ * @param retrievals the retrievals of the timed steps, with their phase timings
+ */
+record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals) {
+
+    double p50() {
+        return Samples.percentile(ms, 50);
+    }
+
+    double p99() {
+        return Samples.percentile(ms, 99);
+    }
+
+    int retrievalSteps() {
+        int n = 0;
+        for (boolean r : retrieved) {
+            n += r ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Steps that did (or did not) retrieve; empty when there are none. */
+    double[] steps(boolean retrieving) {
+        double[] out = new double[ms.length];
+        int n = 0;
+        for (int i = 0; i < ms.length; i++) {
+            if (retrieved[i] == retrieving) {
+                out[n++] = ms[i];
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("p50_ms", p50());
+        m.put("p99_ms", p99());
+        m.put("mean_ms", Samples.mean(ms));
+        m.put("max_ms", Samples.max(ms));
+        m.put("steps", ms.length);
+        m.put("retrieval_steps", retrievalSteps());
+        double[] plain = steps(false);
+        m.put("p50_ms_without_retrieval", plain.length == 0 ? null : Samples.percentile(plain, 50));
+        m.put("p99_ms_without_retrieval", plain.length == 0 ? null : Samples.percentile(plain, 99));
+        double[] with = steps(true);
+        m.put("retrieval_step_mean_ms", with.length == 0 ? null : Samples.mean(with));
+        if (!retrievals.isEmpty()) {
+            m.put("in_step_retrieval_mean_ms", RetrievalCost.ofRetrievals(retrievals).meansMs());
+        }
+        return m;
+    }
+}
