@@ -13,8 +13,27 @@ import java.util.Map;
  * @param ms         per step, milliseconds
  * @param retrieved  per step, whether it ran a retrieval
  * @param retrievals the retrievals of the timed steps, with their phase timings
+ * @param rssGrowthBytes per run, resident growth from the first timed step to the last (after a collection at both)
  */
-record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals) {
+record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals, long[] rssGrowthBytes) {
+
+    /** This run's steps followed by {@code next}'s. */
+    DecodeSteps concat(DecodeSteps next) {
+        double[] m = Arrays.copyOf(ms, ms.length + next.ms.length);
+        System.arraycopy(next.ms, 0, m, ms.length, next.ms.length);
+        boolean[] r = Arrays.copyOf(retrieved, retrieved.length + next.retrieved.length);
+        System.arraycopy(next.retrieved, 0, r, retrieved.length, next.retrieved.length);
+        List<Retrieval> all = new java.util.ArrayList<>(retrievals);
+        all.addAll(next.retrievals);
+        long[] g = Arrays.copyOf(rssGrowthBytes, rssGrowthBytes.length + next.rssGrowthBytes.length);
+        System.arraycopy(next.rssGrowthBytes, 0, g, rssGrowthBytes.length, next.rssGrowthBytes.length);
+        return new DecodeSteps(m, r, List.copyOf(all), g);
+    }
+
+    /** The largest resident growth over one run's timed steps. */
+    long maxRssGrowthBytes() {
+        return Arrays.stream(rssGrowthBytes).max().orElse(0);
+    }
 
     double p50() {
         return Samples.percentile(ms, 50);
@@ -51,6 +70,8 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals)
         m.put("mean_ms", Samples.mean(ms));
         m.put("max_ms", Samples.max(ms));
         m.put("steps", ms.length);
+        m.put("runs", rssGrowthBytes.length);
+        m.put("rss_growth_mb_per_run", Arrays.stream(rssGrowthBytes).mapToDouble(ResidentMemory::mb).toArray());
         m.put("retrieval_steps", retrievalSteps());
         double[] plain = steps(false);
         m.put("p50_ms_without_retrieval", plain.length == 0 ? null : Samples.percentile(plain, 50));

@@ -6,6 +6,7 @@ import dev.memlong.memory.KvLayout;
 import dev.memlong.memory.MemoryBank;
 import dev.memlong.memory.MemoryChunk;
 import dev.memlong.memory.MemorySettings;
+import dev.memlong.memory.NewChunk;
 import dev.memlong.memory.ScoredChunk;
 import dev.memlong.runtime.bundle.ModelBundle;
 import dev.memlong.runtime.memlong.MemLongEngine;
@@ -55,6 +56,12 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
         String loadBefore = MemoryBenchReport.loadAverage();
         try (ModelBundle bundle = ModelBundle.open(dir); Retriever retriever = BgeSmallRetriever.create()) {
             MemorySettings settings = settings(bundle);
+            for (int h : plan.histories()) {
+                if (h % settings.chunkSize() != 0) {
+                    throw new IllegalArgumentException("history length " + h + " is not a whole number of chunks of "
+                            + settings.chunkSize());
+                }
+            }
             MemLongEngine engine = new MemLongEngine(bundle, retriever, settings);
             float[] rms = memoryLayerRms(bundle, retriever, settings);
             log.accept(String.format("memory-layer K/V RMS from a real window overflow: keys %.3f, values %.3f", rms[0], rms[1]));
@@ -62,37 +69,80 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
             ResidentMemory before = ResidentMemory.measure();
             log.accept(String.format("resident before filling: %.1f MB", ResidentMemory.mb(before.rssBytes())));
             List<MemoryBenchReport.History> histories = new ArrayList<>();
+            List<MemoryBank> decodeBanks = new ArrayList<>();
             try (MemoryBank bank = engine.newInMemoryBank()) {
                 SyntheticHistory history = new SyntheticHistory(bank, retriever, engine.tokenizer(),
                         settings.chunkSize(), plan.distinctTexts(), rms[0], rms[1], plan.seed());
                 long fillNanos = 0;
+                List<ResidentMemory> filled = new ArrayList<>();
+                List<RetrievalCost> costs = new ArrayList<>();
+                List<ResidentMemory> searched = new ArrayList<>();
                 for (int tokens : plan.histories()) {
                     long t0 = System.nanoTime();
                     history.fillTo(tokens);
                     fillNanos += System.nanoTime() - t0;
-                    ResidentMemory filled = ResidentMemory.measure();
+                    filled.add(ResidentMemory.measure());
                     log.accept(String.format("history %d tokens (%d chunks) filled, %.1f s so far; resident %.1f MB",
-                            bank.tokenCount(), bank.chunkCount(), fillNanos / 1e9, ResidentMemory.mb(filled.rssBytes())));
+                            bank.tokenCount(), bank.chunkCount(), fillNanos / 1e9, ResidentMemory.mb(last(filled).rssBytes())));
                     RetrievalCost cost = retrievalCost(engine, bank);
-                    log.accept(String.format("  search+gather p50 %.2f ms, p99 %.2f ms; query embedding p50 %.1f ms",
-                            Samples.percentile(cost.searchGatherMs(), 50), Samples.percentile(cost.searchGatherMs(), 99),
-                            Samples.percentile(cost.embedMs(), 50)));
-                    DecodeSteps steps = decode(engine, bank, true);
-                    ResidentMemory decoded = ResidentMemory.measure();
-                    log.accept(String.format("  decode p50 %.2f ms, p99 %.2f ms; resident %.1f MB", steps.p50(), steps.p99(),
-                            ResidentMemory.mb(decoded.rssBytes())));
-                    histories.add(new MemoryBenchReport.History(tokens, bank.chunkCount(),
-                            bankBytes(bank.layout(), bank.tokenCount(), bank.chunkCount()), fillNanos / 1e9, filled, cost,
-                            steps, decoded));
+                    costs.add(cost);
+                    searched.add(ResidentMemory.measure());
+                    log.accept(String.format("  search+gather p50 %.2f ms, p99 %.2f ms; query embedding p50 %.1f ms; "
+                                    + "resident %.1f MB after %d calls", Samples.percentile(cost.searchGatherMs(), 50),
+                            Samples.percentile(cost.searchGatherMs(), 99), Samples.percentile(cost.embedMs(), 50),
+                            ResidentMemory.mb(last(searched).rssBytes()), plan.retrievalCalls()));
+                    histories.add(null);
                 }
-                DecodeSteps off = decode(engine, bank, false);
-                ResidentMemory afterOff = ResidentMemory.measure();
-                log.accept(String.format("memory off: decode p50 %.2f ms, p99 %.2f ms", off.p50(), off.p99()));
+                // Decode runs interleave the history lengths (and memory off) in rounds, forward then backward, so
+                // that other processes' load drifting over the run does not favour one length. Shorter histories
+                // decode over copies of the bank's first chunks: the same history, cut.
+                int[] lengths = plan.histories();
+                for (int i = 0; i < lengths.length - 1; i++) {
+                    decodeBanks.add(prefix(engine, bank, lengths[i] / settings.chunkSize()));
+                }
+                decodeBanks.add(bank);
+                DecodeSteps[] runs = new DecodeSteps[lengths.length + 1];   // last: memory off
+                int perRound = plan.decodeSteps() / plan.rounds();
+                for (int round = 0; round < plan.rounds(); round++) {
+                    for (int j = 0; j <= lengths.length; j++) {
+                        int config = round % 2 == 0 ? j : lengths.length - j;
+                        boolean memory = config < lengths.length;
+                        MemoryBank b = memory ? decodeBanks.get(config) : bank;
+                        DecodeSteps steps = decode(engine, b, memory, perRound);
+                        runs[config] = runs[config] == null ? steps : runs[config].concat(steps);
+                        log.accept(String.format("  round %d, %s: decode p50 %.2f ms, p99 %.2f ms", round + 1,
+                                memory ? lengths[config] + " tokens of history" : "memory off", steps.p50(), steps.p99()));
+                    }
+                }
+                for (int i = 0; i < lengths.length; i++) {
+                    int chunks = lengths[i] / settings.chunkSize();
+                    histories.set(i, new MemoryBenchReport.History(lengths[i], chunks,
+                            bankBytes(bank.layout(), (long) chunks * settings.chunkSize(), chunks), filled.get(i),
+                            costs.get(i), searched.get(i), runs[i]));
+                }
+                DecodeSteps off = runs[lengths.length];
                 return new MemoryBenchReport(plan, settings, threads, rms, history.realEmbeddings(),
-                        history.embedNanos() / 1e6 / Math.max(1, history.realEmbeddings()), before, histories, off,
-                        afterOff, loadBefore, MemoryBenchReport.loadAverage());
+                        history.embedNanos() / 1e6 / Math.max(1, history.realEmbeddings()), fillNanos / 1e9, before,
+                        histories, off, loadBefore, MemoryBenchReport.loadAverage());
+            } finally {
+                for (int i = 0; i < decodeBanks.size() - 1; i++) {
+                    decodeBanks.get(i).close();
+                }
             }
         }
+    }
+
+    private static <T> T last(List<T> list) {
+        return list.get(list.size() - 1);
+    }
+
+    /** A new bank holding copies of {@code source}'s first {@code chunks} chunks. */
+    private static MemoryBank prefix(MemLongEngine engine, MemoryBank source, int chunks) {
+        MemoryBank copy = engine.newInMemoryBank();
+        for (MemoryChunk c : source.fetch(source.seqs().subList(0, chunks))) {
+            copy.append(new NewChunk(c.tokenIds(), c.text(), c.embedding(), c.keys(), c.values()));
+        }
+        return copy;
     }
 
     /** The model's defaults, with the plan's window and a capacity that holds the longest history without eviction. */
@@ -154,6 +204,9 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
     private DecodeSteps decode(MemLongEngine engine, MemoryBank bank, boolean memory, int steps) {
         int[] prompt = promptIds(engine.tokenizer(), plan.promptTokens(), plan.seed() + 11);
         List<Retrieval> retrievals = new ArrayList<>();
+        if (steps < 1) {
+            throw new IllegalArgumentException("decode needs at least one step");
+        }
         double[] ms = new double[steps];
         boolean[] retrieved = new boolean[steps];
         try (KvCachePool cache = engine.newCache(1); MemLongSequence seq = engine.newSequence(cache, 0, bank)) {
@@ -161,7 +214,11 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
             seq.onRetrieval(retrievals::add);
             int next = RuntimeBench.argmax(seq.feed(prompt, true, false, null));
             retrievals.clear();
+            ResidentMemory first = null;
             for (int i = -plan.warmupSteps(); i < steps; i++) {
+                if (i == 0) {
+                    first = ResidentMemory.measure();
+                }
                 int before = retrievals.size();
                 long t0 = System.nanoTime();
                 next = RuntimeBench.argmax(seq.feed(new int[] {next}, false, false, null));
@@ -173,8 +230,9 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
                     retrievals.subList(before, retrievals.size()).clear();
                 }
             }
+            long growth = ResidentMemory.measure().rssBytes() - first.rssBytes();
+            return new DecodeSteps(ms, retrieved, List.copyOf(retrievals), new long[] {growth});
         }
-        return new DecodeSteps(ms, retrieved, List.copyOf(retrievals));
     }
 
     /**
@@ -186,7 +244,7 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
         MemorySettings settings = engine.settings();
         TextTokenizer tokenizer = engine.tokenizer();
         Retriever retriever = engine.retriever();
-        int perToken = bank.layout().kvHeads() * bank.layout().headDim();
+        MemoryGather gather = new MemoryGather(bank.layout().kvHeads() * bank.layout().headDim());
         double[] embedMs = new double[plan.queryTexts()];
         float[][] queries = new float[plan.queryTexts()][];
         SplittableRandom random = new SplittableRandom(plan.seed() + 13);
@@ -205,7 +263,7 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
             long t0 = System.nanoTime();
             List<ScoredChunk> hits = bank.topK(query, settings.topK());
             long t1 = System.nanoTime();
-            MemoryGather gathered = MemoryGather.of(bank, hits.stream().map(ScoredChunk::seq).toList(), perToken);
+            MemoryGather.Gathered gathered = gather.gather(bank, hits.stream().map(ScoredChunk::seq).toList());
             long t2 = System.nanoTime();
             try (MemoryKv kv = engine.model().memoryKv(gathered.keys(), gathered.values(), gathered.tokens())) {
                 if (kv.tokens() != Math.min(settings.topK(), bank.chunkCount()) * settings.chunkSize()) {

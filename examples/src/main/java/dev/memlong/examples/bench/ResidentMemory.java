@@ -19,10 +19,18 @@ record ResidentMemory(long rssBytes, long heapUsedBytes, long heapCommittedBytes
 
     private static final Path STATUS = Path.of("/proc/self/status");
 
-    /** Collects garbage, then reads the figures. */
+    /**
+     * Collects garbage, gives the JDK's cleaner thread a moment to free the native memory of unreachable direct
+     * buffers (DJL copies every array it creates from Java through one), then reads the figures.
+     */
     static ResidentMemory measure() {
         for (int i = 0; i < 2; i++) {
             System.gc();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         return new ResidentMemory(currentRssBytes(), heap.getUsed(), heap.getCommitted());

@@ -35,11 +35,15 @@ final class BenchMemoryCommand implements Callable<Integer> {
     @Option(names = "--prompt-tokens", paramLabel = "N", description = "prompt before decoding (default 512)")
     Integer promptTokens;
 
-    @Option(names = "--decode-steps", paramLabel = "N", description = "timed decode steps per run (default 256)")
+    @Option(names = "--decode-steps", paramLabel = "N", description = "timed decode steps per configuration, over all rounds (default 256)")
     Integer decodeSteps;
 
+    @Option(names = "--rounds", defaultValue = "2", paramLabel = "N",
+            description = "decode runs per configuration, interleaved with the others (default 2)")
+    int rounds;
+
     @Option(names = "--real-embeddings", paramLabel = "N",
-            description = "history chunks embedded by the retriever; later ones reuse a perturbed one (default 256)")
+            description = "history chunks embedded by the retriever; later ones reuse a perturbed one (default: all)")
     Integer distinctTexts;
 
     @Option(names = "--retrieval-calls", paramLabel = "N", description = "timed search+gather calls per history (default 200)")
@@ -54,7 +58,7 @@ final class BenchMemoryCommand implements Callable<Integer> {
         MemoryBenchPlan d = MemoryBenchPlan.standard();
         MemoryBenchPlan plan = new MemoryBenchPlan(histories != null ? histories : d.histories(),
                 window != null ? window : d.window(), promptTokens != null ? promptTokens : d.promptTokens(),
-                d.warmupSteps(), decodeSteps != null ? decodeSteps : d.decodeSteps(),
+                d.warmupSteps(), decodeSteps != null ? decodeSteps : d.decodeSteps(), rounds,
                 distinctTexts != null ? distinctTexts : d.distinctTexts(), d.queryTexts(),
                 retrievalCalls != null ? retrievalCalls : d.retrievalCalls(), d.seed());
         MemoryBenchReport report = new MemoryBench(data, threads, plan, System.err::println).run();

@@ -42,6 +42,7 @@ public final class MemLongSequence implements AutoCloseable {
     private final MemorySettings settings;
     private final int chunk;
     private final int[] window;
+    private final MemoryGather gather;
     private int turnStart;
     private MemoryKv memory;
     private Consumer<Retrieval> retrievalListener = r -> { };
@@ -72,6 +73,7 @@ public final class MemLongSequence implements AutoCloseable {
         this.settings = settings;
         this.chunk = settings.chunkSize();
         this.window = new int[settings.localWindow()];
+        this.gather = new MemoryGather(model.config().numKvHeads() * model.config().headDim());
         cache.reset(slot);
     }
 
@@ -245,8 +247,7 @@ public final class MemLongSequence implements AutoCloseable {
         long t2 = System.nanoTime();
         Map<Long, Float> scores = new HashMap<>();
         hits.forEach(h -> scores.put(h.seq(), h.score()));
-        MemoryGather gathered = MemoryGather.of(bank, scores.keySet(),
-                model.config().numKvHeads() * model.config().headDim());
+        MemoryGather.Gathered gathered = gather.gather(bank, scores.keySet());
         bank.recordRetrieval(scores.keySet());
         long t3 = System.nanoTime();
         memory = model.memoryKv(gathered.keys(), gathered.values(), gathered.tokens());
