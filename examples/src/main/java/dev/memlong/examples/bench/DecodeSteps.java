@@ -14,8 +14,11 @@ import java.util.Map;
  * @param retrieved  per step, whether it ran a retrieval
  * @param retrievals the retrievals of the timed steps, with their phase timings
  * @param rssGrowthBytes per run, resident growth from the first timed step to the last (after a collection at both)
+ * @param heapCommittedGrowthBytes per run, growth of the Java heap's committed size over the same steps (part of
+ *                   the resident growth when the JVM resizes its heap)
  */
-record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals, long[] rssGrowthBytes) {
+record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals, long[] rssGrowthBytes,
+                   long[] heapCommittedGrowthBytes) {
 
     /** This run's steps followed by {@code next}'s. */
     DecodeSteps concat(DecodeSteps next) {
@@ -27,7 +30,11 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         all.addAll(next.retrievals);
         long[] g = Arrays.copyOf(rssGrowthBytes, rssGrowthBytes.length + next.rssGrowthBytes.length);
         System.arraycopy(next.rssGrowthBytes, 0, g, rssGrowthBytes.length, next.rssGrowthBytes.length);
-        return new DecodeSteps(m, r, List.copyOf(all), g);
+        long[] h = Arrays.copyOf(heapCommittedGrowthBytes, heapCommittedGrowthBytes.length
+                + next.heapCommittedGrowthBytes.length);
+        System.arraycopy(next.heapCommittedGrowthBytes, 0, h, heapCommittedGrowthBytes.length,
+                next.heapCommittedGrowthBytes.length);
+        return new DecodeSteps(m, r, List.copyOf(all), g, h);
     }
 
     /** The largest resident growth over one run's timed steps. */
@@ -72,6 +79,8 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         m.put("steps", ms.length);
         m.put("runs", rssGrowthBytes.length);
         m.put("rss_growth_mb_per_run", Arrays.stream(rssGrowthBytes).mapToDouble(ResidentMemory::mb).toArray());
+        m.put("heap_committed_growth_mb_per_run",
+                Arrays.stream(heapCommittedGrowthBytes).mapToDouble(ResidentMemory::mb).toArray());
         m.put("retrieval_steps", retrievalSteps());
         double[] plain = steps(false);
         m.put("p50_ms_without_retrieval", plain.length == 0 ? null : Samples.percentile(plain, 50));

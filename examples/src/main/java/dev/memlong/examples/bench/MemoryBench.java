@@ -230,8 +230,9 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
                     retrievals.subList(before, retrievals.size()).clear();
                 }
             }
-            long growth = ResidentMemory.measure().rssBytes() - first.rssBytes();
-            return new DecodeSteps(ms, retrieved, List.copyOf(retrievals), new long[] {growth});
+            ResidentMemory end = ResidentMemory.measure();
+            return new DecodeSteps(ms, retrieved, List.copyOf(retrievals), new long[] {end.rssBytes() - first.rssBytes()},
+                    new long[] {end.heapCommittedBytes() - first.heapCommittedBytes()});
         }
     }
 

@@ -116,6 +116,8 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         m.put("rss_decode_growth_mb_max_per_run", perHistory(h -> ResidentMemory.mb(h.decode().maxRssGrowthBytes())));
         m.put("rss_decode_growth_mb_max_per_run_no_memory", ResidentMemory.mb(noMemory.maxRssGrowthBytes()));
         m.put("rss_retrieval_calls_growth_mb", perHistory(h -> ResidentMemory.mb(h.retrievalGrowthBytes())));
+        m.put("heap_used_growth_over_bank", perHistory(h -> (h.filled().heapUsedBytes() - before.heapUsedBytes())
+                / (double) h.bankBytes()));
         m.put("heap_used_mb", perHistory(h -> ResidentMemory.mb(h.filled().heapUsedBytes())));
         m.put("heap_committed_mb", perHistory(h -> ResidentMemory.mb(h.filled().heapCommittedBytes())));
         m.put("heap_used_mb_before_fill", ResidentMemory.mb(before.heapUsedBytes()));
