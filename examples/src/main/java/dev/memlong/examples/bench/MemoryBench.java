@@ -187,7 +187,9 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
             new SyntheticHistory(bank, retriever, engine.tokenizer(), engine.settings().chunkSize(), 16,
                     rms[0], rms[1], plan.seed() + 3).fillTo(32L * engine.settings().chunkSize());
             retrievalCost(engine, bank);
-            decode(engine, bank, true, WARMUP_DECODE_STEPS);
+            // memory on: as long as a timed run, so that its first chunk-boundary retrieval mid-decode (and whatever the
+            // native allocators keep from it) happens here rather than in the first timed run
+            decode(engine, bank, true, plan.decodeSteps() / plan.rounds());
             decode(engine, bank, false, WARMUP_DECODE_STEPS);
         }
     }

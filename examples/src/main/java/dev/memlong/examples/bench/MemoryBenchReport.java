@@ -1,7 +1,10 @@
 package dev.memlong.examples.bench;
 
 import dev.memlong.memory.MemorySettings;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,6 +154,7 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         setup.put("kv_rms", Map.of("keys", kvRms[0], "values", kvRms[1]));
         setup.put("percentiles", "nearest rank");
         setup.put("java_version", Runtime.version().toString());
+        setup.put("jvm_heap", jvmHeapFlags());
         setup.put("cpus", Runtime.getRuntime().availableProcessors());
         setup.put("load_avg_before", loadBefore);
         setup.put("load_avg_after", loadAfter);
@@ -206,6 +210,24 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         out.printf(Locale.ROOT, " memory off: %+.1f MB", ResidentMemory.mb(noMemory.maxRssGrowthBytes()));
         out.println();
         targets().forEach((k, v) -> out.printf(Locale.ROOT, "target %-52s %s%n", k, Boolean.TRUE.equals(v) ? "met" : "NOT met"));
+    }
+
+    /**
+     * The JVM flags that decide how much heap stays committed beside the live data after a full collection (the bank
+     * lives on the heap, so its resident cost is its bytes plus this headroom), and the collectors.
+     */
+    static Map<String, Object> jvmHeapFlags() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        try {
+            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            for (String flag : new String[] {"MinHeapFreeRatio", "MaxHeapFreeRatio", "MaxHeapSize"}) {
+                m.put(flag, hotspot.getVMOption(flag).getValue());
+            }
+        } catch (RuntimeException e) {
+            m.put("error", String.valueOf(e.getMessage()));
+        }
+        m.put("collectors", ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).toList());
+        return m;
     }
 
     /** {@code /proc/loadavg}'s three load averages, or "unknown". */
