@@ -13,7 +13,9 @@ import java.util.List;
  * {@link MemoryBankContractTest} (the memory module's test-jar) is the executable form of this contract.
  *
  * <p>Implementations are not required to be thread-safe: a bank belongs to one conversation, which is driven
- * by one actor at a time. After {@link #close()} every other method throws {@link IllegalStateException}.
+ * by one actor at a time. After {@link #close()} every method that reads or changes chunks throws
+ * {@link IllegalStateException}; {@link #layout()}, {@link #capacityTokens()} and {@link #evictionPolicy()} still
+ * answer, and {@link #close()} does nothing.
  */
 public interface MemoryBank extends AutoCloseable {
 

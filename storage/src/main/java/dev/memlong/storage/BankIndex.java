@@ -1,5 +1,6 @@
 package dev.memlong.storage;
 
+import dev.memlong.memory.ChunkUsage;
 import dev.memlong.memory.ScoredChunk;
 
 import java.util.ArrayList;
@@ -90,10 +91,11 @@ final class BankIndex {
         return out;
     }
 
-    List<EvictionSelector.Candidate> candidates() {
-        List<EvictionSelector.Candidate> out = new ArrayList<>(size);
+    /** What eviction needs to know of every chunk, chronological; a mutable list the caller owns. */
+    List<ChunkUsage> usage() {
+        List<ChunkUsage> out = new ArrayList<>(size + 4);
         for (int i = 0; i < size; i++) {
-            out.add(new EvictionSelector.Candidate(seqs[i], tokens[i], counters[i]));
+            out.add(new ChunkUsage(seqs[i], tokens[i], counters[i]));
         }
         return out;
     }
@@ -123,7 +125,11 @@ final class BankIndex {
         tokenTotal = 0;
     }
 
-    /** Exact top-k by inner product, best first, ties broken by the newer chunk first. */
+    /**
+     * Exact top-k by inner product, best first, ties broken by the newer chunk first. One pass over the rows
+     * keeping the best {@code k} in two small arrays (k is the retrieval's top-k, a handful), so a search
+     * allocates nothing proportional to the bank's size.
+     */
     List<ScoredChunk> topK(float[] query, int k) {
         if (query.length != dim) {
             throw new IllegalArgumentException("query has " + query.length + " dims, bank has " + dim);
@@ -132,48 +138,48 @@ final class BankIndex {
         if (n <= 0) {
             return List.of();
         }
-        float[] scores = new float[size];
-        for (int r = 0; r < size; r++) {
-            scores[r] = dot(embeddings, r * dim, query);
-        }
-        // rows of the current best n, kept sorted best first (n is small: top-k of retrieval)
-        int[] best = new int[n];
+        int[] bestRows = new int[n];
+        float[] bestScores = new float[n];
         int filled = 0;
         for (int r = 0; r < size; r++) {
-            if (filled == n && !better(scores, r, best[n - 1])) {
+            float s = dot(embeddings, r * dim, query);
+            // rows go oldest to newest, so an equal score from a later row ranks higher (newer first on ties)
+            if (filled == n && s < bestScores[n - 1]) {
                 continue;
             }
             int pos = filled == n ? n - 1 : filled++;
-            while (pos > 0 && better(scores, r, best[pos - 1])) {
-                best[pos] = best[pos - 1];
+            while (pos > 0 && s >= bestScores[pos - 1]) {
+                bestRows[pos] = bestRows[pos - 1];
+                bestScores[pos] = bestScores[pos - 1];
                 pos--;
             }
-            best[pos] = r;
+            bestRows[pos] = r;
+            bestScores[pos] = s;
         }
         List<ScoredChunk> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            out.add(new ScoredChunk(seqs[best[i]], scores[best[i]]));
+            out.add(new ScoredChunk(seqs[bestRows[i]], bestScores[i]));
         }
         return out;
     }
 
-    /** Whether row a ranks above row b: higher score, then newer (rows are chronological). */
-    private static boolean better(float[] scores, int a, int b) {
-        return scores[a] > scores[b] || (scores[a] == scores[b] && a > b);
-    }
-
+    /** Inner product of row {@code off / dim} and {@code q}; eight partial sums, so the loop is not one long chain. */
     private float dot(float[] m, int off, float[] q) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = 0;
-        for (; i + 3 < dim; i += 4) {
+        for (; i + 7 < dim; i += 8) {
             s0 += m[off + i] * q[i];
             s1 += m[off + i + 1] * q[i + 1];
             s2 += m[off + i + 2] * q[i + 2];
             s3 += m[off + i + 3] * q[i + 3];
+            s4 += m[off + i + 4] * q[i + 4];
+            s5 += m[off + i + 5] * q[i + 5];
+            s6 += m[off + i + 6] * q[i + 6];
+            s7 += m[off + i + 7] * q[i + 7];
         }
         for (; i < dim; i++) {
             s0 += m[off + i] * q[i];
         }
-        return (s0 + s1) + (s2 + s3);
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 }

@@ -12,21 +12,15 @@ final class ChunkWrites {
 
     private ChunkWrites() {}
 
-    /** Throws IllegalArgumentException unless {@code c} fits {@code layout}. */
-    static void validate(NewChunk c, KvLayout layout) {
-        if (c.tokenIds() == null || c.tokenIds().length == 0) {
-            throw new IllegalArgumentException("a chunk needs at least one token");
-        }
-        int want = layout.kvBytes(c.tokenIds().length);
-        if (c.keys() == null || c.values() == null || c.keys().length != want || c.values().length != want) {
-            throw new IllegalArgumentException("K/V of " + c.tokenIds().length + " tokens must have " + want
-                    + " bytes each for " + layout);
-        }
-        if (c.embedding() == null || c.embedding().length != layout.embeddingDim()) {
-            throw new IllegalArgumentException("embedding must have " + layout.embeddingDim() + " dims");
-        }
-        if (c.text() == null) {
-            throw new IllegalArgumentException("text must not be null");
+    /**
+     * Throws IllegalArgumentException unless {@code c} fits {@code layout} ({@link KvLayout#requireMatches}: sizes
+     * and finite embedding values) and a bank of {@code capacityTokens}.
+     */
+    static void validate(NewChunk c, KvLayout layout, long capacityTokens) {
+        layout.requireMatches(c);
+        if (c.tokens() > capacityTokens) {
+            throw new IllegalArgumentException("a chunk of " + c.tokens() + " tokens does not fit in a bank of "
+                    + capacityTokens + " tokens");
         }
     }
 

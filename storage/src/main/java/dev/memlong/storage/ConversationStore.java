@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
 /**
  * The node's system of record: one RocksDB holding every conversation's metadata, dialogue and long-term
@@ -219,7 +220,17 @@ public final class ConversationStore implements AutoCloseable {
      * @throws StorageException ALREADY_EXISTS, BAD_EXPORT, or a bad-data kind naming the record
      */
     public ConversationInfo importConversation(InputStream in, ConversationKey as) {
-        return transfer.importFrom(in, as);
+        return transfer.importFrom(in, streamKey -> as != null ? as : streamKey);
+    }
+
+    /**
+     * Imports a stream written by {@link #exportConversation} as the conversation {@code target} maps the
+     * stream's key to (e.g. the same id under another tenant).
+     *
+     * @throws StorageException ALREADY_EXISTS, BAD_EXPORT, or a bad-data kind naming the record
+     */
+    public ConversationInfo importConversation(InputStream in, UnaryOperator<ConversationKey> target) {
+        return transfer.importFrom(in, target);
     }
 
     /** Writes an online, consistent copy of the whole store to {@code target} (which must not exist). */

@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
 /**
  * Export and import of one conversation as a stream of length-delimited {@code ExportRecord}s: a header (the
@@ -103,16 +104,16 @@ final class ConversationTransfer {
     }
 
     /**
-     * Imports a stream as conversation {@code as} (or, if null, under the key in its header). Fails with
+     * Imports a stream as the conversation {@code target} maps the key in its header to. Fails with
      * ALREADY_EXISTS if that conversation exists, BAD_EXPORT if the stream is malformed or incomplete.
      */
-    ConversationInfo importFrom(InputStream in, ConversationKey as) {
+    ConversationInfo importFrom(InputStream in, UnaryOperator<ConversationKey> target) {
         ExportRecord first = read(in);
         if (first == null || !first.hasHeader() || first.getHeader().getFormatVersion() != FORMAT_VERSION) {
             throw bad(null, "the stream does not start with a version " + FORMAT_VERSION + " export header");
         }
         ConversationRecord source = first.getHeader().getConversation();
-        ConversationKey key = as != null ? as : new ConversationKey(source.getTenant(), source.getConversationId());
+        ConversationKey key = target.apply(new ConversationKey(source.getTenant(), source.getConversationId()));
         ReentrantLock lock = ctx.lock(key);
         lock.lock();
         try {

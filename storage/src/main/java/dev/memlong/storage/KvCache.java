@@ -11,7 +11,11 @@ import java.util.Map;
  */
 final class KvCache {
 
-    /** A chunk's payload as read from the chunks and chunk_kv column families. Arrays are never handed out. */
+    /**
+     * A chunk's payload as read from the chunks and chunk_kv column families. {@link RocksMemoryBank#fetch} hands
+     * its arrays out as they are (callers must not modify them, as {@code MemoryBank.fetch} says); nothing else
+     * does.
+     */
     record Entry(int[] tokenIds, String text, byte[] keys, byte[] values) {
         long weight() {
             return 64L + tokenIds.length * 4L + text.length() * 2L + keys.length + values.length;

@@ -1,5 +1,7 @@
 package dev.memlong.storage;
 
+import dev.memlong.memory.ChunkUsage;
+import dev.memlong.memory.EvictionPlanner;
 import dev.memlong.memory.EvictionPolicy;
 import dev.memlong.memory.KvLayout;
 import dev.memlong.memory.MemoryBank;
@@ -26,18 +28,29 @@ import java.util.concurrent.locks.ReentrantLock;
  * fsync per settings); retrieval counters are kept in RAM and written with the next append or turn commit, or
  * on {@link #close()}. Obtain one with {@link ConversationStore#activate}; closing it deactivates the
  * conversation. Methods are synchronized, so a turn commit from another thread is safe.
+ *
+ * <p>Eviction is planned by the memory module's {@link EvictionPlanner}, after every new chunk, exactly as
+ * {@link dev.memlong.memory.InMemoryMemoryBank} does, so both banks keep the same chunks. {@link #fetch} hands
+ * out the K/V cache's arrays without copying them (the contract forbids modifying them).
  */
 public final class RocksMemoryBank implements MemoryBank {
 
-    /** Chunks a write adds and evicts, applied to RAM once the batch is durable. */
-    record Staged(List<long[]> added, List<float[]> embeddings, List<Long> evicted) {}
+    /**
+     * What a write adds and evicts, applied to RAM once its batch is durable.
+     *
+     * @param added     sequence numbers given to the new chunks, in order (some may be in {@code evicted} too,
+     *                  when a commit of several chunks overflows the bank)
+     * @param kept      the new chunks that survived: {seq, tokens}, with their embeddings in {@code embeddings}
+     * @param evicted   every chunk the write evicted, in eviction order
+     */
+    record Staged(List<Long> added, List<long[]> kept, List<float[]> embeddings, List<Long> evicted) {}
 
     private final StoreContext ctx;
     private final ConversationKey key;
     private final byte[] prefix;
     private final KvLayout layout;
     private final long capacity;
-    private final EvictionPolicy policy;
+    private final EvictionPlanner planner;
     private final BankIndex index;
     private final Set<Long> dirtyCounters = new HashSet<>();
     private boolean closed;
@@ -48,7 +61,7 @@ public final class RocksMemoryBank implements MemoryBank {
         this.prefix = StoreKeys.conversation(key);
         this.layout = Records.layout(meta.getLayout());
         this.capacity = meta.getCapacityTokens();
-        this.policy = Records.policy(meta.getEvictionPolicy());
+        this.planner = new EvictionPlanner(Records.policy(meta.getEvictionPolicy()));
         this.index = BankLoader.load(ctx.db, prefix, layout);
     }
 
@@ -62,14 +75,14 @@ public final class RocksMemoryBank implements MemoryBank {
         return layout;
     }
 
-    /** The policy this bank evicts by. */
+    @Override
     public EvictionPolicy evictionPolicy() {
-        return policy;
+        return planner.policy();
     }
 
     @Override
     public long append(NewChunk chunk) {
-        ChunkWrites.validate(chunk, layout);
+        ChunkWrites.validate(chunk, layout, capacity);
         ReentrantLock lock = ctx.lock(key);
         lock.lock();
         try {
@@ -83,7 +96,7 @@ public final class RocksMemoryBank implements MemoryBank {
                     ctx.db.write(batch, ctx.settings.fsync());
                 }
                 apply(staged);
-                return staged.added().get(0)[0];
+                return staged.added().get(0);
             }
         } finally {
             lock.unlock();
@@ -93,49 +106,63 @@ public final class RocksMemoryBank implements MemoryBank {
     /**
      * Adds {@code chunks}, their evictions and the pending counters to {@code batch} and {@code meta}, without
      * touching RAM. The caller holds the conversation lock, writes the batch, then calls {@link #apply}.
+     * Eviction is planned after each new chunk, as if they were appended one by one; a new chunk that a later
+     * one of the same commit evicts is never written.
      */
     synchronized Staged stage(StoreBatch batch, ConversationRecord.Builder meta, List<NewChunk> chunks, long now) {
         ensureOpen();
-        chunks.forEach(c -> ChunkWrites.validate(c, layout));
-        List<EvictionSelector.Candidate> candidates = index.candidates();
-        List<long[]> added = new ArrayList<>();
-        List<float[]> embeddings = new ArrayList<>();
+        chunks.forEach(c -> ChunkWrites.validate(c, layout, capacity));
+        List<ChunkUsage> live = index.usage();
+        long tokens = index.tokenTotal();
+        List<Long> added = new ArrayList<>(chunks.size());
+        Set<Long> evicted = new LinkedHashSet<>();
         for (NewChunk c : chunks) {
             long seq = meta.getNextChunkSeq();
             meta.setNextChunkSeq(seq + 1);
-            ChunkWrites.put(batch, prefix, seq, c, now);
-            added.add(new long[] {seq, c.tokenIds().length});
-            embeddings.add(c.embedding().clone());
-            candidates.add(new EvictionSelector.Candidate(seq, c.tokenIds().length, 0));
+            added.add(seq);
+            live.add(new ChunkUsage(seq, c.tokens(), 0));
+            tokens += c.tokens();
+            if (tokens > capacity) {
+                List<Long> plan = planner.plan(live, capacity);
+                Set<Long> gone = new HashSet<>(plan);
+                live.removeIf(u -> gone.contains(u.seq()));
+                tokens = live.stream().mapToLong(ChunkUsage::tokens).sum();
+                evicted.addAll(plan);
+            }
         }
-        List<Long> evicted = EvictionSelector.select(candidates, capacity, policy);
-        Set<Long> gone = new HashSet<>(evicted);
-        evicted.forEach(seq -> ChunkWrites.delete(batch, prefix, seq));
+        List<long[]> kept = new ArrayList<>(chunks.size());
+        List<float[]> embeddings = new ArrayList<>(chunks.size());
+        for (int i = 0; i < chunks.size(); i++) {
+            long seq = added.get(i);
+            NewChunk c = chunks.get(i);
+            if (!evicted.contains(seq)) {
+                ChunkWrites.put(batch, prefix, seq, c, now);
+                kept.add(new long[] {seq, c.tokens()});
+                embeddings.add(c.embedding().clone());
+            }
+        }
+        for (long seq : evicted) {
+            if (index.row(seq) >= 0) {
+                ChunkWrites.delete(batch, prefix, seq);
+            }
+        }
         for (long seq : dirtyCounters) {
             int row = index.row(seq);
-            if (row >= 0 && !gone.contains(seq)) {
+            if (row >= 0 && !evicted.contains(seq)) {
                 ChunkWrites.putCounter(ctx.db, batch, prefix, seq, index.counter(row));
             }
         }
-        long chunksLeft = 0;
-        long tokensLeft = 0;
-        for (EvictionSelector.Candidate c : candidates) {
-            if (!gone.contains(c.seq())) {
-                chunksLeft++;
-                tokensLeft += c.tokens();
-            }
-        }
-        meta.setChunkCount(chunksLeft).setTokenCount(tokensLeft).setUpdatedAtMs(now);
-        return new Staged(added, embeddings, evicted);
+        meta.setChunkCount(live.size()).setTokenCount(tokens).setUpdatedAtMs(now);
+        return new Staged(added, kept, embeddings, List.copyOf(evicted));
     }
 
     /** Applies a staged write to RAM after its batch was written. */
     synchronized void apply(Staged staged) {
-        for (int i = 0; i < staged.added().size(); i++) {
-            long[] a = staged.added().get(i);
+        index.removeAll(staged.evicted());
+        for (int i = 0; i < staged.kept().size(); i++) {
+            long[] a = staged.kept().get(i);
             index.add(a[0], (int) a[1], 0, staged.embeddings().get(i));
         }
-        index.removeAll(staged.evicted());
         staged.evicted().forEach(seq -> ctx.cache.invalidate(StoreKeys.item(prefix, seq)));
         dirtyCounters.clear();
     }
@@ -143,6 +170,10 @@ public final class RocksMemoryBank implements MemoryBank {
     @Override
     public synchronized List<ScoredChunk> topK(float[] query, int k) {
         ensureOpen();
+        if (k < 0) {
+            throw new IllegalArgumentException("k must be >= 0, got " + k);
+        }
+        layout.requireQuery(query);
         return index.topK(query, k);
     }
 
@@ -170,8 +201,10 @@ public final class RocksMemoryBank implements MemoryBank {
         for (long seq : present) {
             int row = index.row(seq);
             KvCache.Entry e = payloads.get(seq);
-            out.add(new MemoryChunk(seq, e.tokenIds().clone(), e.text(), index.embedding(row), e.keys().clone(),
-                    e.values().clone(), index.counter(row)));
+            // the cache's arrays as they are: MemoryBank.fetch callers must not modify them, and copying ~390 KB
+            // of K/V per chunk was most of a warm fetch's time and garbage
+            out.add(new MemoryChunk(seq, e.tokenIds(), e.text(), index.embedding(row), e.keys(), e.values(),
+                    index.counter(row)));
         }
         return out;
     }
@@ -179,7 +212,7 @@ public final class RocksMemoryBank implements MemoryBank {
     @Override
     public synchronized void recordRetrieval(Collection<Long> seqs) {
         ensureOpen();
-        for (long seq : new LinkedHashSet<>(seqs)) {
+        for (long seq : seqs) { // once per occurrence
             int row = index.row(seq);
             if (row >= 0) {
                 index.incrementCounter(row);
@@ -190,16 +223,19 @@ public final class RocksMemoryBank implements MemoryBank {
 
     @Override
     public synchronized List<Long> seqs() {
-        return index.seqs();
+        ensureOpen();
+        return List.copyOf(index.seqs());
     }
 
     @Override
     public synchronized int chunkCount() {
+        ensureOpen();
         return index.size();
     }
 
     @Override
     public synchronized long tokenCount() {
+        ensureOpen();
         return index.tokenTotal();
     }
 

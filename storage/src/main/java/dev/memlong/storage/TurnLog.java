@@ -55,8 +55,7 @@ final class TurnLog {
                     return new CommittedTurn(turnSeqs, List.of(), List.of());
                 }
                 bank.apply(staged);
-                return new CommittedTurn(turnSeqs, staged.added().stream().map(a -> a[0]).toList(),
-                        staged.evicted());
+                return new CommittedTurn(turnSeqs, staged.added(), staged.evicted());
             }
         } finally {
             if (closeBank[0] && bank != null) {

@@ -66,10 +66,10 @@ class ConversationStoreTest {
             ConversationKey key = TestStores.create(store, "c", 1000, EvictionPolicy.FREQUENCY);
             store.commitTurn(key, turn(0, TestStores.chunk("a"), TestStores.chunk("b")));
             RocksMemoryBank bank = store.activate(key);
-            bank.recordRetrieval(List.of(1L, 1L)); // each chunk counts once per call
+            bank.recordRetrieval(List.of(1L, 1L)); // once per occurrence (MemoryBank.recordRetrieval)
             assertEquals(List.of(0L, 0L), store.chunks(key).stream().map(ChunkSummary::retrievalCount).toList());
             store.commitTurn(key, turn(1));
-            assertEquals(List.of(0L, 1L), store.chunks(key).stream().map(ChunkSummary::retrievalCount).toList());
+            assertEquals(List.of(0L, 2L), store.chunks(key).stream().map(ChunkSummary::retrievalCount).toList());
         }
     }
 

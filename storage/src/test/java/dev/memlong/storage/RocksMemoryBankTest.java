@@ -1,6 +1,7 @@
 package dev.memlong.storage;
 
 import dev.memlong.memory.EvictionPolicy;
+import dev.memlong.memory.InMemoryMemoryBank;
 import dev.memlong.memory.KvLayout;
 import dev.memlong.memory.MemoryBank;
 import dev.memlong.memory.MemoryChunk;
@@ -20,12 +21,13 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Contract-style tests of the RocksDB bank, shaped like the memory module's MemoryBankContractTest
- * ({@link #newBank}) so they can move onto it at merge; plus what only a durable bank can do (reopen).
+ * What only the RocksDB bank does, beyond the shared contract ({@link RocksMemoryBankContractTest}): realistic
+ * float search, durability across reopen, reads from disk with a cold cache, and turn commits of several chunks
+ * evicting exactly as one-by-one appends to the in-memory bank do.
  */
 class RocksMemoryBankTest {
 
@@ -87,16 +89,6 @@ class RocksMemoryBankTest {
     }
 
     @Test
-    void tiesGoToTheNewerChunk() {
-        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FIFO);
-        NewChunk c = TestStores.chunk("same");
-        long a = bank.append(c);
-        long b = bank.append(c);
-        List<ScoredChunk> hits = bank.topK(c.embedding(), 2);
-        assertEquals(List.of(b, a), hits.stream().map(ScoredChunk::seq).toList());
-    }
-
-    @Test
     void fetchIsChronologicalSkipsUnknownAndReturnsWhatWasWritten() {
         MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
         List<Long> seqs = appendAll(bank, 10);
@@ -109,19 +101,28 @@ class RocksMemoryBankTest {
             assertArrayEquals(want.tokenIds(), c.tokenIds());
             assertArrayEquals(want.embedding(), c.embedding());
         }
-        got.get(0).keys()[0] ^= 1; // callers' arrays are copies: the cache stays intact
-        assertArrayEquals(TestStores.chunk(got.get(0).text()).keys(), bank.fetch(List.of(seqs.get(2))).get(0).keys());
     }
 
     @Test
-    void appendRejectsChunksOfAnotherLayout() {
-        MemoryBank bank = newBank(TestStores.LAYOUT, 1000, EvictionPolicy.FREQUENCY);
-        NewChunk c = TestStores.chunk("x");
-        assertThrows(IllegalArgumentException.class, () -> bank.append(new NewChunk(c.tokenIds(), c.text(),
-                c.embedding(), new byte[3], c.values())));
-        assertThrows(IllegalArgumentException.class, () -> bank.append(new NewChunk(c.tokenIds(), c.text(),
-                new float[3], c.keys(), c.values())));
-        assertEquals(0, bank.chunkCount());
+    void fetchReadsFromDiskWithAColdCacheAndWarmFetchesShareTheCachedArrays() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
+        List<Long> seqs = appendAll(bank, 10);
+        store.close();
+        store = TestStores.open(dir);
+        MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
+        List<MemoryChunk> cold = reopened.fetch(seqs.subList(3, 6));
+        for (MemoryChunk c : cold) {
+            NewChunk want = TestStores.chunk(c.text());
+            assertArrayEquals(want.keys(), c.keys());
+            assertArrayEquals(want.values(), c.values());
+            assertArrayEquals(want.tokenIds(), c.tokenIds());
+        }
+        // warm: the same arrays again, not copies (MemoryBank.fetch forbids modifying them)
+        List<MemoryChunk> warm = reopened.fetch(seqs.subList(3, 6));
+        for (int i = 0; i < cold.size(); i++) {
+            assertSame(cold.get(i).keys(), warm.get(i).keys());
+            assertSame(cold.get(i).values(), warm.get(i).values());
+        }
     }
 
     @Test
@@ -140,28 +141,16 @@ class RocksMemoryBankTest {
     }
 
     @Test
-    void frequencyEvictionSparesRetrievedChunks() {
-        MemoryBank bank = newBank(TestStores.LAYOUT, 160, EvictionPolicy.FREQUENCY); // 20 chunks
-        List<Long> seqs = appendAll(bank, 20);
-        bank.recordRetrieval(List.of(seqs.get(3), seqs.get(4)));
-        bank.append(TestStores.chunk("overflow"));
-        List<Long> left = bank.seqs();
-        assertTrue(left.contains(seqs.get(3)) && left.contains(seqs.get(4)), "retrieved chunks survive");
-        assertTrue(!left.contains(seqs.get(0)) && !left.contains(seqs.get(1)), "the oldest 10% go");
-        assertTrue(bank.tokenCount() <= 80);
-    }
-
-    @Test
     void countersSurviveReopen() {
         MemoryBank bank = newBank(TestStores.LAYOUT, 1000, EvictionPolicy.FREQUENCY);
         List<Long> seqs = appendAll(bank, 3);
         bank.recordRetrieval(List.of(seqs.get(1), seqs.get(1), seqs.get(2)));
         bank.recordRetrieval(List.of(seqs.get(1)));
-        assertEquals(List.of(0L, 2L, 1L), bank.fetch(seqs).stream().map(MemoryChunk::retrievalCount).toList());
+        assertEquals(List.of(0L, 3L, 1L), bank.fetch(seqs).stream().map(MemoryChunk::retrievalCount).toList());
         store.close(); // writes pending counters
         store = TestStores.open(dir);
         MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
-        assertEquals(List.of(0L, 2L, 1L), reopened.fetch(seqs).stream().map(MemoryChunk::retrievalCount).toList());
+        assertEquals(List.of(0L, 3L, 1L), reopened.fetch(seqs).stream().map(MemoryChunk::retrievalCount).toList());
     }
 
     @Test
@@ -188,5 +177,42 @@ class RocksMemoryBankTest {
         MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
         assertEquals(before, reopened.topK(q, 5));
         assertEquals(IntStream.range(0, 50).mapToObj(i -> (long) i).toList(), reopened.seqs());
+    }
+
+    @Test
+    void turnCommitsOfSeveralChunksEvictAsOneByOneAppendsToTheInMemoryBank() {
+        for (EvictionPolicy policy : EvictionPolicy.values()) {
+            ConversationKey key = new ConversationKey("t", "turns-" + policy);
+            if (store == null) {
+                store = TestStores.open(dir);
+            }
+            store.openConversation(key, new ConversationSpec("m", TestStores.LAYOUT, 200, policy));
+            RocksMemoryBank rocks = store.activate(key);
+            InMemoryMemoryBank reference = new InMemoryMemoryBank(TestStores.LAYOUT, 200, policy);
+            SplittableRandom r = new SplittableRandom(3);
+            int n = 0;
+            for (int turn = 0; turn < 60; turn++) {
+                List<NewChunk> chunks = new ArrayList<>();
+                for (int c = r.nextInt(4); c > 0; c--) { // 0..3 chunks of 8 tokens (25 fill the bank)
+                    chunks.add(TestStores.chunk("chunk " + n++));
+                }
+                CommittedTurn committed = store.commitTurn(key, TurnCommit.of("u", 1, "a", 1, chunks));
+                List<Long> expectedNew = new ArrayList<>();
+                for (NewChunk c : chunks) {
+                    expectedNew.add(reference.append(c));
+                }
+                assertEquals(expectedNew, committed.chunkSeqs(), "turn " + turn);
+                assertEquals(reference.seqs(), rocks.seqs(), policy + ", turn " + turn);
+                assertEquals(reference.tokenCount(), rocks.tokenCount());
+                float[] q = SyntheticChunks.embedding(r, TestStores.LAYOUT.embeddingDim());
+                List<Long> hits = reference.topK(q, 3).stream().map(ScoredChunk::seq).toList();
+                reference.recordRetrieval(hits);
+                rocks.recordRetrieval(hits);
+            }
+            assertTrue(store.checkIntegrity(key).ok());
+            assertEquals(reference.seqs(), store.chunks(key).stream().map(ChunkSummary::seq).toList(),
+                    "what is on disk is what RAM holds");
+            reference.close();
+        }
     }
 }

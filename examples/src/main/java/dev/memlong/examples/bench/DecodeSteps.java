@@ -37,6 +37,16 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         return new DecodeSteps(m, r, List.copyOf(all), g, h);
     }
 
+    /**
+     * The largest resident growth over one run's timed steps, the first run left out when there are more: the first
+     * decode after the history is built can still grow the native allocators' pools once (seen: tens of MB in the
+     * first round, 0 in every later one), which is not growth per step.
+     */
+    long steadyMaxRssGrowthBytes() {
+        long[] g = rssGrowthBytes.length > 1 ? Arrays.copyOfRange(rssGrowthBytes, 1, rssGrowthBytes.length) : rssGrowthBytes;
+        return Arrays.stream(g).max().orElse(0);
+    }
+
     /** The largest resident growth over one run's timed steps. */
     long maxRssGrowthBytes() {
         return Arrays.stream(rssGrowthBytes).max().orElse(0);
@@ -89,6 +99,8 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         m.put("retrieval_step_mean_ms", with.length == 0 ? null : Samples.mean(with));
         if (!retrievals.isEmpty()) {
             m.put("in_step_retrieval_mean_ms", RetrievalCost.ofRetrievals(retrievals).meansMs());
+            // the random-weight model generates arbitrary tokens: their text is far longer for the retriever than prose
+            m.put("in_step_query_chars_mean", retrievals.stream().mapToInt(r -> r.query().length()).average().orElse(0));
         }
         return m;
     }

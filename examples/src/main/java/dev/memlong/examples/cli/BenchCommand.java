@@ -3,7 +3,8 @@ package dev.memlong.examples.cli;
 import picocli.CommandLine.Command;
 
 /** Benchmarks (measurements, not tests). */
-@Command(name = "bench", description = "Benchmarks", subcommands = {BenchDecodeCommand.class, BenchMemoryCommand.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks",
+        subcommands = {BenchDecodeCommand.class, BenchMemoryCommand.class, StorageBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override

@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "decode", description = {
+@Command(name = "decode", mixinStandardHelpOptions = true, description = {
     "Prefill (512 tokens) and batch-1 decode (256 tokens) of a 110M-parameter LLaMA-shaped checkpoint against this",
     "machine's bandwidth and matmul rooflines, and against Jlama on the same checkpoint. Progress goes to stderr."})
 final class BenchDecodeCommand implements Callable<Integer> {

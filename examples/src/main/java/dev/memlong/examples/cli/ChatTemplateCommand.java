@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "chat-template", description = "Renders a conversation with the model's chat template: {\"text\":\"...\",\"ids\":[...]}")
+@Command(name = "chat-template", mixinStandardHelpOptions = true, description = "Renders a conversation with the model's chat template: {\"text\":\"...\",\"ids\":[...]}")
 final class ChatTemplateCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory")

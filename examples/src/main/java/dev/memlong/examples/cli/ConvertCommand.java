@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "convert", description = "Rewrites a pytorch_model.bin checkpoint as model.safetensors (+ config and tokenizer files)")
+@Command(name = "convert", mixinStandardHelpOptions = true, description = "Rewrites a pytorch_model.bin checkpoint as model.safetensors (+ config and tokenizer files)")
 final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "source model directory")

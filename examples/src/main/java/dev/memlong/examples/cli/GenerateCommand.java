@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "generate", description = {
+@Command(name = "generate", mixinStandardHelpOptions = true, description = {
     "Continues a prompt: {\"ids\":[...],\"text\":\"...\"} with the generated tokens only.",
     "Greedy or sampled; generation runs to --max-new-tokens unless --stop or --stop-at-eos ends it."})
 final class GenerateCommand implements Callable<Integer> {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "logits", description = "Logits at every position of a token sequence: {\"logits\":[[...],...]}")
+@Command(name = "logits", mixinStandardHelpOptions = true, description = "Logits at every position of a token sequence: {\"logits\":[[...],...]}")
 final class LogitsCommand implements Callable<Integer> {
 
     @Mixin

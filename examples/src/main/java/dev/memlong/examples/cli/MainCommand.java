@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.memlong.runtime.bundle.ModelBundle;
 import dev.memlong.runtime.generate.Generation;
 import dev.memlong.runtime.generate.SamplingParams;
+import dev.memlong.runtime.settings.RuntimeSettings;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Option;
  * The main job on the embedded defaults from {@code conf/application.conf}. Until the chat server exists it
  * generates a reply to the configured prompt with the configured default model.
  */
-@Command(name = "main", description = "Runs the main job with conf/application.conf (until the chat server exists: a generation with the default model)")
+@Command(name = "main", mixinStandardHelpOptions = true, description = "Runs the main job with conf/application.conf (until the chat server exists: a generation with the default model)")
 final class MainCommand implements Callable<Integer> {
 
     @Option(names = "--config", defaultValue = "conf/application.conf", paramLabel = "FILE", description = "application config")
@@ -32,11 +33,12 @@ final class MainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("config file " + config + " not found");
         }
         Config c = ConfigFactory.parseFile(config).withFallback(ConfigFactory.defaultReference()).resolve();
+        RuntimeSettings settings = RuntimeSettings.from(c);
         Config main = c.getConfig("memlong.main");
-        Path modelDir = Path.of(c.getString("memlong.model.dir"));
+        Path modelDir = settings.modelDir();
         String text = prompt != null ? prompt : main.getString("prompt");
         int maxNew = main.getInt("max-new-tokens");
-        try (ModelBundle bundle = ModelBundle.open(modelDir)) {
+        try (ModelBundle bundle = ModelBundle.open(modelDir, settings.modelOptions())) {
             int[] ids = bundle.tokenizer().encode(text, true);
             Generation g = bundle.generator().generate(ids, SamplingParams.greedy(maxNew)
                     .withStopTokens(bundle.tokenizer().eosTokenIds()));

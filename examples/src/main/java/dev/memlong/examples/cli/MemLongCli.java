@@ -17,7 +17,13 @@ import picocli.CommandLine.Command;
             ChatTemplateCommand.class,
             ConvertCommand.class,
             MainCommand.class,
-            BenchCommand.class
+            BenchCommand.class,
+            HistoryCommand.class,
+            MemoryCommand.class,
+            ForgetCommand.class,
+            ExportCommand.class,
+            ImportCommand.class,
+            ChatCommand.class
         })
 public final class MemLongCli {
 

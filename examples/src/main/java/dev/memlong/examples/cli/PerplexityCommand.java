@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * from the memory built so far, the oldest half of the window moving to memory whenever it fills (the paper's
  * protocol with memory carried along). The loss on the final 2048 tokens is reported separately.
  */
-@Command(name = "perplexity", description = "Perplexity of a long document, with MemLong memory or with the window only")
+@Command(name = "perplexity", mixinStandardHelpOptions = true, description = "Perplexity of a long document, with MemLong memory or with the window only")
 final class PerplexityCommand implements Callable<Integer> {
 
     static final int TAIL = 2048;

@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "tokenize", description = "Token ids of a text, as the model's tokenizer gives them: {\"ids\":[...]}")
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Token ids of a text, as the model's tokenizer gives them: {\"ids\":[...]}")
 final class TokenizeCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory")

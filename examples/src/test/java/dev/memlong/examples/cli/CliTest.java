@@ -193,4 +193,25 @@ class CliTest {
         assertTrue(first.get("chunks").size() > 0);
         assertTrue(first.get("chunks").get(0).get("text").isTextual());
     }
+
+    @Test
+    void convertedOpenLlamaStyleCheckpointGivesTheReferenceLogits(@TempDir Path dir) throws IOException {
+        Path bin = model.resolveSibling("openllama-style-bin");
+        Path out = dir.resolve("converted");
+        Outcome r = run("convert", "--model", bin.toString(), "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(Files.exists(out.resolve("model.safetensors")));
+        JsonNode c = JSON.readTree(bin.resolve("reference.json").toFile()).get("cases").get(0);
+        Outcome tok = run("tokenize", "--model", out.toString(), "--text", c.get("text").asText());
+        assertArrayEquals(ints(c.get("ids")), ints(tok.json().get("ids")));
+        Outcome logits = run("logits", "--model", out.toString(), "--ids", csv(c.get("ids")));
+        JsonNode rows = logits.json().get("logits");
+        for (int i = 0; i < rows.size(); i++) {
+            for (int j = 0; j < rows.get(i).size(); j++) {
+                assertEquals(c.get("logits").get(i).get(j).asDouble(), rows.get(i).get(j).asDouble(), 1e-4);
+            }
+        }
+        Outcome gen = run("generate", "--model", bin.toString(), "--ids", csv(c.get("ids")), "--max-new-tokens", "24", "--greedy");
+        assertArrayEquals(ints(c.get("greedy")), ints(gen.json().get("ids")), "the pickle directory itself works too");
+    }
 }

@@ -9,7 +9,7 @@ import java.util.List;
  * continuation each step (instead of token by token) keeps byte-level and SentencePiece merges exact; a trailing
  * U+FFFD means a character is still incomplete, so it is held back.
  */
-final class TextAccumulator {
+public final class TextAccumulator {
 
     private final TextTokenizer tokenizer;
     private final List<String> stopStrings;
@@ -18,13 +18,13 @@ final class TextAccumulator {
     private String emitted = "";
     private int stopAt = -1;
 
-    TextAccumulator(TextTokenizer tokenizer, List<String> stopStrings) {
+    public TextAccumulator(TextTokenizer tokenizer, List<String> stopStrings) {
         this.tokenizer = tokenizer;
         this.stopStrings = stopStrings;
     }
 
     /** Adds a generated token (never a stop token, which is not part of the text); returns the new text it makes visible (never text at or after a stop string). */
-    String add(int id) {
+    public String add(int id) {
         if (count == ids.length) {
             ids = Arrays.copyOf(ids, count * 2);
         }
@@ -63,18 +63,18 @@ final class TextAccumulator {
         return text.substring(0, keep);
     }
 
-    boolean stopped() {
+    public boolean stopped() {
         return stopAt >= 0;
     }
 
     /** The final text: everything before the first stop string (or all of it). */
-    String finalText() {
+    public String finalText() {
         String text = tokenizer.decode(Arrays.copyOf(ids, count), true);
         return stopAt >= 0 ? text.substring(0, Math.min(stopAt, text.length())) : text;
     }
 
     /** The text not yet emitted by {@link #add}. */
-    String flush() {
+    public String flush() {
         String all = finalText();
         String delta = all.startsWith(emitted) ? all.substring(emitted.length()) : "";
         emitted = all;

@@ -346,8 +346,10 @@ public final class LlamaModel implements AutoCloseable {
         return weight == null ? normed : normed.mul(weight);
     }
 
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+    /** {@code x · W + b} with {@code W} already transposed to {@code [in, out]}. */
+    private static NDArray linear(NDArray x, NDArray weightT, NDArray bias) {
+        NDArray y = x.matMul(weightT);
+        return bias == null ? y : y.add(bias);
     }
 
     /** NDArrays alive under this model's manager (weights, tables, caches): for leak checks. */

@@ -23,11 +23,14 @@ final class ModelWeights implements AutoCloseable {
 
     final NDArray embedding;  // [vocab, hidden]
     final NDArray finalNorm;  // [hidden]
-    final NDArray lmHead;     // [vocab, hidden]; the embedding itself when tied
+    final NDArray lmHead;     // [hidden, vocab]: a transposed view (of the embedding itself when tied)
     final List<LayerWeights> layers;
+    private final boolean tied;
     private final NDManager manager;
 
-    private ModelWeights(NDManager manager, NDArray embedding, NDArray finalNorm, NDArray lmHead, List<LayerWeights> layers) {
+    private ModelWeights(NDManager manager, NDArray embedding, NDArray finalNorm, NDArray lmHead, boolean tied,
+                         List<LayerWeights> layers) {
+        this.tied = tied;
         this.manager = manager;
         this.embedding = embedding;
         this.finalNorm = finalNorm;
@@ -68,13 +71,23 @@ final class ModelWeights implements AutoCloseable {
                     ? l.fused(0, l.tensor(p + "mlp.gate_proj.bias", inter), l.tensor(p + "mlp.up_proj.bias", inter)) : null;
             NDArray down = l.tensor(p + "mlp.down_proj.weight", h, inter);
             NDArray downBias = cfg.mlpBias() ? l.tensor(p + "mlp.down_proj.bias", h) : null;
-            layers.add(new LayerWeights(l.cast(inputNorm), l.cast(qkv), l.cast(qkvBias), l.cast(out), l.cast(outBias),
-                    l.cast(postNorm), l.cast(gateUp), l.cast(gateUpBias), l.cast(down), l.cast(downBias)));
+            layers.add(new LayerWeights(l.cast(inputNorm), t(l.cast(qkv)), l.cast(qkvBias), t(l.cast(out)),
+                    l.cast(outBias), l.cast(postNorm), t(l.cast(gateUp)), l.cast(gateUpBias), t(l.cast(down)),
+                    l.cast(downBias)));
         }
         embedding = l.cast(embedding);
         finalNorm = l.cast(finalNorm);
-        lmHead = lmHead == null ? embedding : l.cast(lmHead);
-        return new ModelWeights(manager, embedding, finalNorm, lmHead, List.copyOf(layers));
+        boolean tied = lmHead == null;
+        lmHead = t(tied ? embedding : l.cast(lmHead));
+        return new ModelWeights(manager, embedding, finalNorm, lmHead, tied, List.copyOf(layers));
+    }
+
+    /**
+     * A transposed view ({@code [in, out]}): {@code x · Wᵀ} then needs no transpose op per call (the view shares
+     * the weight's storage; the BLAS reads it with the transposed flag).
+     */
+    private static NDArray t(NDArray weight) {
+        return weight.transpose();
     }
 
     /** Reads tensors one at a time into the model's manager, validating each against the config. */
@@ -132,7 +145,7 @@ final class ModelWeights implements AutoCloseable {
 
     /** Total parameter count. */
     long parameterCount() {
-        long n = embedding.size() + finalNorm.size() + (lmHead == embedding ? 0 : lmHead.size());
+        long n = embedding.size() + finalNorm.size() + (tied ? 0 : lmHead.size());
         for (LayerWeights w : layers) {
             for (NDArray a : new NDArray[] {w.inputNorm(), w.qkv(), w.qkvBias(), w.out(), w.outBias(), w.postNorm(),
                     w.gateUp(), w.gateUpBias(), w.down(), w.downBias()}) {

@@ -8,20 +8,27 @@ import dev.memlong.storage.StorageSettings;
 import dev.memlong.storage.Turn;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * Crash safety, end to end: starts {@link CrashChild} in a child JVM, kills it with SIGKILL at a random moment
@@ -83,7 +90,7 @@ public final class CrashLoop {
         if (natives != null) {
             cmd.add("-Djava.library.path=" + natives); // no per-child extraction left behind by SIGKILL
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
+        cmd.addAll(List.of("-cp", childClassPath(), CrashChild.class.getName(),
                 store.toString(), run));
         Process child = new ProcessBuilder(cmd)
                 .redirectError(store.resolveSibling("child-" + run + ".err").toFile()).start();
@@ -103,6 +110,47 @@ public final class CrashLoop {
         }
         synchronized (acks) {
             return new ArrayList<>(acks);
+        }
+    }
+
+    /**
+     * The child's class path: this JVM's entries made absolute, followed by the {@code Class-Path} entries of
+     * their jar manifests (memlong.jar's {@code lib/*.jar}, surefire's booter jar), resolved against the jar's
+     * directory. So the child finds {@link CrashChild} and its dependencies whether this JVM was started with
+     * {@code -cp} or {@code -jar}, and whatever the child's working directory.
+     */
+    static String childClassPath() {
+        Set<String> entries = new LinkedHashSet<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            Path path = Path.of(entry).toAbsolutePath().normalize();
+            entries.add(path.toString());
+            if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".jar")) {
+                entries.addAll(manifestClassPath(path));
+            }
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    private static List<String> manifestClassPath(Path jar) {
+        try (JarFile file = new JarFile(jar.toFile())) {
+            Manifest manifest = file.getManifest();
+            String classPath = manifest == null ? null
+                    : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+            if (classPath == null || classPath.isBlank()) {
+                return List.of();
+            }
+            URI base = jar.getParent().toUri();
+            List<String> out = new ArrayList<>();
+            for (String url : classPath.trim().split("\\s+")) {
+                out.add(Path.of(base.resolve(url)).toString()); // relative URLs, or absolute file: URLs
+            }
+            return out;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot read the class path of " + jar + " for the crash child: "
+                    + e.getMessage(), e);
         }
     }
 

@@ -1,0 +1,303 @@
+package dev.memlong.actors;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.memlong.actors.conversation.ConversationActor;
+import dev.memlong.actors.conversation.ConversationRegistry;
+import dev.memlong.actors.conversation.ConversationServices;
+import dev.memlong.actors.conversation.FaultInjector;
+import dev.memlong.actors.conversation.TurnEvent;
+import dev.memlong.actors.scheduler.DeviceReplica;
+import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.memory.MemorySettings;
+import dev.memlong.runtime.config.ModelConfig;
+import dev.memlong.runtime.model.ModelOptions;
+import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.Retriever;
+import dev.memlong.runtime.tokenizer.ChatTemplate;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.ConversationSpec;
+import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.StorageSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * The embeddable runtime: a model on every configured device behind one scheduler, a conversation actor per
+ * conversation, and the node's store.
+ *
+ * <pre>{@code
+ * try (MemLongRuntime rt = MemLongRuntime.start(config)) {
+ *     Conversation c = rt.conversation("tenant-a", "user-42");
+ *     Reply r = c.send("My dog is called Rex.", GenerationParams.defaults()).join();
+ * }
+ * }</pre>
+ *
+ * Configuration is HOCON: {@code memlong.runtime}, {@code memlong.memory} and {@code memlong.storage} (each
+ * module's {@code reference.conf} documents its keys); unknown keys and invalid values fail at start-up naming
+ * the key. {@link #close()} waits for running turns (up to {@code shutdown-timeout}), cancels the rest, stops
+ * the actors and closes the store.
+ */
+public final class MemLongRuntime implements AutoCloseable {
+
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final RuntimeSettings settings;
+    private final MemorySettings memorySettings;
+    private final ActorSystem<?> system;
+    private final boolean ownSystem;
+    private final RuntimeGuardian.Refs refs;
+    private final ConversationStore store;
+    private final TextTokenizer tokenizer;
+    private final Retriever retriever;
+    private final boolean ownRetriever;
+    private final AtomicLong turnIds = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean closed;
+
+    private MemLongRuntime(RuntimeSettings settings, MemorySettings memorySettings, ActorSystem<?> system,
+                           boolean ownSystem, RuntimeGuardian.Refs refs, ConversationStore store,
+                           TextTokenizer tokenizer, Retriever retriever, boolean ownRetriever) {
+        this.settings = settings;
+        this.memorySettings = memorySettings;
+        this.system = system;
+        this.ownSystem = ownSystem;
+        this.refs = refs;
+        this.store = store;
+        this.tokenizer = tokenizer;
+        this.retriever = retriever;
+        this.ownRetriever = ownRetriever;
+    }
+
+    /** Starts a runtime with its own ActorSystem. */
+    public static MemLongRuntime start(Config config) {
+        return builder(config).start();
+    }
+
+    public static Builder builder(Config config) {
+        return new Builder(config);
+    }
+
+    /** Options beyond the configuration. */
+    public static final class Builder {
+        private final Config config;
+        private ActorSystem<?> system;
+        private Retriever retriever;
+        private FaultInjector faults = FaultInjector.NONE;
+
+        private Builder(Config config) {
+            this.config = config;
+        }
+
+        /** Runs inside an existing ActorSystem (its config must contain this module's reference.conf). */
+        public Builder actorSystem(ActorSystem<?> existing) {
+            this.system = existing;
+            return this;
+        }
+
+        /** A retriever to use instead of the configured one (not closed by the runtime). */
+        public Builder retriever(Retriever shared) {
+            this.retriever = shared;
+            return this;
+        }
+
+        /** A test seam called before each turn commit. */
+        public Builder faultInjector(FaultInjector injector) {
+            this.faults = injector;
+            return this;
+        }
+
+        public MemLongRuntime start() {
+            return MemLongRuntime.start(this);
+        }
+    }
+
+    private static MemLongRuntime start(Builder b) {
+        Config config = ConfigFactory.load(b.config);
+        RuntimeSettings settings = RuntimeSettings.from(config);
+        StorageSettings storage = StorageSettings.from(config);
+        ModelConfig model = ModelConfig.load(settings.model());
+        MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings());
+        var computeType = ModelOptions.parseComputeType(settings.computeType());
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            Retriever retriever = b.retriever != null ? b.retriever : BgeSmallRetriever.create();
+            if (b.retriever == null) {
+                opened.add(retriever);
+            }
+            TextTokenizer tokenizer = Tokenizers.open(settings.model());
+            opened.add(tokenizer);
+            Optional<ChatTemplate> template = ChatTemplate.find(settings.model());
+            ConversationStore store = ConversationStore.open(storage);
+            opened.add(store);
+            ConversationSpec spec = ConversationSpec.of(settings.modelId(),
+                    memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension()));
+            List<Supplier<DeviceReplica>> replicas = new ArrayList<>();
+            for (String device : settings.devices()) {
+                replicas.add(() -> DeviceReplica.load(settings.model(), DeviceNames.parse(device), computeType,
+                        retriever, memory, settings.maxBatch()));
+            }
+            int restore = settings.restoreTokens() > 0 ? settings.restoreTokens() : memory.localWindow() / 2;
+            CompletableFuture<RuntimeGuardian.Refs> refs = new CompletableFuture<>();
+            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, scheduler ->
+                    blocking -> new ConversationServices(store, spec, scheduler, tokenizer, template,
+                            tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(), settings.maxPendingTurns(),
+                            blocking, b.faults), refs);
+            ActorSystem<?> system;
+            boolean own = b.system == null;
+            if (own) {
+                system = ActorSystem.create(RuntimeGuardian.create(setup), "memlong", config);
+            } else {
+                system = b.system;
+                system.systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + INSTANCES.incrementAndGet(),
+                        Props.empty());
+            }
+            RuntimeGuardian.Refs started;
+            try {
+                started = refs.get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                if (own) {
+                    system.terminate();
+                }
+                throw new IllegalStateException("the runtime's actors did not start: " + e.getMessage(), e);
+            }
+            return new MemLongRuntime(settings, memory, system, own, started, store, tokenizer, retriever,
+                    b.retriever == null);
+        } catch (RuntimeException e) {
+            for (AutoCloseable c : opened.reversed()) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** The conversation {@code id} of {@code tenant}. */
+    public Conversation conversation(String tenant, String id) {
+        return new Conversation(this, new ConversationKey(tenant, id));
+    }
+
+    /** A conversation of the default tenant. */
+    public Conversation conversation(String id) {
+        return conversation(ConversationKey.DEFAULT_TENANT, id);
+    }
+
+    public RuntimeSettings settings() {
+        return settings;
+    }
+
+    public MemorySettings memorySettings() {
+        return memorySettings;
+    }
+
+    /** The ActorSystem the runtime runs in. */
+    public ActorSystem<?> actorSystem() {
+        return system;
+    }
+
+    /** Conversation actors alive now (passivated ones are not). */
+    public int activeConversations() {
+        return AskPattern.<ConversationRegistry.Command, Integer>ask(refs.registry(),
+                ConversationRegistry.CountActive::new, settings.askTimeout(), system.scheduler())
+                .toCompletableFuture().join();
+    }
+
+    long nextTurnId() {
+        if (closed) {
+            throw new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is closed");
+        }
+        return turnIds.incrementAndGet();
+    }
+
+    void deliver(ConversationKey key, ConversationActor.Command message) {
+        refs.registry().tell(new ConversationRegistry.Deliver(key, message));
+    }
+
+    ActorRef<TurnEvent> turnSink(long turnId, Consumer<TurnEvent> handler) {
+        inFlight.incrementAndGet();
+        return system.systemActorOf(TurnSink.create(event -> {
+            if (!(event instanceof TurnEvent.Delta)) {
+                inFlight.decrementAndGet();
+            }
+            handler.accept(event);
+        }), "turn-" + turnId, Props.empty());
+    }
+
+    <T> CompletionStage<T> ask(ConversationKey key, Conversation.Request<T> request) {
+        return AskPattern.<ConversationRegistry.Command, org.apache.pekko.pattern.StatusReply<T>>ask(refs.registry(),
+                        replyTo -> new ConversationRegistry.Deliver(key, request.apply(replyTo)), settings.askTimeout(),
+                        system.scheduler())
+                .thenApply(reply -> {
+                    if (reply.isError()) {
+                        Throwable t = reply.getError();
+                        throw t instanceof RuntimeException re ? re : new MemLongException(
+                                MemLongException.Kind.STORAGE, t.getMessage(), t);
+                    }
+                    return reply.getValue();
+                });
+    }
+
+    /**
+     * Waits for running turns (up to {@code shutdown-timeout}), then stops every actor (cancelling what still
+     * runs), closes the model replicas, the store and the tokenizer. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long deadline = System.nanoTime() + settings.shutdownTimeout().toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        refs.guardian().tell(RuntimeGuardian.Shutdown.INSTANCE);
+        try {
+            refs.stopped().get(settings.shutdownTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            if (ownSystem) {
+                system.terminate();
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            store.close();
+            tokenizer.close();
+            if (ownRetriever) {
+                retriever.close();
+            }
+        }
+    }
+
+    /** For logs. */
+    @Override
+    public String toString() {
+        return "MemLongRuntime(" + settings.model() + ", devices " + settings.devices() + ", "
+                + Duration.ofMillis(0) + ")";
+    }
+}

@@ -1,0 +1,55 @@
+package dev.memlong.actors;
+
+import dev.memlong.actors.conversation.ConversationRegistry;
+import dev.memlong.actors.conversation.ConversationServices;
+import dev.memlong.actors.scheduler.DeviceReplica;
+import dev.memlong.actors.scheduler.DeviceScheduler;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/** The runtime's root actor: starts the device scheduler and the conversation registry, stops them on shutdown. */
+final class RuntimeGuardian {
+
+    /** Stops the runtime's actors (children first). */
+    enum Shutdown { INSTANCE }
+
+    /** What the runtime talks to; {@code stopped} completes when every actor of the runtime has stopped. */
+    record Refs(ActorRef<Shutdown> guardian, ActorRef<DeviceScheduler.Command> scheduler,
+                ActorRef<ConversationRegistry.Command> registry, CompletableFuture<Void> stopped) {}
+
+    record Setup(List<Supplier<DeviceReplica>> replicas, RuntimeSettings settings,
+                 Function<ActorRef<DeviceScheduler.Command>, Function<Executor, ConversationServices>> services,
+                 CompletableFuture<Refs> started) {}
+
+    private RuntimeGuardian() {}
+
+    static Behavior<Shutdown> create(Setup setup) {
+        return Behaviors.setup(ctx -> {
+            RuntimeSettings s = setup.settings();
+            ActorRef<DeviceScheduler.Command> scheduler = ctx.spawn(
+                    DeviceScheduler.create(setup.replicas(), s.maxBatch(), s.maxQueue(), s.stepTokenBudget()),
+                    "scheduler");
+            Executor blocking = ctx.getSystem().dispatchers()
+                    .lookup(DispatcherSelector.fromConfig(RuntimeSettings.BLOCKING_DISPATCHER));
+            ActorRef<ConversationRegistry.Command> registry = ctx.spawn(
+                    ConversationRegistry.create(setup.services().apply(scheduler).apply(blocking)), "conversations");
+            CompletableFuture<Void> stopped = new CompletableFuture<>();
+            setup.started().complete(new Refs(ctx.getSelf(), scheduler, registry, stopped));
+            return Behaviors.receive(Shutdown.class)
+                    .onMessageEquals(Shutdown.INSTANCE, Behaviors::stopped)
+                    .onSignal(PostStop.class, signal -> {
+                        stopped.complete(null);
+                        return Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+}

@@ -1,0 +1,422 @@
+package dev.memlong.actors.conversation;
+
+import dev.memlong.actors.GenerationParams;
+import dev.memlong.actors.MemLongException;
+import dev.memlong.actors.Reply;
+import dev.memlong.actors.RetrievedChunk;
+import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.actors.scheduler.GenerationEvent;
+import dev.memlong.actors.scheduler.TurnRequest;
+import dev.memlong.runtime.tokenizer.ChatMessage;
+import dev.memlong.storage.ChunkSummary;
+import dev.memlong.storage.CommittedTurn;
+import dev.memlong.storage.ConversationInfo;
+import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.Turn;
+import dev.memlong.storage.TurnCommit;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * One conversation (tenant + id). Loads its state from storage (stashing messages until it arrives), renders
+ * each user message with the chat template, hands the turn to the device scheduler, streams the reply to the
+ * caller, and commits the turn (user message, reply, and the chunks the turn moved to memory) in one storage
+ * write batch before answering. Turns run strictly one after another; messages arriving meanwhile wait in the
+ * stash. After {@code idleTimeout} without messages it asks its registry to passivate it, releasing its window,
+ * cache slot and in-RAM embeddings.
+ *
+ * <p>States: {@link #loading()}, {@link #idle()}, {@link #generating()}, {@link #committing}, {@link #busy()},
+ * {@link #closing()}. A failure restarts it from storage; the caller of the failed turn (and every waiting
+ * caller) gets an error.
+ */
+public final class ConversationActor {
+
+    /** Messages of a conversation. */
+    public sealed interface Command {}
+
+    /** A user message; the reply streams to {@code replyTo}. */
+    public record Send(long turnId, String text, GenerationParams params, ActorRef<TurnEvent> replyTo)
+            implements Command {}
+
+    /** Cancels the turn if it is still running (its slot is freed at the device's next step). */
+    public record CancelTurn(long turnId) implements Command {}
+
+    /** The whole dialogue, chronological. */
+    public record GetHistory(ActorRef<StatusReply<List<Turn>>> replyTo) implements Command {}
+
+    /** The memory chunks, chronological. */
+    public record GetMemory(ActorRef<StatusReply<List<ChunkSummary>>> replyTo) implements Command {}
+
+    /** Deletes the conversation: dialogue, memory, window. Replies whether it existed. */
+    public record Forget(ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
+
+    /** From the registry, after this actor asked to passivate: release everything and stop. */
+    public enum Stop implements Command { INSTANCE }
+
+    private record Loaded(StagingBank bank, List<ChatMessage> recent) implements Command {}
+
+    private record LoadFailed(Throwable error) implements Command {}
+
+    private record Event(GenerationEvent event) implements Command {}
+
+    private record CommitDone(CommittedTurn result, Throwable error) implements Command {}
+
+    private record Answered(Runnable reply, boolean reload) implements Command {}
+
+    private enum Closed implements Command { INSTANCE }
+
+    private enum IdleTimeout implements Command { INSTANCE }
+
+    /** The turn in progress. */
+    private record Current(Send send, int userTokens) {}
+
+    private final ActorContext<Command> ctx;
+    private final StashBuffer<Command> stash;
+    private final ConversationKey key;
+    private final ConversationServices services;
+    private final ActorRef<ConversationRegistry.Command> registry;
+    private final DialoguePrompt prompt;
+    private final ActorRef<GenerationEvent> events;
+    private final Deque<ChatMessage> recent = new ArrayDeque<>();
+    private StagingBank bank;
+    private int device = -1;
+    private Current current;
+
+    public static Behavior<Command> create(ConversationKey key, ConversationServices services,
+                                           ActorRef<ConversationRegistry.Command> registry) {
+        return Behaviors.<Command>supervise(Behaviors.setup(ctx -> Behaviors.withStash(
+                        Math.max(1, services.maxPendingTurns()) + 8,
+                        stash -> new ConversationActor(ctx, stash, key, services, registry).start())))
+                .onFailure(Exception.class, SupervisorStrategy.restart());
+    }
+
+    private ConversationActor(ActorContext<Command> ctx, StashBuffer<Command> stash, ConversationKey key,
+                              ConversationServices services, ActorRef<ConversationRegistry.Command> registry) {
+        this.ctx = ctx;
+        this.stash = stash;
+        this.key = key;
+        this.services = services;
+        this.registry = registry;
+        this.prompt = services.prompt();
+        this.events = ctx.messageAdapter(GenerationEvent.class, Event::new);
+    }
+
+    private Behavior<Command> start() {
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(this::load, services.blocking()),
+                (loaded, error) -> error == null ? loaded : new LoadFailed(error));
+        return loading();
+    }
+
+    /** Runs on the blocking dispatcher. */
+    private Loaded load() {
+        ConversationInfo info = services.store().openConversation(key, services.spec());
+        StagingBank staging = new StagingBank(services.store().activate(key));
+        int keep = services.recentMessages();
+        List<ChatMessage> messages = new ArrayList<>();
+        for (Turn t : services.store().history(key, Math.max(0, info.turnCount() - keep), keep)) {
+            messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
+        }
+        return new Loaded(staging, messages);
+    }
+
+    private Behavior<Command> loading() {
+        return signals(Behaviors.receive(Command.class)
+                .onMessage(Loaded.class, this::onLoaded)
+                .onMessage(LoadFailed.class, this::onLoadFailed)
+                .onMessage(Event.class, e -> Behaviors.same())
+                .onMessage(Command.class, this::stashOrRefuse));
+    }
+
+    private Behavior<Command> onLoaded(Loaded loaded) {
+        bank = loaded.bank();
+        recent.clear();
+        recent.addAll(loaded.recent());
+        return stash.unstashAll(idle());
+    }
+
+    private Behavior<Command> onLoadFailed(LoadFailed failed) {
+        ctx.getLog().error("conversation {} cannot be loaded", key, failed.error());
+        MemLongException error = new MemLongException(MemLongException.Kind.STORAGE,
+                "conversation " + key + " cannot be loaded: " + failed.error().getMessage(), failed.error());
+        stash.forEach(c -> refuse(c, error));
+        stash.clear();
+        return Behaviors.stopped();
+    }
+
+    private Behavior<Command> idle() {
+        ctx.setReceiveTimeout(services.idleTimeout(), IdleTimeout.INSTANCE);
+        return signals(Behaviors.receive(Command.class)
+                .onMessage(Send.class, this::onSend)
+                .onMessage(GetHistory.class, q -> query(() -> services.store().history(key), q.replyTo()))
+                .onMessage(GetMemory.class, q -> query(() -> services.store().chunks(key), q.replyTo()))
+                .onMessage(Forget.class, this::onForget)
+                .onMessageEquals(IdleTimeout.INSTANCE, this::onIdleTimeout)
+                .onMessageEquals(Stop.INSTANCE, this::onStop)
+                .onMessage(CancelTurn.class, c -> Behaviors.same())
+                .onMessage(Event.class, e -> Behaviors.same()));
+    }
+
+    private Behavior<Command> onSend(Send send) {
+        if (send.text().isBlank()) {
+            send.replyTo().tell(new TurnEvent.Error(send.turnId(),
+                    new MemLongException(MemLongException.Kind.INVALID, "a message needs some text")));
+            return Behaviors.same();
+        }
+        DialoguePrompt.Tokens tokens;
+        try {
+            tokens = prompt.turn(List.copyOf(recent), send.text());
+        } catch (RuntimeException e) {
+            send.replyTo().tell(new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.INVALID,
+                    "cannot render the message with the chat template: " + e.getMessage(), e)));
+            return Behaviors.same();
+        }
+        TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(),
+                send.params().toSampling(services.stopTokenIds()), events);
+        services.scheduler().tell(new DeviceScheduler.Submit(request, device));
+        current = new Current(send, tokens.userTokens());
+        return generating();
+    }
+
+    private Behavior<Command> generating() {
+        ctx.cancelReceiveTimeout();
+        return signals(Behaviors.receive(Command.class)
+                .onMessage(Event.class, this::onEvent)
+                .onMessage(CancelTurn.class, this::onCancel)
+                .onMessage(Command.class, this::stashOrRefuse));
+    }
+
+    private Behavior<Command> onCancel(CancelTurn cancel) {
+        if (current != null && cancel.turnId() == current.send().turnId()) {
+            services.scheduler().tell(new DeviceScheduler.Cancel(cancel.turnId()));
+        }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onEvent(Event wrapped) {
+        GenerationEvent event = wrapped.event();
+        if (current == null || event.requestId() != current.send().turnId()) {
+            return Behaviors.same(); // a late event of an earlier, failed turn
+        }
+        ActorRef<TurnEvent> caller = current.send().replyTo();
+        return switch (event) {
+            case GenerationEvent.Admitted admitted -> {
+                device = admitted.device();
+                yield Behaviors.same();
+            }
+            case GenerationEvent.Token token -> {
+                caller.tell(new TurnEvent.Delta(token.requestId(), token.text(), token.tokenId()));
+                yield Behaviors.same();
+            }
+            case GenerationEvent.Finished finished -> onFinished(finished);
+            case GenerationEvent.Failed failed -> {
+                bank.discard();
+                if (failed.error().kind() != MemLongException.Kind.OVERLOADED) {
+                    device = -1; // the worker dropped the window
+                }
+                caller.tell(new TurnEvent.Error(failed.requestId(), failed.error()));
+                current = null;
+                yield stash.unstashAll(idle());
+            }
+        };
+    }
+
+    private Behavior<Command> onFinished(GenerationEvent.Finished finished) {
+        services.faults().beforeCommit(key, current.send().text());
+        TurnCommit commit = TurnCommit.of(current.send().text(), current.userTokens(), finished.text(),
+                finished.ids().length, bank.staged());
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> services.store().commitTurn(key, commit),
+                services.blocking()), CommitDone::new);
+        return committing(finished);
+    }
+
+    private Behavior<Command> committing(GenerationEvent.Finished finished) {
+        return signals(Behaviors.receive(Command.class)
+                .onMessage(CommitDone.class, done -> onCommitted(finished, done))
+                .onMessage(CancelTurn.class, c -> Behaviors.same())
+                .onMessage(Event.class, e -> Behaviors.same())
+                .onMessage(Command.class, this::stashOrRefuse));
+    }
+
+    private Behavior<Command> onCommitted(GenerationEvent.Finished f, CommitDone done) {
+        Send send = current.send();
+        current = null;
+        if (done.error() != null) {
+            ctx.getLog().error("conversation {}: turn {} cannot be committed", key, send.turnId(), done.error());
+            bank.discard();
+            services.scheduler().tell(new DeviceScheduler.Release(key, device)); // the window holds the lost turn
+            device = -1;
+            send.replyTo().tell(new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.STORAGE,
+                    "the turn could not be committed: " + done.error().getMessage(), done.error())));
+            return stash.unstashAll(idle());
+        }
+        Map<Long, Long> stored = bank.committed(done.result().chunkSeqs());
+        List<RetrievedChunk> retrieved = f.retrieved().stream()
+                .map(c -> new RetrievedChunk(stored.getOrDefault(c.seq(), c.seq()), c.score(), c.text()))
+                .toList();
+        double decodeSeconds = f.decodeNanos() / 1e9;
+        double tokensPerSecond = f.ids().length > 1 && decodeSeconds > 0 ? (f.ids().length - 1) / decodeSeconds : 0;
+        Reply reply = new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
+                tokensPerSecond, retrieved, f.stopReason(), f.memoryTokens(), f.windowTokens(), f.device(),
+                java.util.Arrays.stream(f.ids()).boxed().toList());
+        remember(ChatMessage.user(send.text()));
+        remember(ChatMessage.assistant(f.text()));
+        send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply));
+        return stash.unstashAll(idle());
+    }
+
+    private void remember(ChatMessage message) {
+        recent.addLast(message);
+        while (recent.size() > services.recentMessages()) {
+            recent.removeFirst();
+        }
+    }
+
+    private <T> Behavior<Command> query(Supplier<T> read, ActorRef<StatusReply<T>> replyTo) {
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(read, services.blocking()), (value, error) -> new Answered(
+                () -> replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(error)), false));
+        return busy();
+    }
+
+    private Behavior<Command> onForget(Forget forget) {
+        services.scheduler().tell(new DeviceScheduler.Release(key, -1));
+        device = -1;
+        StagingBank closing = bank;
+        bank = null;
+        recent.clear();
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+            closing.close();
+            return services.store().forget(key);
+        }, services.blocking()), (existed, error) -> new Answered(() -> forget.replyTo().tell(
+                error == null ? StatusReply.success(existed) : StatusReply.error(error)), true));
+        return busy();
+    }
+
+    private Behavior<Command> busy() {
+        ctx.cancelReceiveTimeout();
+        return signals(Behaviors.receive(Command.class)
+                .onMessage(Answered.class, this::onAnswered)
+                .onMessage(Event.class, e -> Behaviors.same())
+                .onMessage(Command.class, this::stashOrRefuse));
+    }
+
+    private Behavior<Command> onAnswered(Answered answered) {
+        answered.reply().run();
+        return answered.reload() ? start() : stash.unstashAll(idle());
+    }
+
+    private Behavior<Command> onIdleTimeout() {
+        registry.tell(new ConversationRegistry.Passivate(key, ctx.getSelf()));
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onStop() {
+        ctx.cancelReceiveTimeout();
+        services.scheduler().tell(new DeviceScheduler.Release(key, device));
+        StagingBank closing = bank;
+        bank = null;
+        ctx.pipeToSelf(CompletableFuture.runAsync(closing::close, services.blocking()), (ok, error) -> Closed.INSTANCE);
+        return closing();
+    }
+
+    private Behavior<Command> closing() {
+        return signals(Behaviors.receive(Command.class)
+                .onMessageEquals(Closed.INSTANCE, Behaviors::stopped)
+                .onMessage(Command.class, this::stashOrRefuse));
+    }
+
+    private Behavior<Command> stashOrRefuse(Command command) {
+        if (stash.isFull() || (command instanceof Send && pendingSends() >= services.maxPendingTurns())) {
+            refuse(command, new MemLongException(MemLongException.Kind.OVERLOADED,
+                    "overloaded: conversation " + key + " has " + services.maxPendingTurns() + " messages waiting"));
+        } else {
+            stash.stash(command);
+        }
+        return Behaviors.same();
+    }
+
+    private int pendingSends() {
+        int[] n = {0};
+        stash.forEach(c -> n[0] += c instanceof Send ? 1 : 0);
+        return n[0];
+    }
+
+    /** Answers a request that will not be processed with {@code error}. */
+    private static void refuse(Command command, MemLongException error) {
+        switch (command) {
+            case Send s -> s.replyTo().tell(new TurnEvent.Error(s.turnId(), error));
+            case GetHistory q -> q.replyTo().tell(StatusReply.error(error));
+            case GetMemory q -> q.replyTo().tell(StatusReply.error(error));
+            case Forget q -> q.replyTo().tell(StatusReply.error(error));
+            default -> { }
+        }
+    }
+
+    private Behavior<Command> signals(BehaviorBuilder<Command> builder) {
+        return builder
+                .onSignal(PreRestart.class, s -> onFailure())
+                .onSignal(PostStop.class, s -> onPostStop())
+                .build();
+    }
+
+    /**
+     * Before a restart: every waiting caller gets an error, the window is dropped and the turn's staged chunks
+     * are discarded. The durable bank stays active: its RAM state is exactly what storage holds, so the restarted
+     * actor picks it up again (and a device step that still reads it is not disturbed).
+     */
+    private Behavior<Command> onFailure() {
+        MemLongException error = new MemLongException(MemLongException.Kind.CONVERSATION_FAILED,
+                "conversation " + key + " failed; it restarts from storage");
+        ctx.getLog().warn("conversation {} failed; restarting from storage", key);
+        abandon(error);
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onPostStop() {
+        abandon(new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "conversation " + key + " stopped"));
+        if (bank != null) {
+            try {
+                bank.close();
+            } catch (RuntimeException e) {
+                ctx.getLog().warn("conversation {}: closing its memory bank failed", key, e);
+            }
+            bank = null;
+        }
+        return Behaviors.same();
+    }
+
+    private void abandon(MemLongException error) {
+        if (current != null) {
+            services.scheduler().tell(new DeviceScheduler.Cancel(current.send().turnId()));
+            current.send().replyTo().tell(new TurnEvent.Error(current.send().turnId(), error));
+            current = null;
+        }
+        stash.forEach(c -> refuse(c, error));
+        stash.clear();
+        // the window may hold an uncommitted turn; the staging bank (and its staged chunks) is simply dropped
+        services.scheduler().tell(new DeviceScheduler.Release(key, -1));
+        device = -1;
+    }
+
+    /** For logs. */
+    @Override
+    public String toString() {
+        return "ConversationActor(" + key + ")";
+    }
+}

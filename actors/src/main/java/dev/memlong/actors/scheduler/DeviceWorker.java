@@ -1,0 +1,271 @@
+package dev.memlong.actors.scheduler;
+
+import dev.memlong.actors.MemLongException;
+import dev.memlong.runtime.memlong.MemLongSequence;
+import dev.memlong.runtime.model.MemoryKv;
+import dev.memlong.runtime.model.SequenceStep;
+import dev.memlong.storage.ConversationKey;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * One device: its model replica, its cache slots and a continuous-batching step loop. Runs on a pinned thread
+ * (the device dispatcher), so every native call of the replica happens on one thread.
+ *
+ * <p>Each {@code Step} is one batched forward: every running turn that is decoding feeds its last token first;
+ * then prompts being prefilled take pieces (never past a memory-chunk boundary, so retrieval runs at every
+ * boundary) until the step's token budget is spent, starting with a different prompt each step. The loop sends
+ * itself the next {@code Step}, so admissions, cancellations and releases queued meanwhile are handled between
+ * steps. Beyond {@code maxBatch} running and {@code maxQueue} waiting turns, a turn is refused at once.
+ */
+public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
+
+    /** Messages of a device worker. */
+    public sealed interface Command {}
+
+    /** Runs a turn (or queues it, or refuses it as overloaded). */
+    public record Admit(TurnRequest request) implements Command {}
+
+    /** Cancels a turn: it leaves the batch (or the queue) now and its conversation's window is dropped. */
+    public record Cancel(long requestId) implements Command {}
+
+    /** Drops a conversation's window (passivation, restart, forget); cancels its running turn if any. */
+    public record Release(ConversationKey key) implements Command {}
+
+    private enum Step implements Command { INSTANCE }
+
+    private final int index;
+    private final DeviceReplica replica;
+    private final SlotTable slots;
+    private final int maxBatch;
+    private final int maxQueue;
+    private final int stepTokenBudget;
+    private final ActorRef<DeviceScheduler.Command> scheduler;
+    private final List<RunningTurn> running = new ArrayList<>();
+    private final Deque<TurnRequest> waiting = new ArrayDeque<>();
+    private boolean stepScheduled;
+    private int rotation;
+    private int reportedLoad = -1;
+
+    /**
+     * @param replica loads the model replica; called on the worker's own thread
+     */
+    public static Behavior<Command> create(int index, Supplier<DeviceReplica> replica, int maxBatch, int maxQueue,
+                                           int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler) {
+        return Behaviors.setup(ctx -> new DeviceWorker(ctx, index, replica.get(), maxBatch, maxQueue,
+                stepTokenBudget, scheduler));
+    }
+
+    private DeviceWorker(ActorContext<Command> ctx, int index, DeviceReplica replica, int maxBatch, int maxQueue,
+                         int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler) {
+        super(ctx);
+        this.index = index;
+        this.replica = replica;
+        this.slots = new SlotTable(replica.engine(), replica.cache());
+        this.maxBatch = maxBatch;
+        this.maxQueue = maxQueue;
+        this.stepTokenBudget = stepTokenBudget;
+        this.scheduler = scheduler;
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Admit.class, this::onAdmit)
+                .onMessage(Cancel.class, this::onCancel)
+                .onMessage(Release.class, this::onRelease)
+                .onMessageEquals(Step.INSTANCE, this::onStep)
+                .onSignal(PostStop.class, signal -> onStop())
+                .build();
+    }
+
+    private Behavior<Command> onAdmit(Admit admit) {
+        TurnRequest request = admit.request();
+        if (running.size() < maxBatch && waiting.isEmpty()) {
+            start(request);
+        } else if (waiting.size() < maxQueue) {
+            waiting.add(request);
+        } else {
+            request.replyTo().tell(new GenerationEvent.Failed(request.id(), new MemLongException(
+                    MemLongException.Kind.OVERLOADED, "overloaded: device " + index + " runs " + running.size()
+                    + " turns and queues " + waiting.size())));
+        }
+        scheduleStep();
+        reportLoad();
+        return this;
+    }
+
+    private Behavior<Command> onCancel(Cancel cancel) {
+        waiting.removeIf(r -> {
+            if (r.id() == cancel.requestId()) {
+                r.replyTo().tell(cancelled(r));
+                return true;
+            }
+            return false;
+        });
+        for (Iterator<RunningTurn> it = running.iterator(); it.hasNext(); ) {
+            RunningTurn turn = it.next();
+            if (turn.request().id() == cancel.requestId()) {
+                it.remove();
+                slots.release(turn.request().key()); // the window holds half a turn: rebuild it next time
+                turn.request().replyTo().tell(cancelled(turn.request()));
+            }
+        }
+        reportLoad();
+        return this;
+    }
+
+    private Behavior<Command> onRelease(Release release) {
+        for (RunningTurn turn : List.copyOf(running)) {
+            if (turn.request().key().equals(release.key())) {
+                running.remove(turn);
+                turn.request().replyTo().tell(cancelled(turn.request()));
+            }
+        }
+        slots.release(release.key());
+        reportLoad();
+        return this;
+    }
+
+    private static GenerationEvent.Failed cancelled(TurnRequest r) {
+        return new GenerationEvent.Failed(r.id(), new MemLongException(MemLongException.Kind.CANCELLED,
+                "turn " + r.id() + " of " + r.key() + " was cancelled"));
+    }
+
+    private void start(TurnRequest request) {
+        SlotTable.Resident resident = slots.find(request.key(), request.bank());
+        int[] prompt;
+        if (resident == null) {
+            resident = slots.claim(request.key(), request.bank());
+            prompt = request.freshTokens();
+        } else if (resident.unfedToken >= 0) {
+            prompt = new int[request.resumeTokens().length + 1];
+            prompt[0] = resident.unfedToken;
+            System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
+        } else {
+            prompt = request.resumeTokens();
+        }
+        resident.unfedToken = -1;
+        slots.touch(resident);
+        resident.sequence.beginInput();
+        RunningTurn turn = new RunningTurn(request, resident, prompt, index,
+                replica.engine().model().config().vocabSize(), replica.engine().tokenizer());
+        resident.current = turn;
+        running.add(turn);
+        request.replyTo().tell(new GenerationEvent.Admitted(request.id(), index));
+    }
+
+    private Behavior<Command> onStep() {
+        stepScheduled = false;
+        while (running.size() < maxBatch && !waiting.isEmpty()) {
+            start(waiting.poll());
+        }
+        if (running.isEmpty()) {
+            reportLoad();
+            return this;
+        }
+        List<RunningTurn> batch = new ArrayList<>();
+        List<int[]> pieces = new ArrayList<>();
+        int budget = stepTokenBudget;
+        List<RunningTurn> prefilling = new ArrayList<>();
+        for (RunningTurn turn : running) {
+            if (turn.decoding()) {
+                batch.add(turn);
+                pieces.add(turn.decodePiece());
+                budget--;
+            } else {
+                prefilling.add(turn);
+            }
+        }
+        for (int i = 0; i < prefilling.size() && budget > 0; i++) {
+            RunningTurn turn = prefilling.get((rotation + i) % prefilling.size());
+            int n = turn.resident().sequence.nextPieceLength(Math.min(turn.remainingPrompt(), budget));
+            batch.add(turn);
+            pieces.add(turn.promptPiece(n));
+            budget -= n;
+        }
+        rotation++;
+        try {
+            forward(batch, pieces);
+        } catch (RuntimeException e) {
+            getContext().getLog().error("device {} step failed; failing its {} turns", index, batch.size(), e);
+            for (RunningTurn turn : batch) {
+                fail(turn, new MemLongException(MemLongException.Kind.CONVERSATION_FAILED,
+                        "device " + index + " failed: " + e.getMessage(), e));
+            }
+        }
+        scheduleStep();
+        reportLoad();
+        return this;
+    }
+
+    /** One batched forward over {@code batch} (sorted by slot: slots 0..B-1 read the cache without a gather). */
+    private void forward(List<RunningTurn> batch, List<int[]> pieces) {
+        Integer[] order = new Integer[batch.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, Comparator.comparingInt(i -> batch.get(i).resident().slot()));
+        List<SequenceStep> steps = new ArrayList<>(order.length);
+        List<MemoryKv> memories = new ArrayList<>(order.length);
+        for (int i : order) {
+            MemLongSequence sequence = batch.get(i).resident().sequence;
+            steps.add(sequence.prepare(pieces.get(i)));
+            memories.add(sequence.memory());
+        }
+        float[][][] logits = replica.engine().model().forward(replica.cache(), steps, false, memories);
+        for (int k = 0; k < order.length; k++) {
+            RunningTurn turn = batch.get(order[k]);
+            int[] piece = pieces.get(order[k]);
+            turn.resident().sequence.appended(piece);
+            if (turn.afterForward(piece, logits[k][0])) {
+                running.remove(turn);
+                turn.resident().current = null;
+                turn.request().replyTo().tell(turn.finish());
+            }
+        }
+    }
+
+    private void fail(RunningTurn turn, MemLongException error) {
+        running.remove(turn);
+        slots.release(turn.request().key());
+        turn.request().replyTo().tell(new GenerationEvent.Failed(turn.request().id(), error));
+    }
+
+    private void scheduleStep() {
+        if (!stepScheduled && (!running.isEmpty() || !waiting.isEmpty())) {
+            stepScheduled = true;
+            getContext().getSelf().tell(Step.INSTANCE);
+        }
+    }
+
+    private void reportLoad() {
+        int load = running.size() + waiting.size();
+        if (load != reportedLoad) {
+            reportedLoad = load;
+            scheduler.tell(new DeviceScheduler.WorkerLoad(index, load));
+        }
+    }
+
+    private Behavior<Command> onStop() {
+        MemLongException stopping = new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is shutting down");
+        running.forEach(t -> t.request().replyTo().tell(new GenerationEvent.Failed(t.request().id(), stopping)));
+        waiting.forEach(r -> r.replyTo().tell(new GenerationEvent.Failed(r.id(), stopping)));
+        running.clear();
+        waiting.clear();
+        replica.close();
+        return this;
+    }
+}

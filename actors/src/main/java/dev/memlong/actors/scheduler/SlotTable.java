@@ -1,0 +1,114 @@
+package dev.memlong.actors.scheduler;
+
+import dev.memlong.memory.MemoryBank;
+import dev.memlong.runtime.memlong.MemLongEngine;
+import dev.memlong.runtime.memlong.MemLongSequence;
+import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.storage.ConversationKey;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The cache slots of one device and the conversations whose windows live in them. A conversation keeps its slot
+ * between turns (so the next turn only feeds its new tokens) until it is released or the slot is needed by
+ * another conversation and it is the least recently used idle one.
+ */
+final class SlotTable {
+
+    /** A conversation's window on this device. */
+    static final class Resident {
+        final ConversationKey key;
+        final MemoryBank bank;
+        final MemLongSequence sequence;
+        long lastUsed;
+        /** The last sampled token when a reply ended without feeding it (length or stop-string end), else -1. */
+        int unfedToken = -1;
+        RunningTurn current;
+
+        Resident(ConversationKey key, MemoryBank bank, MemLongSequence sequence) {
+            this.key = key;
+            this.bank = bank;
+            this.sequence = sequence;
+        }
+
+        int slot() {
+            return sequence.slot();
+        }
+    }
+
+    private final MemLongEngine engine;
+    private final KvCachePool cache;
+    private final Resident[] slots;
+    private final Map<ConversationKey, Resident> byKey = new HashMap<>();
+    private long clock;
+
+    SlotTable(MemLongEngine engine, KvCachePool cache) {
+        this.engine = engine;
+        this.cache = cache;
+        this.slots = new Resident[cache.slots()];
+    }
+
+    /** The conversation's window here if it was built with this very bank, else null (a stale one is dropped). */
+    Resident find(ConversationKey key, MemoryBank bank) {
+        Resident r = byKey.get(key);
+        if (r != null && r.bank != bank) {
+            release(key);
+            return null;
+        }
+        return r;
+    }
+
+    /**
+     * A fresh window for the conversation: the lowest free slot, else the least recently used idle one's.
+     *
+     * @throws IllegalStateException if every slot runs a turn (the caller admits at most slots turns)
+     */
+    Resident claim(ConversationKey key, MemoryBank bank) {
+        release(key);
+        int slot = -1;
+        for (int i = 0; i < slots.length && slot < 0; i++) {
+            if (slots[i] == null) {
+                slot = i;
+            }
+        }
+        if (slot < 0) {
+            Resident lru = null;
+            for (Resident r : slots) {
+                if (r.current == null && (lru == null || r.lastUsed < lru.lastUsed)) {
+                    lru = r;
+                }
+            }
+            if (lru == null) {
+                throw new IllegalStateException("every cache slot runs a turn");
+            }
+            slot = lru.slot();
+            release(lru.key);
+        }
+        Resident r = new Resident(key, bank, engine.newSequence(cache, slot, bank));
+        r.sequence.onRetrieval(retrieval -> {
+            if (r.current != null) {
+                r.current.retrieved(retrieval);
+            }
+        });
+        slots[slot] = r;
+        byKey.put(key, r);
+        return r;
+    }
+
+    void touch(Resident r) {
+        r.lastUsed = ++clock;
+    }
+
+    /** Drops the conversation's window (its slot becomes free). */
+    void release(ConversationKey key) {
+        Resident r = byKey.remove(key);
+        if (r != null) {
+            slots[r.slot()] = null;
+            r.sequence.close();
+        }
+    }
+
+    int residents() {
+        return byKey.size();
+    }
+}

@@ -1,0 +1,165 @@
+package dev.memlong.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dev.memlong.actors.conversation.FaultInjector;
+import dev.memlong.storage.Turn;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Passivation and restore, restart after a failure, overload refusal, configuration errors. */
+class LifecycleTest {
+
+    private static final GenerationParams GREEDY = GenerationParams.greedy(6).withIgnoreEos(true);
+
+    @Test
+    void idleConversationsPassivateAndRestoreFromStorage(@TempDir Path data) {
+        List<Reply> before = new ArrayList<>();
+        try (MemLongRuntime rt = TestRuntimes.start(data, 1, 2, 4, "memlong.runtime.idle-timeout = 300ms",
+                FaultInjector.NONE)) {
+            for (int i = 0; i < 3; i++) {
+                Conversation c = rt.conversation("t", "idle-" + i);
+                before.add(c.send(TestRuntimes.message("I live in Lisbon " + i + ".", 40, i), GREEDY).join());
+            }
+            waitUntil(() -> rt.activeConversations() == 0);
+            Conversation c = rt.conversation("t", "idle-0");
+            Reply restored = c.send("Where do I live?", GREEDY).join();
+            assertTrue(restored.promptTokens() > 12, "the window was rebuilt from the recent dialogue: "
+                    + restored.promptTokens() + " prompt tokens");
+            assertEquals(before.get(0).memoryTokens(), restored.memoryTokens(), "memory came back from storage");
+            assertEquals(4, c.history().toCompletableFuture().join().size());
+        }
+        // a new runtime on the same data continues the same conversation with its memory
+        try (MemLongRuntime rt = TestRuntimes.start(data, 1, 2, 4)) {
+            Conversation c = rt.conversation("t", "idle-1");
+            Reply r = c.send("Where do I live?", GREEDY).join();
+            assertEquals(before.get(1).memoryTokens(), r.memoryTokens());
+            assertEquals(4, c.history().toCompletableFuture().join().size());
+        }
+    }
+
+    @Test
+    void aFailingConversationRestartsFromStorageWithoutDisturbingOthers(@TempDir Path data) {
+        FaultInjector crashOnDemand = (key, text) -> {
+            if (text.contains("CRASH")) {
+                throw new IllegalStateException("injected failure");
+            }
+        };
+        try (MemLongRuntime rt = TestRuntimes.start(data, 1, 4, 8, "", crashOnDemand)) {
+            Conversation failing = rt.conversation("t", "failing");
+            Conversation bystander = rt.conversation("t", "bystander");
+            failing.send(TestRuntimes.message("My boat is red.", 30, 1), GREEDY).join();
+            int memoryBefore = failing.memory().toCompletableFuture().join().size();
+            CompletableFuture<Reply> other = bystander.send(TestRuntimes.message("Hello.", 30, 2), GREEDY);
+            CompletableFuture<Reply> crash = failing.send(TestRuntimes.message("CRASH now.", 30, 3), GREEDY);
+            CompletableFuture<Reply> queued = failing.send("And after?", GREEDY);
+            CompletionException e = assertThrows(CompletionException.class, crash::join);
+            assertEquals(MemLongException.Kind.CONVERSATION_FAILED,
+                    assertInstanceOf(MemLongException.class, e.getCause()).kind());
+            assertTrue(other.join().completionTokens() > 0, "the other conversation was not affected");
+            CompletionException waiting = assertThrows(CompletionException.class, queued::join,
+                    "a message waiting behind the failed turn gets an error, not silence");
+            assertInstanceOf(MemLongException.class, waiting.getCause());
+            Reply after = failing.send("Are you back?", GREEDY).join();
+            assertTrue(after.completionTokens() > 0);
+            List<Turn> history = failing.history().toCompletableFuture().join();
+            assertEquals(4, history.size());
+            assertTrue(history.stream().noneMatch(t -> t.text().contains("CRASH")), "the failed turn left no trace");
+            assertTrue(failing.memory().toCompletableFuture().join().stream()
+                    .noneMatch(ch -> ch.text().contains("CRASH")), "nor did its window overflow");
+            assertTrue(failing.memory().toCompletableFuture().join().size() >= memoryBefore);
+        }
+    }
+
+    @Test
+    void beyondBatchAndQueueATurnIsRefusedAtOnce(@TempDir Path data) {
+        try (MemLongRuntime rt = TestRuntimes.start(data, 1, 1, 1)) {
+            CountDownLatch generating = new CountDownLatch(1);
+            AtomicReference<Flow.Subscription> running = new AtomicReference<>();
+            rt.conversation("t", "a").stream("Go on and on.", GenerationParams.greedy(100_000).withIgnoreEos(true))
+                    .subscribe(new Flow.Subscriber<>() {
+                        @Override
+                        public void onSubscribe(Flow.Subscription s) {
+                            running.set(s);
+                            s.request(Long.MAX_VALUE);
+                        }
+
+                        @Override
+                        public void onNext(StreamEvent item) {
+                            generating.countDown();
+                        }
+
+                        @Override
+                        public void onError(Throwable t) { }
+
+                        @Override
+                        public void onComplete() { }
+                    });
+            assertTrue(await(generating));
+            CompletableFuture<Reply> queued = rt.conversation("t", "b").send("Me too.", GREEDY);
+            sleep(300);
+            long start = System.nanoTime();
+            CompletionException e = assertThrows(CompletionException.class,
+                    () -> rt.conversation("t", "c").send("And me.", GREEDY).join());
+            MemLongException refused = assertInstanceOf(MemLongException.class, e.getCause());
+            assertEquals(MemLongException.Kind.OVERLOADED, refused.kind());
+            assertEquals("overloaded", refused.code());
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "refused at once");
+            running.get().cancel();
+            assertTrue(queued.join().completionTokens() > 0, "the queued turn ran once the slot was free");
+        }
+    }
+
+    @Test
+    void unknownAndInvalidKeysFailNamingTheKey(@TempDir Path data) {
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> MemLongRuntime.start(
+                ConfigFactory.parseString("memlong.runtime.max-batchh = 3").withFallback(
+                        TestRuntimes.config(data, 1, 2, 2, ""))));
+        assertTrue(unknown.getMessage().contains("memlong.runtime.max-batchh"), unknown.getMessage());
+        IllegalArgumentException invalid = assertThrows(IllegalArgumentException.class, () -> MemLongRuntime.start(
+                ConfigFactory.parseString("memlong.runtime.max-batch = 0").withFallback(
+                        TestRuntimes.config(data, 1, 2, 2, ""))));
+        assertTrue(invalid.getMessage().contains("memlong.runtime.max-batch"), invalid.getMessage());
+    }
+
+    private static void waitUntil(BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met in 20 s");
+            }
+            sleep(50);
+        }
+    }
+
+    private static boolean await(CountDownLatch latch) {
+        try {
+            return latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.memlong.gateway.server;
+
+import dev.memlong.gateway.backend.ErrorCode;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+
+/**
+ * {@link HttpObjectAggregator} whose answer to a body over the limit is an OpenAI-style {@code 413} error in JSON
+ * (Netty's own is an empty body); the connection then closes, since the rest of the body is never read.
+ */
+final class BodyLimitAggregator extends HttpObjectAggregator {
+
+    private final Runnable onOversized;
+
+    BodyLimitAggregator(int maxBodyBytes, Runnable onOversized) {
+        super(maxBodyBytes);
+        this.onOversized = onOversized;
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+        onOversized.run();
+        if (oversized instanceof HttpRequest) {
+            HttpResponses.sendError(ctx, ErrorCode.TOO_LARGE, "the request body is over the limit of "
+                    + maxContentLength() + " bytes", false);
+        } else {
+            ctx.close();
+        }
+    }
+}

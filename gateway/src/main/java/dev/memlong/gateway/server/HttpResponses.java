@@ -1,0 +1,77 @@
+package dev.memlong.gateway.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.memlong.gateway.backend.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.nio.charset.StandardCharsets;
+
+/** Writing whole HTTP responses: JSON, text, and OpenAI-style errors ({@code {"error":{...}}}). */
+public final class HttpResponses {
+
+    /** The gateway's one JSON mapper (thread-safe once configured). */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private HttpResponses() {
+    }
+
+    /** The OpenAI error object for {@code code}. */
+    public static ObjectNode errorBody(ErrorCode code, String message) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("message", message);
+        error.put("type", code.openAiType());
+        error.putNull("param");
+        error.put("code", code.wireName());
+        return root;
+    }
+
+    /** Writes an OpenAI-style error with the status of {@code code}; closes the connection unless keepAlive. */
+    public static void sendError(ChannelHandlerContext ctx, ErrorCode code, String message, boolean keepAlive) {
+        send(ctx, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message), keepAlive);
+    }
+
+    /** Writes {@code body} as JSON. */
+    public static void send(ChannelHandlerContext ctx, HttpResponseStatus status, Object body, boolean keepAlive) {
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
+        send(ctx, status, "application/json", Unpooled.wrappedBuffer(bytes), keepAlive);
+    }
+
+    /** Writes a UTF-8 text body. */
+    public static void sendText(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType, String text,
+                                boolean keepAlive) {
+        send(ctx, status, contentType, Unpooled.copiedBuffer(text, StandardCharsets.UTF_8), keepAlive);
+    }
+
+    /** Writes {@code content} (ownership passes to the response) and flushes. */
+    public static void send(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType, ByteBuf content,
+                            boolean keepAlive) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        response.headers().set("X-Content-Type-Options", "nosniff");
+        HttpUtil.setContentLength(response, content.readableBytes());
+        HttpUtil.setKeepAlive(response, keepAlive);
+        var future = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            future.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

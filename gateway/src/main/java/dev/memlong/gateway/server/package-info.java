@@ -1,0 +1,6 @@
+/**
+ * The Netty server: {@link dev.memlong.gateway.server.GatewayServer} (bootstrap, graceful shutdown),
+ * {@link dev.memlong.gateway.server.GatewayInitializer} (the pipeline, nothing else) and
+ * {@link dev.memlong.gateway.server.HttpRouter} (plain HTTP routes).
+ */
+package dev.memlong.gateway.server;

@@ -1,0 +1,274 @@
+package dev.memlong.gateway.ws;
+
+import dev.memlong.gateway.proto.ErrorCode;
+import dev.memlong.gateway.proto.GenerationParams;
+import dev.memlong.gateway.proto.ServerFrame;
+import dev.memlong.gateway.testing.LeakRecorder;
+import dev.memlong.gateway.testing.TestGateway;
+import dev.memlong.gateway.testing.WsClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static dev.memlong.gateway.testing.Frames.cancel;
+import static dev.memlong.gateway.testing.Frames.forget;
+import static dev.memlong.gateway.testing.Frames.listMemory;
+import static dev.memlong.gateway.testing.Frames.message;
+import static dev.memlong.gateway.testing.Frames.open;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WebSocketSessionTest {
+
+    @AfterAll
+    static void noLeaks() {
+        LeakRecorder.assertNoLeaks();
+    }
+
+    @Test
+    void binaryFramesStreamDeltasThenDoneWithRetrievedChunks() throws Exception {
+        try (TestGateway gw = new TestGateway(""); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o1", "conv", false));
+            ServerFrame opened = c.next();
+            assertEquals("local", opened.getOpened().getTenant());
+            assertEquals("conv", opened.getOpened().getConversationId());
+
+            c.send(message("m1", "my dog is called Rex"));
+            List<ServerFrame> first = c.untilEnd("m1");
+            String streamed = first.stream().filter(ServerFrame::hasDelta).map(f -> f.getDelta().getText())
+                    .collect(Collectors.joining());
+            ServerFrame done = first.get(first.size() - 1);
+            assertEquals("echo: my dog is called Rex", streamed);
+            assertEquals(streamed, done.getDone().getText());
+            assertEquals(6, done.getDone().getUsage().getCompletionTokens());
+            assertEquals("stop", done.getDone().getFinishReason());
+            assertEquals(0, done.getDone().getRetrievedCount());
+
+            c.send(message("m2", "what is my dog called"));
+            List<ServerFrame> second = c.untilEnd("m2");
+            var retrieved = second.get(second.size() - 1).getDone().getRetrievedList();
+            assertEquals(1, retrieved.size());
+            assertEquals("my dog is called Rex", retrieved.get(0).getText());
+            for (int i = 0; i < second.size() - 1; i++) {
+                assertEquals(i, second.get(i).getDelta().getIndex());
+            }
+        }
+    }
+
+    @Test
+    void jsonTextFramesGetJsonAnswers() throws Exception {
+        try (TestGateway gw = new TestGateway(""); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.sendText("{\"open\":{\"requestId\":\"o\",\"conversationId\":\"j\"}}");
+            WsClient.Received opened = c.poll(Duration.ofSeconds(5));
+            assertTrue(opened.json());
+            c.sendText("{\"message\":{\"request_id\":\"m\",\"text\":\"hello there\",\"params\":{\"maxNewTokens\":2}}}");
+            List<ServerFrame> frames = c.untilEnd("m");
+            ServerFrame done = frames.get(frames.size() - 1);
+            assertEquals("echo: hello", done.getDone().getText());
+            assertEquals("length", done.getDone().getFinishReason());
+            c.sendText("{\"listMemory\":{\"requestId\":\"l\"}}");
+            WsClient.Received memory = c.poll(Duration.ofSeconds(5));
+            assertTrue(memory.json());
+            assertEquals("hello there", memory.frame().getMemory().getChunks(0).getText());
+        }
+    }
+
+    @Test
+    void historyMemoryAndForget() throws Exception {
+        try (TestGateway gw = new TestGateway(""); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o", "h", false));
+            c.next();
+            c.send(message("m", "remember apples"));
+            c.untilEnd("m");
+            try (WsClient again = WsClient.connect(gw.ws(""))) {
+                again.send(open("o2", "h", true));
+                var history = again.next().getOpened().getHistoryList();
+                assertEquals(List.of("user", "assistant"), history.stream().map(h -> h.getRole()).toList());
+                assertEquals("remember apples", history.get(0).getText());
+            }
+            c.send(listMemory("l"));
+            assertEquals(1, c.next().getMemory().getChunksCount());
+            c.send(forget("f"));
+            assertTrue(c.next().getForgotten().getExisted());
+            c.send(listMemory("l2"));
+            assertEquals(0, c.next().getMemory().getChunksCount());
+        }
+    }
+
+    @Test
+    void cancelEndsTheTurnWithCancelledAndFreesTheBackend() throws Exception {
+        try (TestGateway gw = new TestGateway("", Duration.ofMillis(50), 64);
+             WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o", "c", false));
+            c.next();
+            c.send(message("m", "one two three four five six seven eight nine ten eleven twelve"));
+            assertTrue(c.next().hasDelta());
+            c.send(cancel("m"));
+            List<ServerFrame> rest = c.untilEnd("m");
+            ServerFrame last = rest.get(rest.size() - 1);
+            assertEquals(ErrorCode.CANCELLED, last.getError().getCode());
+            waitFor(() -> gw.backend.running() == 0);
+            c.send(cancel("m"));
+            assertEquals(ErrorCode.NOT_FOUND, c.next().getError().getCode());
+            c.send(listMemory("l"));
+            assertEquals(0, c.next().getMemory().getChunksCount(), "a cancelled turn is not committed");
+        }
+    }
+
+    @Test
+    void closingTheConnectionCancelsItsTurns() throws Exception {
+        try (TestGateway gw = new TestGateway("", Duration.ofMillis(50), 64)) {
+            WsClient c = WsClient.connect(gw.ws(""));
+            c.send(open("o", "c", false));
+            c.next();
+            c.send(message("m", "a b c d e f g h i j k l m n o p"));
+            assertTrue(c.next().hasDelta());
+            c.socket.abort();
+            waitFor(() -> gw.backend.running() == 0);
+        }
+    }
+
+    @Test
+    void protocolErrorsAreTypedAndTheConnectionSurvives() throws Exception {
+        try (TestGateway gw = new TestGateway("max-message-chars = 20, max-concurrent-requests-per-connection = 2",
+                Duration.ofMillis(100), 64); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(message("early", "hi"));
+            assertError(c, "early", ErrorCode.OUT_OF_ORDER);
+            c.send(open("o", "", false));
+            assertError(c, "o", ErrorCode.INVALID);
+            c.send(open("o", "e", false));
+            c.next();
+            c.send(message("", "hi"));
+            assertError(c, "", ErrorCode.INVALID);
+            c.send(message("long", "x".repeat(21)));
+            assertError(c, "long", ErrorCode.TOO_LARGE);
+            c.send(message("blank", "   "));
+            assertError(c, "blank", ErrorCode.INVALID);
+            c.send(message("t", "hot", GenerationParams.newBuilder().setTemperature(-1).build()));
+            assertError(c, "t", ErrorCode.INVALID);
+            c.send(message("big", "hi", GenerationParams.newBuilder().setMaxNewTokens(1_000_000).build()));
+            assertError(c, "big", ErrorCode.INVALID);
+            c.sendBytes(new byte[] {(byte) 0xff, 0x01, 0x02});
+            assertError(c, "", ErrorCode.INVALID);
+            c.sendText("{\"nope\":1}");
+            assertError(c, "", ErrorCode.INVALID);
+            c.sendText("{}");
+            assertError(c, "", ErrorCode.INVALID);
+
+            c.send(message("a", "one two three"));
+            c.send(message("a", "again"));
+            assertError(c, "a", ErrorCode.OUT_OF_ORDER); // duplicate id in flight
+            c.send(message("b", "one two"));
+            c.send(message("c", "three"));
+            assertError(c, "c", ErrorCode.TOO_MANY_REQUESTS);
+            c.send(open("o2", "other", false));
+            assertError(c, "o2", ErrorCode.OUT_OF_ORDER);
+            java.util.Set<String> open = new java.util.HashSet<>(List.of("a", "b"));
+            while (!open.isEmpty()) {
+                ServerFrame f = c.next();
+                if (f.hasDone()) {
+                    open.remove(f.getDone().getRequestId());
+                }
+            }
+            c.send(message("after", "still fine"));
+            List<ServerFrame> end = c.untilEnd("after");
+            assertTrue(end.get(end.size() - 1).hasDone());
+        }
+    }
+
+    @Test
+    void backendErrorsReachTheClient() throws Exception {
+        try (TestGateway gw = new TestGateway("", Duration.ZERO, 1); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o", "b", false));
+            c.next();
+            c.send(message("x", "!overloaded now"));
+            assertError(c, "x", ErrorCode.OVERLOADED);
+            c.send(message("y", "!fail now"));
+            assertError(c, "y", ErrorCode.INTERNAL);
+        }
+    }
+
+    @Test
+    void tenantRateLimitIsTyped() throws Exception {
+        try (TestGateway gw = new TestGateway("rate-limit { requests-per-second = 0.001, burst = 3 }");
+             WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o", "r", false)); // 1
+            c.next();
+            c.send(listMemory("l1")); // 2
+            c.next();
+            c.send(listMemory("l2")); // 3
+            c.next();
+            c.send(listMemory("l3"));
+            assertError(c, "l3", ErrorCode.RATE_LIMITED);
+            c.send(cancel("zzz")); // cancels are not rate limited
+            assertError(c, "zzz", ErrorCode.NOT_FOUND);
+        }
+    }
+
+    @Test
+    void oversizedFrameClosesWith1009AndTheServerStaysUp() throws Exception {
+        try (TestGateway gw = new TestGateway("max-frame-bytes = 2k"); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.sendBytes(new byte[4096]);
+            assertEquals(1009, c.closeCode(Duration.ofSeconds(5)));
+            try (WsClient d = WsClient.connect(gw.ws(""))) {
+                d.send(open("o", "x", false));
+                assertTrue(d.next().hasOpened());
+            }
+        }
+    }
+
+    @Test
+    void keysBindTenantsAndIsolateConversations() throws Exception {
+        String keys = "api-keys = [ { key = \"key-of-alice\", tenant = alice }, { key = \"key-of-bob-1\", tenant = bob } ]";
+        try (TestGateway gw = new TestGateway(keys)) {
+            var http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
+            assertThrows(java.util.concurrent.CompletionException.class, () -> WsClient.connect(gw.ws("")));
+            assertThrows(java.util.concurrent.CompletionException.class,
+                    () -> WsClient.connect(gw.ws(""), "wrong-key-123"));
+            try (WsClient alice = WsClient.connect(gw.ws(""), "key-of-alice");
+                 WsClient bob = WsClient.connect(gw.ws("?api_key=key-of-bob-1"))) {
+                alice.send(open("o", "shared-id", false));
+                assertEquals("alice", alice.next().getOpened().getTenant());
+                bob.send(open("o", "shared-id", false));
+                assertEquals("bob", bob.next().getOpened().getTenant());
+                alice.send(message("m", "alice secret pineapple"));
+                alice.untilEnd("m");
+                bob.send(listMemory("l"));
+                assertEquals(0, bob.next().getMemory().getChunksCount());
+                bob.send(message("m", "pineapple please"));
+                List<ServerFrame> frames = bob.untilEnd("m");
+                assertEquals(0, frames.get(frames.size() - 1).getDone().getRetrievedCount());
+                bob.send(forget("f"));
+                assertTrue(bob.next().getForgotten().getExisted());
+                alice.send(listMemory("l"));
+                assertEquals(1, alice.next().getMemory().getChunksCount());
+            }
+            HttpResponse<String> health = http.send(java.net.http.HttpRequest.newBuilder(gw.http("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), "health needs no key");
+        }
+    }
+
+    static void assertError(WsClient c, String requestId, ErrorCode code) throws InterruptedException {
+        ServerFrame f = c.next();
+        assertTrue(f.hasError(), "expected an error, got " + f);
+        assertEquals(code, f.getError().getCode(), f.getError().getMessage());
+        assertEquals(requestId, f.getError().getRequestId());
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 5 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.memlong.runtime.settings;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.types.DataType;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class RuntimeSettingsTest {
+
+    @Test
+    void defaultsComeFromReferenceConf() {
+        RuntimeSettings s = RuntimeSettings.from(ConfigFactory.empty());
+        assertEquals(Path.of("fixtures/hf-tiny-llama"), s.modelDir());
+        assertEquals(DataType.FLOAT32, s.modelOptions().computeType());
+        assertEquals("bge-small-en-v1.5", s.retrieverKind());
+    }
+
+    @Test
+    void unknownKeysAndBadValuesNameTheKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.model.dirr = x")));
+        assertTrue(e.getMessage().contains("memlong.model.dirr"), e.getMessage());
+        e = assertThrows(ConfigException.class,
+                () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.model.dtype = int8")));
+        assertTrue(e.getMessage().contains("memlong.model.dtype"), e.getMessage());
+        e = assertThrows(ConfigException.class,
+                () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.retriever.kind = onnx")));
+        assertTrue(e.getMessage().contains("memlong.retriever.model-dir"), e.getMessage());
+        e = assertThrows(ConfigException.class,
+                () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.retriever.pooling = max")));
+        assertTrue(e.getMessage().contains("memlong.retriever.pooling"), e.getMessage());
+    }
+
+    @Test
+    void valuesAreRead() {
+        RuntimeSettings s = RuntimeSettings.from(ConfigFactory.parseString(
+                "memlong.model { dir = \"/m\", dtype = bf16 }\nmemlong.retriever { kind = onnx, model-dir = \"/r\", pooling = mean }"));
+        assertEquals(Path.of("/m"), s.modelDir());
+        assertEquals(DataType.BFLOAT16, s.modelOptions().computeType());
+        assertEquals(Path.of("/r"), s.retrieverDir());
+    }
+}
