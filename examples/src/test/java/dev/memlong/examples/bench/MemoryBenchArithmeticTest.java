@@ -23,6 +23,22 @@ class MemoryBenchArithmeticTest {
     }
 
     @Test
+    void fillGrowthSumsOnlyTheFillPhases() {
+        ResidentMemory before = new ResidentMemory(1000, 0, 100);
+        // fill 1: 1000 -> 1010; retrieval calls: -> 1500 (not the bank's); fill 2: 1500 -> 1600; calls: -> 1601
+        MemoryBenchReport.History h1 = new MemoryBenchReport.History(128, 1, 10, new ResidentMemory(1010, 0, 104),
+                null, new ResidentMemory(1500, 0, 104), null);
+        MemoryBenchReport.History h2 = new MemoryBenchReport.History(256, 2, 20, new ResidentMemory(1600, 0, 180),
+                null, new ResidentMemory(1601, 0, 180), null);
+        MemoryBenchReport r = new MemoryBenchReport(null, null, 1, null, 0, 0, 0, before, java.util.List.of(h1, h2),
+                null, "", "");
+        assertEquals(10, r.fillGrowthBytes(0));
+        assertEquals(110, r.fillGrowthBytes(1));
+        assertEquals(4, r.fillHeapCommittedGrowthBytes(0));
+        assertEquals(80, r.fillHeapCommittedGrowthBytes(1));
+    }
+
+    @Test
     void percentileIsTheNearestRank() {
         double[] v = {5, 1, 4, 2, 3};
         assertEquals(1, Samples.percentile(v, 0));
