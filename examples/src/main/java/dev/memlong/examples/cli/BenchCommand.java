@@ -3,7 +3,9 @@ package dev.memlong.examples.cli;
 import picocli.CommandLine.Command;
 
 /** Benchmarks (measurements, not tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks", subcommands = {BenchDecodeCommand.class, StorageBenchCommand.class, BenchTrainCommand.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks",
+        subcommands = {BenchDecodeCommand.class, BenchMemoryCommand.class, StorageBenchCommand.class,
+            BenchTrainCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
