@@ -3,7 +3,9 @@ package dev.memlong.examples.cli;
 import picocli.CommandLine.Command;
 
 /** Benchmarks (measurements, not tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks", subcommands = {BenchDecodeCommand.class, StorageBenchCommand.class, BenchGatewayCommand.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks",
+        subcommands = {BenchDecodeCommand.class, BenchMemoryCommand.class, StorageBenchCommand.class,
+            BenchTrainCommand.class, BenchGatewayCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override

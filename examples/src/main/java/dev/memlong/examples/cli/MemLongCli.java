@@ -23,7 +23,9 @@ import picocli.CommandLine.Command;
             ForgetCommand.class,
             ExportCommand.class,
             ImportCommand.class,
-            ChatCommand.class
+            ChatCommand.class,
+            TrainCommand.class,
+            TrainDemoCommand.class
         })
 public final class MemLongCli {
 

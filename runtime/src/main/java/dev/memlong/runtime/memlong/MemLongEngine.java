@@ -46,6 +46,11 @@ public final class MemLongEngine {
         return bundle;
     }
 
+    /** The retriever that embeds chunk texts and queries (shared, not owned). */
+    public Retriever retriever() {
+        return retriever;
+    }
+
     public LlamaModel model() {
         return bundle.model();
     }

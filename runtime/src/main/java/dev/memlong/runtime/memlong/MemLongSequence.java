@@ -42,6 +42,7 @@ public final class MemLongSequence implements AutoCloseable {
     private final MemorySettings settings;
     private final int chunk;
     private final int[] window;
+    private final MemoryGather gather;
     private int turnStart;
     private MemoryKv memory;
     private Consumer<Retrieval> retrievalListener = r -> { };
@@ -72,6 +73,7 @@ public final class MemLongSequence implements AutoCloseable {
         this.settings = settings;
         this.chunk = settings.chunkSize();
         this.window = new int[settings.localWindow()];
+        this.gather = new MemoryGather(model.config().numKvHeads() * model.config().headDim());
         cache.reset(slot);
     }
 
@@ -237,27 +239,25 @@ public final class MemLongSequence implements AutoCloseable {
         int fromWindow = Math.max(0, length - from);
         System.arraycopy(window, from, query, 0, Math.min(fromWindow, query.length));
         System.arraycopy(pending, 0, query, fromWindow, pending.length);
+        long t0 = System.nanoTime();
         String text = tokenizer.decode(query, true);
-        List<ScoredChunk> hits = bank.topK(retriever.embed(List.of(text))[0], settings.topK());
+        float[] embedding = retriever.embed(List.of(text))[0];
+        long t1 = System.nanoTime();
+        List<ScoredChunk> hits = bank.topK(embedding, settings.topK());
+        long t2 = System.nanoTime();
         Map<Long, Float> scores = new HashMap<>();
         hits.forEach(h -> scores.put(h.seq(), h.score()));
-        List<MemoryChunk> chunks = bank.fetch(scores.keySet());
+        MemoryGather.Gathered gathered = gather.gather(bank, scores.keySet());
         bank.recordRetrieval(scores.keySet());
-        int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
-        int perToken = model.config().numKvHeads() * model.config().headDim();
-        float[] keys = new float[tokens * perToken];
-        float[] values = new float[tokens * perToken];
-        int offset = 0;
-        List<Retrieval.RetrievedChunk> used = new ArrayList<>();
-        for (MemoryChunk c : chunks) {
-            int n = c.tokens() * perToken;
-            KvCodec.decode(c.keys(), 0, n, bank.layout().dtype(), keys, offset);
-            KvCodec.decode(c.values(), 0, n, bank.layout().dtype(), values, offset);
-            offset += n;
+        long t3 = System.nanoTime();
+        memory = model.memoryKv(gathered.keys(), gathered.values(), gathered.tokens());
+        long t4 = System.nanoTime();
+        List<Retrieval.RetrievedChunk> used = new ArrayList<>(gathered.chunks().size());
+        for (MemoryChunk c : gathered.chunks()) {
             used.add(new Retrieval.RetrievedChunk(c.seq(), scores.get(c.seq()), c.text()));
         }
-        memory = model.memoryKv(keys, values, tokens);
-        retrievalListener.accept(new Retrieval(length, text, List.copyOf(used)));
+        retrievalListener.accept(new Retrieval(length, text, List.copyOf(used),
+                new Retrieval.Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3)));
     }
 
     private void closeMemory() {

@@ -1,0 +1,286 @@
+package dev.memlong.examples.bench;
+
+import dev.memlong.memory.MemorySettings;
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The result of {@code memlong bench memory}: per history length the bank's size, resident memory, retrieval cost by
+ * phase and decode latency; decode latency with memory off; the targets met or not. A table for people or one JSON
+ * object.
+ *
+ * @param kvRms             RMS of the memory layer's keys and values measured on a real overflow (the generated
+ *                          history's scale)
+ * @param realEmbeddings    history chunks embedded by the retriever (the rest reuse one, perturbed)
+ * @param embedMsPerChunk   retriever time per really embedded history chunk (batched)
+ * @param fillSeconds       time to build the longest history
+ * @param before            resident memory after warm-up, before the bank is filled
+ * @param noMemory          decode with memory off
+ */
+public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, int threads, float[] kvRms,
+                                int realEmbeddings, double embedMsPerChunk, double fillSeconds, ResidentMemory before,
+                                List<History> histories, DecodeSteps noMemory, String loadBefore, String loadAfter) {
+
+    static final double DECODE_RATIO_TARGET = 1.25;
+    static final double SEARCH_GATHER_MS_TARGET = 15;
+    /** Resident growth while filling may exceed the bank's bytes by this fraction ... */
+    static final double RSS_FILL_SLACK = 0.10;
+    /** ... plus this many bytes (allocator and JVM noise). */
+    static final long RSS_FILL_SLACK_BYTES = 32L << 20;
+    /**
+     * Resident growth over one run's timed decode steps that still counts as "nothing per step": allocator noise;
+     * a leak of 128 KiB per step (one logits row) would show as 16 MiB over a 128-step run.
+     */
+    static final long RSS_DECODE_SLACK_BYTES = 8L << 20;
+
+    /** How the history is built, for the report. */
+    static final String HISTORY_METHOD = "synthetic: chunks of generated varied prose (model tokenizer, 128 tokens each) "
+            + "appended through MemoryBank.append; real bge-small embeddings for the first N chunks, later chunks reuse "
+            + "one with Gaussian noise (sd " + SyntheticHistory.EMBEDDING_NOISE + " per component) renormalised; K/V random "
+            + "(Irwin-Hall ~Gaussian) at the RMS of real memory-layer K/V, encoded in the bank dtype; the model is not run "
+            + "over the history";
+
+    /**
+     * One history length.
+     *
+     * @param filled      resident memory after filling, before the retrieval calls
+     * @param searched    resident memory after the retrieval-cost calls
+     * @param decode      the decode runs at this length, merged
+     */
+    public record History(int tokens, int chunks, long bankBytes, ResidentMemory filled, RetrievalCost cost,
+                          ResidentMemory searched, DecodeSteps decode) {
+
+
+        /** Growth over the retrieval-cost calls. */
+        long retrievalGrowthBytes() {
+            return searched.rssBytes() - filled.rssBytes();
+        }
+    }
+
+    /**
+     * Resident growth over the fill phases up to history {@code index}: each phase from the previous length's
+     * "searched" point (or {@link #before}) to this length's "filled" point. The retrieval-cost calls between fills
+     * are left out (reported separately): only filling grows the bank.
+     */
+    long fillGrowthBytes(int index) {
+        long growth = 0;
+        ResidentMemory from = before;
+        for (int i = 0; i <= index; i++) {
+            growth += histories.get(i).filled().rssBytes() - from.rssBytes();
+            from = histories.get(i).searched();
+        }
+        return growth;
+    }
+
+    /** The same sum for the Java heap's committed size (the rest of the resident growth is native). */
+    long fillHeapCommittedGrowthBytes(int index) {
+        long growth = 0;
+        ResidentMemory from = before;
+        for (int i = 0; i <= index; i++) {
+            growth += histories.get(i).filled().heapCommittedBytes() - from.heapCommittedBytes();
+            from = histories.get(i).searched();
+        }
+        return growth;
+    }
+
+    History first() {
+        return histories.get(0);
+    }
+
+    History last() {
+        return histories.get(histories.size() - 1);
+    }
+
+    double decodeP50Ratio() {
+        return last().decode().p50() / first().decode().p50();
+    }
+
+    double decodeP99Ratio() {
+        return last().decode().p99() / first().decode().p99();
+    }
+
+    boolean rssFillMet(int index) {
+        return fillGrowthBytes(index) <= histories.get(index).bankBytes() * (1 + RSS_FILL_SLACK) + RSS_FILL_SLACK_BYTES;
+    }
+
+    boolean rssDecodeMet(DecodeSteps d) {
+        return d.steadyMaxRssGrowthBytes() <= RSS_DECODE_SLACK_BYTES;
+    }
+
+    /** The JSON object {@code --json} prints. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("decode_ms_p50", perHistory(h -> h.decode().p50()));
+        m.put("decode_ms_p99", perHistory(h -> h.decode().p99()));
+        m.put("decode_ms_p50_no_memory", noMemory.p50());
+        m.put("decode_ms_p99_no_memory", noMemory.p99());
+        m.put("search_gather_ms_p50", perHistory(h -> Samples.percentile(h.cost().searchGatherMs(), 50)));
+        m.put("search_gather_ms_p99", perHistory(h -> Samples.percentile(h.cost().searchGatherMs(), 99)));
+        m.put("search_ms_p50", perHistory(h -> Samples.percentile(h.cost().searchMs(), 50)));
+        m.put("search_ms_p99", perHistory(h -> Samples.percentile(h.cost().searchMs(), 99)));
+        m.put("gather_ms_p50", perHistory(h -> Samples.percentile(h.cost().gatherMs(), 50)));
+        m.put("gather_ms_p99", perHistory(h -> Samples.percentile(h.cost().gatherMs(), 99)));
+        m.put("upload_ms_p50", perHistory(h -> Samples.percentile(h.cost().uploadMs(), 50)));
+        m.put("upload_ms_p99", perHistory(h -> Samples.percentile(h.cost().uploadMs(), 99)));
+        m.put("embed_ms_p50", perHistory(h -> Samples.percentile(h.cost().embedMs(), 50)));
+        m.put("embed_ms_p99", perHistory(h -> Samples.percentile(h.cost().embedMs(), 99)));
+        m.put("rss_mb", perHistory(h -> ResidentMemory.mb(h.filled().rssBytes())));
+        m.put("rss_mb_before_fill", ResidentMemory.mb(before.rssBytes()));
+        m.put("bank_mb", perHistory(h -> ResidentMemory.mb(h.bankBytes())));
+        m.put("rss_growth_mb", perIndex(i -> ResidentMemory.mb(fillGrowthBytes(i))));
+        m.put("rss_growth_over_bank", perIndex(i -> fillGrowthBytes(i) / (double) histories.get(i).bankBytes()));
+        m.put("rss_growth_heap_committed_mb", perIndex(i -> ResidentMemory.mb(fillHeapCommittedGrowthBytes(i))));
+        m.put("rss_growth_native_mb", perIndex(i -> ResidentMemory.mb(fillGrowthBytes(i) - fillHeapCommittedGrowthBytes(i))));
+        m.put("rss_decode_growth_mb_max_per_run", perHistory(h -> ResidentMemory.mb(h.decode().maxRssGrowthBytes())));
+        m.put("rss_decode_growth_mb_max_per_run_no_memory", ResidentMemory.mb(noMemory.maxRssGrowthBytes()));
+        m.put("rss_decode_growth_mb_max_per_run_after_first_round",
+                perHistory(h -> ResidentMemory.mb(h.decode().steadyMaxRssGrowthBytes())));
+        m.put("rss_retrieval_calls_growth_mb", perHistory(h -> ResidentMemory.mb(h.retrievalGrowthBytes())));
+        m.put("heap_used_growth_over_bank", perHistory(h -> (h.filled().heapUsedBytes() - before.heapUsedBytes())
+                / (double) h.bankBytes()));
+        m.put("heap_used_mb", perHistory(h -> ResidentMemory.mb(h.filled().heapUsedBytes())));
+        m.put("heap_committed_mb", perHistory(h -> ResidentMemory.mb(h.filled().heapCommittedBytes())));
+        m.put("heap_used_mb_before_fill", ResidentMemory.mb(before.heapUsedBytes()));
+        m.put("heap_committed_mb_before_fill", ResidentMemory.mb(before.heapCommittedBytes()));
+        m.put("fill_s", fillSeconds);
+        m.put("chunks", perHistory(History::chunks));
+        m.put("decode", perHistory(h -> h.decode().toMap()));
+        m.put("decode_no_memory", noMemory.toMap());
+        m.put("decode_p50_ratio_longest_vs_shortest", decodeP50Ratio());
+        m.put("decode_p99_ratio_longest_vs_shortest", decodeP99Ratio());
+        m.put("targets", targets());
+        Map<String, Object> setup = new LinkedHashMap<>();
+        setup.put("model", "llama-110m (memlong bench decode's random-weight checkpoint), float32");
+        setup.put("threads", threads);
+        setup.put("omp_wait_policy", DecodeBenchReport.ompWaitPolicy());
+        setup.put("window", settings.localWindow());
+        setup.put("chunk_size", settings.chunkSize());
+        setup.put("top_k", settings.topK());
+        setup.put("memory_layer", settings.memoryLayer());
+        setup.put("retrieval_layers", settings.retrievalLayers());
+        setup.put("kv_dtype", settings.kvDType().name().toLowerCase(Locale.ROOT));
+        setup.put("capacity_tokens", settings.capacityTokens());
+        setup.put("prompt_tokens", plan.promptTokens());
+        setup.put("warmup_steps", plan.warmupSteps());
+        setup.put("decode_steps", plan.decodeSteps());
+        setup.put("query_texts", plan.queryTexts());
+        setup.put("retrieval_calls", plan.retrievalCalls());
+        setup.put("history_method", HISTORY_METHOD);
+        setup.put("real_embeddings", realEmbeddings);
+        setup.put("embed_ms_per_history_chunk", embedMsPerChunk);
+        setup.put("kv_rms", Map.of("keys", kvRms[0], "values", kvRms[1]));
+        setup.put("percentiles", "nearest rank");
+        setup.put("java_version", Runtime.version().toString());
+        setup.put("jvm_heap", jvmHeapFlags());
+        setup.put("cpus", Runtime.getRuntime().availableProcessors());
+        setup.put("load_avg_before", loadBefore);
+        setup.put("load_avg_after", loadAfter);
+        m.put("setup", setup);
+        return m;
+    }
+
+    private Map<String, Object> targets() {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("decode_p50_longest_within_1_25x_of_shortest", decodeP50Ratio() <= DECODE_RATIO_TARGET);
+        t.put("decode_p99_longest_within_1_25x_of_shortest", decodeP99Ratio() <= DECODE_RATIO_TARGET);
+        double sgP50 = Samples.percentile(last().cost().searchGatherMs(), 50);
+        double sgP99 = Samples.percentile(last().cost().searchGatherMs(), 99);
+        t.put("search_gather_p50_longest_under_15_ms", sgP50 < SEARCH_GATHER_MS_TARGET);
+        t.put("search_gather_p99_longest_under_15_ms", sgP99 < SEARCH_GATHER_MS_TARGET);
+        t.put("rss_fill_growth_within_bank_bytes_plus_10pct_32mb",
+                java.util.stream.IntStream.range(0, histories.size()).allMatch(this::rssFillMet));
+        t.put("rss_decode_growth_per_run_after_first_round_under_8mb", histories.stream().allMatch(h -> rssDecodeMet(h.decode()))
+                && rssDecodeMet(noMemory));
+        return t;
+    }
+
+    private Map<String, Object> perIndex(java.util.function.IntFunction<Object> f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < histories.size(); i++) {
+            m.put(String.valueOf(histories.get(i).tokens()), f.apply(i));
+        }
+        return m;
+    }
+
+    private Map<String, Object> perHistory(Function<History, Object> f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (History h : histories) {
+            m.put(String.valueOf(h.tokens()), f.apply(h));
+        }
+        return m;
+    }
+
+    /** The human-readable table. */
+    public void printTable(PrintStream out) {
+        out.printf(Locale.ROOT, "memlong bench memory: llama-110m, window %d, chunk %d, top-k %d, kv %s, %d threads, "
+                        + "prompt %d + %d decode steps; load %s -> %s%n", settings.localWindow(), settings.chunkSize(),
+                settings.topK(), settings.kvDType(), threads, plan.promptTokens(), plan.decodeSteps(), loadBefore, loadAfter);
+        out.println("history: " + HISTORY_METHOD + " (" + realEmbeddings + " real embeddings)");
+        out.printf(Locale.ROOT, "%-9s %8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s%n", "history", "chunks", "dec p50",
+                "dec p99", "srch p50", "gath p50", "s+g p50", "s+g p99", "upld p50", "emb p50", "bank MB", "RSS+ MB");
+        for (int i = 0; i < histories.size(); i++) {
+            History h = histories.get(i);
+            RetrievalCost c = h.cost();
+            out.printf(Locale.ROOT, "%-9d %8d %9.2f %9.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.1f %9.1f %9.1f%n", h.tokens(),
+                    h.chunks(), h.decode().p50(), h.decode().p99(), Samples.percentile(c.searchMs(), 50),
+                    Samples.percentile(c.gatherMs(), 50), Samples.percentile(c.searchGatherMs(), 50),
+                    Samples.percentile(c.searchGatherMs(), 99), Samples.percentile(c.uploadMs(), 50),
+                    Samples.percentile(c.embedMs(), 50), ResidentMemory.mb(h.bankBytes()),
+                    ResidentMemory.mb(fillGrowthBytes(i)));
+        }
+        out.printf(Locale.ROOT, "%-9s %8s %9.2f %9.2f%n", "no memory", "-", noMemory.p50(), noMemory.p99());
+        out.printf(Locale.ROOT, "resident: before fill %.1f MB; growth over each decode run's timed steps (MB, by round):",
+                ResidentMemory.mb(before.rssBytes()));
+        for (History h : histories) {
+            out.printf(Locale.ROOT, " %d: %s", h.tokens(), growths(h.decode()));
+        }
+        out.printf(Locale.ROOT, " memory off: %s%n", growths(noMemory));
+        targets().forEach((k, v) -> out.printf(Locale.ROOT, "target %-52s %s%n", k, Boolean.TRUE.equals(v) ? "met" : "NOT met"));
+    }
+
+    /**
+     * The JVM flags that decide how much heap stays committed beside the live data after a full collection (the bank
+     * lives on the heap, so its resident cost is its bytes plus this headroom), and the collectors.
+     */
+    static Map<String, Object> jvmHeapFlags() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        try {
+            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            for (String flag : new String[] {"MinHeapFreeRatio", "MaxHeapFreeRatio", "MaxHeapSize"}) {
+                m.put(flag, hotspot.getVMOption(flag).getValue());
+            }
+        } catch (RuntimeException e) {
+            m.put("error", String.valueOf(e.getMessage()));
+        }
+        m.put("collectors", ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).toList());
+        return m;
+    }
+
+    private static String growths(DecodeSteps d) {
+        StringBuilder b = new StringBuilder();
+        for (long g : d.rssGrowthBytes()) {
+            b.append(b.length() == 0 ? "" : "/").append(String.format(Locale.ROOT, "%+.1f", ResidentMemory.mb(g)));
+        }
+        return b.toString();
+    }
+
+    /** {@code /proc/loadavg}'s three load averages, or "unknown". */
+    static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return parts[0] + " " + parts[1] + " " + parts[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package dev.memlong.examples.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.memlong.examples.train.SyntheticDialogues;
+import dev.memlong.examples.train.TrainingData;
+import dev.memlong.examples.train.TrainingJob;
+import dev.memlong.examples.train.WordPieceVocabularyWriter;
+import dev.memlong.memory.EvictionPolicy;
+import dev.memlong.memory.KvDType;
+import dev.memlong.memory.MemorySettings;
+import dev.memlong.runtime.config.ModelConfig;
+import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.Retriever;
+import dev.memlong.runtime.tokenizer.ChatTemplate;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import dev.memlong.runtime.train.LoraSettings;
+import dev.memlong.runtime.train.LrSchedule;
+import dev.memlong.runtime.train.ModelParameters;
+import dev.memlong.runtime.train.TrainingMode;
+import dev.memlong.runtime.train.TrainingSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Trains the shipped demo model from nothing, reproducibly: synthetic multi-session dialogues (facts stated, long
+ * small talk, questions about the facts), a word-piece tokenizer for them, then two stages as MemLong does:
+ * pretraining of every layer with a short window and no memory, then the MemLong stage (layers above the memory
+ * layer, bge-small retrieval in the loop). Writes an fp16 model directory.
+ */
+@Command(name = "train-demo", mixinStandardHelpOptions = true, description = "Train the shipped demo model (two stages, synthetic dialogues, fixed seed)")
+final class TrainDemoCommand implements Callable<Integer> {
+
+    @Option(names = "--out", defaultValue = "models/demo", description = "model directory to write (default models/demo)")
+    Path out;
+    @Option(names = "--seed", defaultValue = "7") long seed;
+    @Option(names = "--dialogues", defaultValue = "400", description = "training dialogues") int dialogues;
+    @Option(names = "--stage1-steps", defaultValue = "400") int stage1Steps;
+    @Option(names = "--stage2-steps", defaultValue = "100") int stage2Steps;
+    @Option(names = "--batch", defaultValue = "8") int batch;
+    @Option(names = "--hidden", defaultValue = "128") int hidden;
+    @Option(names = "--layers", defaultValue = "9", description = "9 is the fewest for which the runtime's default "
+            + "retrieval layers (floor(L/2) and every 4th above) include a trainable layer") int layers;
+    @Option(names = "--workers", defaultValue = "1") int workers;
+    @Option(names = "--eval-dialogues", defaultValue = "40", description = "held-out dialogues for the recall check (0 = none)")
+    int evalDialogues;
+    @Option(names = "--eval-only", description = "only run the recall check on the model in --out") boolean evalOnly;
+    @Option(names = "--keep-intermediate", description = "keep the stage-1 model and the resumable checkpoints") boolean keep;
+
+    static final int WINDOW = 256;
+    static final int CHUNK = 128;
+
+    @Override
+    public Integer call() throws Exception {
+        if (evalOnly) {
+            Json.print(evaluate());
+            return 0;
+        }
+        Files.createDirectories(out);
+        Path stage1 = out.resolve("stage1");
+        SyntheticDialogues gen = new SyntheticDialogues(seed);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < dialogues; i++) {
+            lines.add(TrainingData.jsonl(gen.dialogue(3, 10)));
+        }
+        Path data = out.resolve("stage1").resolve("dialogues.jsonl");
+        Files.createDirectories(stage1);
+        Files.write(data, lines);
+        int vocab = WordPieceVocabularyWriter.write(stage1, SyntheticDialogues.vocabulary());
+        writeConfig(stage1, vocab);
+
+        int m = MemorySettings.defaultMemoryLayer(layers);
+        MemorySettings memory = new MemorySettings(m, MemorySettings.defaultRetrievalLayers(m, layers), CHUNK, 8, WINDOW,
+                MemorySettings.DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16);
+        Map<String, Object> json = new LinkedHashMap<>();
+        try (TextTokenizer tokenizer = Tokenizers.open(stage1)) {
+            List<int[]> docs = TrainingData.read(List.of(data), tokenizer, ChatTemplate.find(stage1));
+            long tokens = docs.stream().mapToLong(d -> d.length).sum();
+            String range = "synthetic dialogues seed " + seed + ", " + docs.size() + " dialogues, " + tokens + " tokens";
+            ModelConfig config = ModelConfig.load(stage1);
+            TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
+                    new LrSchedule(2e-3, 30, stage1Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
+                    batch, WINDOW, workers, seed);
+            System.err.println("stage 1: pretraining all layers, window " + WINDOW + ", no memory (" + range + ")");
+            TrainingJob.Result r1 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.initialize(config, seed, root),
+                    stage1, "scratch", s1, docs, stage1Steps, stage1, false, "F32", 100, null, range), null, tokenizer,
+                    System.err);
+            json.put("stage1", r1);
+            TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, new LoraSettings(8, 16, 0), memory, true,
+                    new LrSchedule(1e-3, 20, stage2Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
+                    batch, WINDOW, workers, seed + 1);
+            System.err.println("stage 2: MemLong, layers above " + m + " with bge-small retrieval (top-8 chunks of " + CHUNK + ")");
+            try (Retriever retriever = BgeSmallRetriever.create()) {
+                TrainingJob.Result r2 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage1, root),
+                        stage1, "memlong-demo-stage1", s2, docs, stage2Steps, out, false, "F16", 50, null, range),
+                        retriever, tokenizer, System.err);
+                json.put("stage2", r2);
+            }
+        }
+        Files.move(stage1.resolve("loss.png"), out.resolve("loss-stage1.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (!keep) {
+            deleteTree(stage1);
+            deleteTree(out.resolve("checkpoint"));
+        }
+        json.put("out", out.toString());
+        if (evalDialogues > 0) {
+            json.put("recall", evaluate());
+        }
+        Json.print(json);
+        return 0;
+    }
+
+    /** The recall check on dialogues from a seed training never used, with the runtime's default MemLong settings. */
+    private Map<String, Object> evaluate() {
+        try (dev.memlong.runtime.bundle.ModelBundle bundle = dev.memlong.runtime.bundle.ModelBundle.open(out);
+             Retriever retriever = BgeSmallRetriever.create()) {
+            return dev.memlong.examples.train.DemoRecall.evaluate(bundle, retriever,
+                    dev.memlong.runtime.memlong.MemLongEngine.defaultSettings(bundle), evalDialogues, seed + 1_000_003);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private void writeConfig(Path dir, int vocab) throws java.io.IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode c = mapper.createObjectNode();
+        c.putArray("architectures").add("LlamaForCausalLM");
+        c.put("model_type", "llama");
+        c.put("vocab_size", vocab);
+        c.put("hidden_size", hidden);
+        c.put("intermediate_size", hidden * 5 / 2);
+        c.put("num_hidden_layers", layers);
+        c.put("num_attention_heads", hidden / 32);
+        c.put("num_key_value_heads", Math.max(1, hidden / 64));
+        c.put("head_dim", 32);
+        c.put("hidden_act", "silu");
+        c.put("max_position_embeddings", WINDOW);
+        c.put("rms_norm_eps", 1e-5);
+        c.put("rope_theta", 10000.0);
+        c.put("tie_word_embeddings", false);
+        c.put("bos_token_id", 1);
+        c.put("eos_token_id", WordPieceVocabularyWriter.EOS);
+        c.put("pad_token_id", 3);
+        c.put("torch_dtype", "float32");
+        c.put("chat_template", WordPieceVocabularyWriter.CHAT_TEMPLATE);
+        ObjectNode memlong = c.putObject("memlong");
+        memlong.put("chunk_size", CHUNK);
+        memlong.put("local_window", WINDOW);
+        mapper.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
+        ObjectNode gen = mapper.createObjectNode();
+        gen.put("bos_token_id", 1);
+        gen.put("eos_token_id", WordPieceVocabularyWriter.EOS);
+        mapper.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("generation_config.json").toFile(), gen);
+    }
+
+}

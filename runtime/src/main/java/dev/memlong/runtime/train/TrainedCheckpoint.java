@@ -1,0 +1,214 @@
+package dev.memlong.runtime.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.memlong.runtime.checkpoint.CheckpointException;
+import dev.memlong.runtime.checkpoint.SafetensorsCheckpoint;
+import dev.memlong.runtime.checkpoint.SafetensorsWriter;
+import dev.memlong.runtime.checkpoint.WeightSource;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes what training produced: a merged model directory ({@code model.safetensors} with every adapter folded into
+ * its projection, loadable by the inference decoder) or the adapter alone ({@code adapter_model.safetensors} in
+ * PEFT's naming, plus the trained norm weights, and {@code adapter_config.json}). Both carry metadata: base model,
+ * memory layer, data range, metrics.
+ */
+public final class TrainedCheckpoint {
+
+    /** Files of a model directory copied beside a merged checkpoint when present. */
+    private static final List<String> MODEL_FILES = List.of("tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+            "generation_config.json", "chat_template.jinja", "special_tokens_map.json");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String ADAPTER_FILE = "adapter_model.safetensors";
+    public static final String ADAPTER_CONFIG = "adapter_config.json";
+
+    private TrainedCheckpoint() {}
+
+    /**
+     * Writes {@code params} with adapters merged ({@code W + scale·B·A}) to {@code outDir}, with the base's config
+     * (its dtype set to {@code dtype}) and tokenizer files.
+     *
+     * @param baseDir  where config.json and tokenizer files are copied from, or null to write config.json from
+     *                 {@code configJson}
+     * @param dtype    {@code F32}, {@code F16} or {@code BF16}; frozen tensors stay bit-identical when it is the
+     *                 dtype they were stored in
+     */
+    public static void writeMerged(ModelParameters params, Path outDir, Path baseDir, String dtype,
+                                   Map<String, String> metadata) {
+        createDirectories(outDir);
+        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
+        params.baseShapes().forEach((name, shape) -> tensors.add(new SafetensorsWriter.Tensor(name, dtype, shape)));
+        SafetensorsWriter.write(outDir.resolve("model.safetensors"), tensors, metadata,
+                name -> TensorBytes.encode(mergedValues(params, name), dtype));
+        if (baseDir != null && !baseDir.toAbsolutePath().normalize().equals(outDir.toAbsolutePath().normalize())) {
+            for (String f : MODEL_FILES) {
+                copyIfPresent(baseDir.resolve(f), outDir.resolve(f));
+            }
+            writeConfig(baseDir.resolve("config.json"), outDir.resolve("config.json"), dtype);
+        }
+    }
+
+    /** A base tensor's value with its adapter merged in. */
+    static float[] mergedValues(ModelParameters params, String name) {
+        int layer = ParameterNames.layerOf(name);
+        String proj = projectionOf(name);
+        if (layer < 0 || proj == null || !params.hasLora(layer)) {
+            return params.values(name);
+        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray a = params.get(ParameterNames.loraA(layer, proj));
+            NDArray b = params.get(ParameterNames.loraB(layer, proj));
+            return params.get(name).add(b.matMul(a).mul(params.lora().scale())).toFloatArray();
+        }
+    }
+
+    private static String projectionOf(String name) {
+        for (String p : ParameterNames.LORA_TARGETS) {
+            if (name.endsWith("self_attn." + p + ".weight")) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Writes the adapters and the other trained tensors (norms) in float32 to {@code outDir}: PEFT names
+     * ({@code base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight}) and an {@code adapter_config.json}.
+     */
+    public static void writeAdapter(ModelParameters params, Path outDir, String baseModel, Map<String, String> metadata) {
+        if (params.lora() == null) {
+            throw new IllegalArgumentException("these parameters have no adapters; write a merged checkpoint instead");
+        }
+        createDirectories(outDir);
+        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
+        Map<String, String> byFileName = new HashMap<>();
+        for (String name : params.trainableNames()) {
+            String fileName = ParameterNames.PEFT_PREFIX + name;
+            tensors.add(new SafetensorsWriter.Tensor(fileName, "F32", params.get(name).getShape().getShape()));
+            byFileName.put(fileName, name);
+        }
+        SafetensorsWriter.write(outDir.resolve(ADAPTER_FILE), tensors, metadata,
+                f -> TensorBytes.encode(params.values(byFileName.get(f)), "F32"));
+        ObjectNode cfg = JSON.createObjectNode();
+        cfg.put("peft_type", "LORA");
+        cfg.put("task_type", "CAUSAL_LM");
+        cfg.put("base_model_name_or_path", baseModel);
+        cfg.put("r", params.lora().rank());
+        cfg.put("lora_alpha", params.lora().alpha());
+        cfg.put("lora_dropout", params.lora().dropout());
+        cfg.putArray("target_modules").addAll(ParameterNames.LORA_TARGETS.stream()
+                .map(com.fasterxml.jackson.databind.node.TextNode::valueOf).toList());
+        var layers = cfg.putArray("layers_to_transform");
+        for (int i = 0; i < params.config().numLayers(); i++) {
+            if (params.hasLora(i)) {
+                layers.add(i);
+            }
+        }
+        cfg.put("bias", "none");
+        writeJson(outDir.resolve(ADAPTER_CONFIG), cfg);
+    }
+
+    /**
+     * Loads an adapter written by {@link #writeAdapter} into parameters prepared with the same LoRA settings and
+     * memory layer (their adapters and norms are replaced by the file's).
+     */
+    public static void loadAdapter(ModelParameters params, Path adapterDir) {
+        try (WeightSource src = SafetensorsCheckpoint.openFile(adapterDir.resolve(ADAPTER_FILE))) {
+            for (String name : params.trainableNames()) {
+                String fileName = ParameterNames.PEFT_PREFIX + name;
+                if (!src.tensors().containsKey(fileName)) {
+                    throw new CheckpointException("adapter " + adapterDir + " has no tensor " + fileName);
+                }
+                params.get(name).set(src.readFloat32(fileName).asFloatBuffer());
+            }
+        }
+    }
+
+    /** The LoRA settings in an adapter directory's {@code adapter_config.json}. */
+    public static LoraSettings adapterSettings(Path adapterDir) {
+        try {
+            var cfg = JSON.readTree(Files.readString(adapterDir.resolve(ADAPTER_CONFIG)));
+            return new LoraSettings(cfg.path("r").asInt(), (float) cfg.path("lora_alpha").asDouble(),
+                    (float) cfg.path("lora_dropout").asDouble());
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read " + adapterDir.resolve(ADAPTER_CONFIG) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The lowest layer with adapters in an adapter directory. */
+    public static int firstAdaptedLayer(Path adapterDir) {
+        try {
+            var cfg = JSON.readTree(Files.readString(adapterDir.resolve(ADAPTER_CONFIG)));
+            return cfg.path("layers_to_transform").get(0).asInt();
+        } catch (IOException | NullPointerException e) {
+            throw new CheckpointException("cannot read layers_to_transform of " + adapterDir.resolve(ADAPTER_CONFIG), e);
+        }
+    }
+
+    /** The {@code __metadata__} of a safetensors file. */
+    public static Map<String, String> metadata(Path safetensorsFile) {
+        try (var ch = java.nio.channels.FileChannel.open(safetensorsFile)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(len, 0);
+            ByteBuffer header = ByteBuffer.allocate(Math.toIntExact(len.getLong(0)));
+            ch.read(header, 8);
+            var meta = JSON.readTree(new String(header.array(), java.nio.charset.StandardCharsets.UTF_8)).path("__metadata__");
+            Map<String, String> out = new HashMap<>();
+            meta.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+            return out;
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read " + safetensorsFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeConfig(Path from, Path to, String dtype) {
+        try {
+            ObjectNode cfg = (ObjectNode) JSON.readTree(Files.readString(from));
+            cfg.put("torch_dtype", TensorBytes.toConfig(dtype));
+            if (cfg.has("dtype")) {
+                cfg.put("dtype", TensorBytes.toConfig(dtype));
+            }
+            writeJson(to, cfg);
+        } catch (IOException e) {
+            throw new CheckpointException("cannot copy " + from + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void writeJson(Path file, Object node) {
+        try {
+            Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+        } catch (IOException e) {
+            throw new CheckpointException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void copyIfPresent(Path from, Path to) {
+        try {
+            if (Files.exists(from)) {
+                Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot copy " + from + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new CheckpointException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

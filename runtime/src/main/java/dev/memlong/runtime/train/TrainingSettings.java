@@ -1,0 +1,75 @@
+package dev.memlong.runtime.train;
+
+import dev.memlong.memory.MemorySettings;
+
+/**
+ * Everything a training run needs besides the model and the data.
+ *
+ * @param mode          which parameters train
+ * @param lora          adapter shape (used by {@link TrainingMode#LORA_UPPER} only)
+ * @param memory        MemLong settings: the memory layer (the frozen boundary), retrieval layers, chunk size,
+ *                      top-k, bank capacity and K/V dtype
+ * @param retrieval     whether MemLong retrieval runs in the loop; off, the model is a plain causal decoder
+ *                      (pretraining with a short window)
+ * @param schedule      learning rate per optimizer step
+ * @param weightDecay   AdamW's decoupled weight decay (not applied to norm weights and biases)
+ * @param beta1         AdamW's first-moment decay
+ * @param beta2         AdamW's second-moment decay
+ * @param epsilon       AdamW's epsilon
+ * @param clipNorm      largest global gradient L2 norm (0 = no clipping)
+ * @param accumulation  micro-batches whose gradients are summed into one optimizer step
+ * @param batchSlots    sequences per micro-batch; each slot reads its own data stream consecutively, so its
+ *                      memory builds up across steps
+ * @param segmentLength tokens per slot per micro-batch (the local window while training)
+ * @param workers       data-parallel training workers; the slots are split between them, gradients summed
+ * @param seed          seeds adapter initialisation, dropout and from-scratch initialisation
+ */
+public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
+                               LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
+                               double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
+                               long seed) {
+
+    public TrainingSettings {
+        if (mode == null || memory == null || schedule == null) {
+            throw new IllegalArgumentException("mode, memory settings and schedule are required");
+        }
+        if (mode == TrainingMode.LORA_UPPER && lora == null) {
+            throw new IllegalArgumentException("LoRA training needs LoRA settings");
+        }
+        if (accumulation <= 0 || batchSlots <= 0 || segmentLength <= 1 || workers <= 0) {
+            throw new IllegalArgumentException("accumulation, batch slots, workers must be positive and segment length > 1");
+        }
+        if (workers > batchSlots) {
+            throw new IllegalArgumentException(workers + " workers cannot share " + batchSlots + " batch slots");
+        }
+        if (retrieval && segmentLength % memory.chunkSize() != 0) {
+            throw new IllegalArgumentException("segment length " + segmentLength + " is not a multiple of chunk size "
+                    + memory.chunkSize() + " (segments move to memory as whole chunks)");
+        }
+        if (weightDecay < 0 || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1 || !(epsilon > 0) || clipNorm < 0) {
+            throw new IllegalArgumentException("invalid AdamW settings");
+        }
+    }
+
+    /** The reference recipe's optimizer values (lr 5e-5, weight decay 1e-4) with the given shape of run. */
+    public static TrainingSettings stage2(MemorySettings memory, LrSchedule schedule, int batchSlots, int segmentLength,
+                                          int accumulation, int workers, long seed) {
+        return new TrainingSettings(TrainingMode.LORA_UPPER, LoraSettings.reference(), memory, true, schedule, 1e-4,
+                0.9, 0.999, 1e-8, 1.0, accumulation, batchSlots, segmentLength, workers, seed);
+    }
+
+    public TrainingSettings withWorkers(int n) {
+        return new TrainingSettings(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon,
+                clipNorm, accumulation, batchSlots, segmentLength, n, seed);
+    }
+
+    public TrainingSettings withMode(TrainingMode m, boolean withRetrieval) {
+        return new TrainingSettings(m, lora, memory, withRetrieval, schedule, weightDecay, beta1, beta2, epsilon,
+                clipNorm, accumulation, batchSlots, segmentLength, workers, seed);
+    }
+
+    /** Tokens whose loss one optimizer step sees, at most. */
+    public long tokensPerStep() {
+        return (long) accumulation * batchSlots * segmentLength;
+    }
+}

@@ -1,0 +1,209 @@
+package dev.memlong.runtime.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.memlong.runtime.config.ModelConfig;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * One data-parallel training worker: its own thread, its own replica of the trainable parameters (frozen ones are
+ * shared read-only), and the memory of the batch slots it serves. Gradients of its micro-batches accumulate in its
+ * replica; the {@link Trainer} sums them over workers.
+ *
+ * <p>Autograd runs through PyTorch directly ({@code JniUtils}): DJL's {@code PtGradientCollector} admits one
+ * collector per JVM (a static flag), while PyTorch's grad mode is per thread, so each worker thread enables it for
+ * itself and calls backward on its own loss.
+ */
+final class TrainingWorker implements AutoCloseable {
+
+    private final int index;
+    private final ModelParameters params;
+    private final TrainingForward forward;
+    private final TrainingSettings settings;
+    private final NDManager manager;
+    private final ExecutorService thread;
+    private final Map<String, NDArray> replica = new LinkedHashMap<>();
+    private final Map<Integer, SlotMemory> memories;
+
+    TrainingWorker(int index, ModelParameters params, TrainingForward forward, TrainingSettings settings,
+                   Map<Integer, SlotMemory> memories) {
+        this.index = index;
+        this.params = params;
+        this.forward = forward;
+        this.settings = settings;
+        this.memories = memories;
+        this.manager = params.manager().newSubManager();
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(() -> {
+                JniUtils.setGradMode(true);
+                r.run();
+            }, "memlong-train-worker-" + index);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Runs work on this worker's thread. */
+    <T> Future<T> submit(java.util.concurrent.Callable<T> work) {
+        return thread.submit(work);
+    }
+
+    static <T> T await(Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while training", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Copies the current trainable values into a fresh replica (new autograd leaves, no gradient yet). */
+    void beginStep() {
+        for (NDArray a : replica.values()) {
+            a.close();
+        }
+        replica.clear();
+        for (String name : params.trainableNames()) {
+            NDArray copy = params.get(name).duplicate();
+            copy.attach(manager);
+            copy.setRequiresGradient(true);
+            replica.put(name, copy);
+        }
+    }
+
+    private NDArray lookup(String name) {
+        String key = params.tiedEmbeddings() && name.equals(ParameterNames.LM_HEAD) ? ParameterNames.EMBEDDING : name;
+        NDArray r = replica.get(key);
+        return r != null ? r : params.get(key);
+    }
+
+    /**
+     * Forward and backward of this worker's share of one micro-batch; the loss is divided by {@code normalizer}
+     * (the target count of the whole optimizer step over every worker), so summed gradients are the mean's.
+     *
+     * @return the summed (undivided) cross-entropy of these pieces
+     */
+    double microBatch(List<SlotStreams.Piece> pieces, double normalizer, int step, int micro) {
+        if (pieces.isEmpty()) {
+            return 0;
+        }
+        ModelConfig c = params.config();
+        int b = pieces.size();
+        int t = settings.segmentLength();
+        long[] tokens = new long[b * t];
+        long[] targets = new long[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(pieces.get(i).tokens(), 0, tokens, i * t, t);
+            System.arraycopy(pieces.get(i).targets(), 0, targets, i * t, t);
+        }
+        try (NDManager m = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            SegmentMemory memory = null;
+            if (settings.retrieval()) {
+                float[][] keys = new float[b][];
+                float[][] values = new float[b][];
+                for (int i = 0; i < b; i++) {
+                    SlotMemory mem = memories.get(pieces.get(i).slot());
+                    if (pieces.get(i).newDocument()) {
+                        mem.clear();
+                    }
+                    float[][] kv = mem.retrieve(pieces.get(i).realTokens());
+                    keys[i] = kv[0];
+                    values[i] = kv[1];
+                }
+                memory = SegmentMemory.of(m, keys, values, c.numKvHeads(), c.headDim());
+            }
+            TrainingForward.Input in = new TrainingForward.Input(tokens, b, t, settings.retrieval() ? 1 : 0, memory,
+                    dropout(pieces, step, micro));
+            TrainingForward.Output out = forward.forward(this::lookup, m, in);
+            NDArray lossSum = TrainingForward.crossEntropySum(m, out.logits(), targets);
+            NDArray loss = lossSum.div((float) normalizer);
+            JniUtils.backward((PtNDArray) loss, (PtNDArray) m.ones(loss.getShape()), false, false);
+            double sum = lossSum.getFloat();
+            if (settings.retrieval()) {
+                storeMemory(pieces, out, t);
+            }
+            return sum;
+        }
+    }
+
+    private void storeMemory(List<SlotStreams.Piece> pieces, TrainingForward.Output out, int t) {
+        int perToken = params.config().numKvHeads() * params.config().headDim();
+        float[] keys = out.memoryKeys().toFloatArray();
+        float[] values = out.memoryValues().toFloatArray();
+        for (int i = 0; i < pieces.size(); i++) {
+            SlotStreams.Piece p = pieces.get(i);
+            int from = i * t * perToken;
+            int to = from + p.length() * perToken;
+            memories.get(p.slot()).store(p.realTokens(), java.util.Arrays.copyOfRange(keys, from, to),
+                    java.util.Arrays.copyOfRange(values, from, to));
+        }
+    }
+
+    /**
+     * Adapter-input dropout, drawn per slot from the run's seed, so a slot's masks do not depend on which worker
+     * serves it or on which slots share its batch.
+     */
+    private TrainingForward.DropoutMasks dropout(List<SlotStreams.Piece> pieces, int step, int micro) {
+        LoraSettings lora = params.lora();
+        if (lora == null || lora.dropout() == 0) {
+            return null;
+        }
+        float keep = 1 - lora.dropout();
+        int t = settings.segmentLength();
+        return (m, layer, proj, in) -> {
+            float[] mask = new float[pieces.size() * t * in];
+            for (int i = 0; i < pieces.size(); i++) {
+                long key = settings.seed() * 0x9E3779B97F4A7C15L + ((long) step << 40) + ((long) micro << 28)
+                        + ((long) pieces.get(i).slot() << 16) + ((long) layer << 4) + ParameterNames.LORA_TARGETS.indexOf(proj);
+                SplittableRandom rnd = new SplittableRandom(key);
+                for (int j = i * t * in; j < (i + 1) * t * in; j++) {
+                    mask[j] = rnd.nextFloat() < keep ? 1 / keep : 0f;
+                }
+            }
+            return m.create(mask, new Shape(pieces.size(), t, in));
+        };
+    }
+
+    /** Gradient of each trainable parameter accumulated since {@link #beginStep} (handles owned by this worker). */
+    Map<String, NDArray> gradients() {
+        Map<String, NDArray> g = new HashMap<>();
+        for (Map.Entry<String, NDArray> e : replica.entrySet()) {
+            g.put(e.getKey(), e.getValue().getGradient());
+        }
+        return g;
+    }
+
+    int index() {
+        return index;
+    }
+
+    List<Integer> slots() {
+        return new ArrayList<>(memories.keySet());
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        memories.values().stream().filter(java.util.Objects::nonNull).forEach(SlotMemory::close);
+        manager.close();
+    }
+}

@@ -1,0 +1,153 @@
+package dev.memlong.runtime.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.memlong.runtime.checkpoint.Checkpoints;
+import dev.memlong.runtime.checkpoint.WeightSource;
+import dev.memlong.runtime.engine.Engines;
+import dev.memlong.runtime.model.EvictedWindow;
+import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.runtime.model.LlamaModel;
+import dev.memlong.runtime.model.MemLongLayers;
+import dev.memlong.runtime.model.SequenceStep;
+import dev.memlong.runtime.testing.Fixtures;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * MemLong's invariant after a training round: the frozen part is bit-identical, so the memory layer computes
+ * bit-identical K/V for the same tokens and every stored memory stays valid. Plus merged/adapter checkpoints.
+ */
+class TrainedCheckpointTest {
+
+    private static final int MEMORY_LAYER = TrainingFixtures.MEMORY.memoryLayer();
+    private static NDManager root;
+    private static ModelParameters trained;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void trainOneRound() {
+        root = Engines.pytorch().newBaseManager();
+        TrainingSettings s = TrainingFixtures.lora(1, 3);
+        trained = ModelParameters.load(Fixtures.hfTinyLlama(), root);
+        trained.prepare(s.mode(), MEMORY_LAYER, s.lora(), s.seed());
+        try (TextTokenizer tok = Tokenizers.open(Fixtures.hfTinyLlama());
+             Trainer trainer = new Trainer(trained, s, TrainingFixtures.documents(2, 80, 4), new HashingRetriever(), tok)) {
+            for (int i = 0; i < 3; i++) {
+                trainer.trainStep();
+            }
+        }
+        TrainedCheckpoint.writeMerged(trained, tmp.resolve("merged"), Fixtures.hfTinyLlama(), "F32",
+                Map.of("base_model", "hf-tiny-llama", "memory_layer", "1", "data_range", "docs 0-1", "metrics", "{}"));
+    }
+
+    @AfterAll
+    static void close() {
+        trained.close();
+        root.close();
+    }
+
+    private static float[] floats(WeightSource src, String name) {
+        ByteBuffer b = src.readFloat32(name);
+        float[] out = new float[b.remaining() / 4];
+        b.asFloatBuffer().get(out);
+        return out;
+    }
+
+    @Test
+    void embeddingsLowerLayersAndLmHeadAreBitIdenticalAndUpperLayersChanged() {
+        int changed = 0;
+        try (WeightSource base = Checkpoints.open(Fixtures.hfTinyLlama());
+             WeightSource merged = Checkpoints.open(tmp.resolve("merged"))) {
+            assertEquals(base.tensors().keySet(), merged.tensors().keySet());
+            for (String name : base.tensors().keySet()) {
+                int layer = ParameterNames.layerOf(name);
+                boolean frozen = name.equals(ParameterNames.EMBEDDING) || name.equals(ParameterNames.LM_HEAD)
+                        || (layer >= 0 && layer <= MEMORY_LAYER);
+                boolean same = Arrays.equals(floats(base, name), floats(merged, name));
+                if (frozen) {
+                    assertTrue(same, name + " must be bit-identical");
+                } else if (!same) {
+                    changed++;
+                }
+            }
+        }
+        // layers 2, 3: q/k/v/o and both norms each, plus the final norm
+        assertEquals(2 * 6 + 1, changed);
+    }
+
+    @Test
+    void theMemoryLayerComputesBitIdenticalKvForTheSameTokens() {
+        MemLongLayers layers = new MemLongLayers(MEMORY_LAYER, new int[] {1, 3});
+        int[] ids = TrainingFixtures.documents(1, 40, 99).get(0);
+        try (LlamaModel before = LlamaModel.load(Fixtures.hfTinyLlama());
+             LlamaModel after = LlamaModel.load(tmp.resolve("merged"));
+             KvCachePool c1 = before.newCache(1, 48, layers);
+             KvCachePool c2 = after.newCache(1, 48, layers)) {
+            before.forward(c1, List.of(new SequenceStep(0, ids)), false);
+            float[] logitsAfter = after.forward(c2, List.of(new SequenceStep(0, ids)), false)[0][0];
+            EvictedWindow e1 = before.shiftWindow(c1, 0, 16);
+            EvictedWindow e2 = after.shiftWindow(c2, 0, 16);
+            assertArrayEquals(e1.keys(), e2.keys(), 0f);
+            assertArrayEquals(e1.values(), e2.values(), 0f);
+            assertTrue(logitsAfter.length > 0);
+        }
+    }
+
+    @Test
+    void theMergedModelComputesWhatTheTrainedAdaptersCompute() {
+        int[] ids = TrainingFixtures.documents(1, 20, 5).get(0);
+        float[][] merged;
+        try (LlamaModel model = LlamaModel.load(tmp.resolve("merged"))) {
+            merged = model.forwardLogits(ids);
+        }
+        TrainingForward fwd = new TrainingForward(trained.config(), MEMORY_LAYER, new int[] {1, 3}, trained.lora(),
+                MEMORY_LAYER + 1);
+        try (NDManager m = root.newSubManager()) {
+            float[] flat = fwd.forward(trained::get, m, new TrainingForward.Input(
+                    Arrays.stream(ids).asLongStream().toArray(), 1, ids.length, 0, null, null)).logits().toFloatArray();
+            int vocab = trained.config().vocabSize();
+            for (int t = 0; t < ids.length; t++) {
+                for (int v = 0; v < vocab; v++) {
+                    assertEquals(flat[t * vocab + v], merged[t][v], 1e-4);
+                }
+            }
+        }
+    }
+
+    @Test
+    void anAdapterKeptSeparateReloadsToTheSameModel() {
+        Path dir = tmp.resolve("adapter");
+        TrainedCheckpoint.writeAdapter(trained, dir, "hf-tiny-llama", Map.of("memory_layer", "1", "step", "3"));
+        assertEquals("3", TrainedCheckpoint.metadata(dir.resolve(TrainedCheckpoint.ADAPTER_FILE)).get("step"));
+        assertEquals("hf-tiny-llama", TrainedCheckpoint.metadata(tmp.resolve("merged/model.safetensors")).get("base_model"));
+        LoraSettings lora = TrainedCheckpoint.adapterSettings(dir);
+        assertEquals(trained.lora(), lora);
+        assertEquals(MEMORY_LAYER + 1, TrainedCheckpoint.firstAdaptedLayer(dir));
+        try (ModelParameters fresh = ModelParameters.load(Fixtures.hfTinyLlama(), root)) {
+            fresh.prepare(TrainingMode.LORA_UPPER, MEMORY_LAYER, lora, 1234);
+            String q3 = ParameterNames.projection(3, "q_proj");
+            assertFalse(Arrays.equals(TrainedCheckpoint.mergedValues(trained, q3), TrainedCheckpoint.mergedValues(fresh, q3)));
+            TrainedCheckpoint.loadAdapter(fresh, dir);
+            for (String name : trained.baseShapes().keySet()) {
+                assertArrayEquals(TrainedCheckpoint.mergedValues(trained, name), TrainedCheckpoint.mergedValues(fresh, name),
+                        0f, name);
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.memlong.runtime.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.memlong.runtime.engine.Engines;
+import dev.memlong.runtime.testing.Fixtures;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Optimizer steps: data parallelism, determinism, learning. */
+class TrainerTest {
+
+    private static NDManager root;
+    private static TextTokenizer tokenizer;
+
+    @BeforeAll
+    static void open() {
+        root = Engines.pytorch().newBaseManager();
+        tokenizer = Tokenizers.open(Fixtures.hfTinyLlama());
+    }
+
+    @AfterAll
+    static void close() {
+        tokenizer.close();
+        root.close();
+    }
+
+    private static Map<String, float[]> train(TrainingSettings settings, int steps, List<Double> losses) {
+        try (ModelParameters params = ModelParameters.load(Fixtures.hfTinyLlama(), root)) {
+            params.prepare(settings.mode(), settings.memory().memoryLayer(), settings.lora(), settings.seed());
+            try (Trainer trainer = new Trainer(params, settings, TrainingFixtures.documents(3, 100, 1),
+                    new HashingRetriever(), tokenizer)) {
+                for (int i = 0; i < steps; i++) {
+                    Trainer.StepResult r = trainer.trainStep();
+                    if (losses != null) {
+                        losses.add(r.loss());
+                    }
+                    assertTrue(Double.isFinite(r.loss()) && Double.isFinite(r.gradNorm()), "step " + i + ": " + r);
+                }
+            }
+            Map<String, float[]> out = new HashMap<>();
+            for (String n : params.trainableNames()) {
+                out.put(n, params.values(n));
+            }
+            return out;
+        }
+    }
+
+    private static double maxDiff(Map<String, float[]> a, Map<String, float[]> b) {
+        assertEquals(a.keySet(), b.keySet());
+        double max = 0;
+        for (String n : a.keySet()) {
+            for (int i = 0; i < a.get(n).length; i++) {
+                max = Math.max(max, Math.abs(a.get(n)[i] - b.get(n)[i]));
+            }
+        }
+        return max;
+    }
+
+    @Test
+    void twoWorkersGiveTheSameParametersAsOne() {
+        Map<String, float[]> one = train(TrainingFixtures.lora(1, 4), 4, null);
+        Map<String, float[]> two = train(TrainingFixtures.lora(2, 4), 4, null);
+        double diff = maxDiff(one, two);
+        assertTrue(diff < 1e-5, "1 vs 2 workers: max |diff| " + diff);
+        Map<String, float[]> again = train(TrainingFixtures.lora(1, 4), 4, null);
+        assertEquals(0.0, maxDiff(one, again), "the same seed and data give the same parameters");
+        // and training changed something: the adapters' B left zero
+        float[] b = one.get(ParameterNames.loraB(3, "q_proj"));
+        double sum = 0;
+        for (float v : b) {
+            sum += Math.abs(v);
+        }
+        assertTrue(sum > 0);
+    }
+
+    @Test
+    void fullTrainingFromScratchLearnsARepeatedPattern() {
+        TrainingSettings s = new TrainingSettings(TrainingMode.FULL_ALL, null, TrainingFixtures.MEMORY, false,
+                new LrSchedule(1e-2, 2, 30, LrSchedule.Decay.LINEAR, 0.1), 0.0, 0.9, 0.999, 1e-8, 1.0, 1, 2, 16, 1, 7);
+        int[] pattern = new int[200];
+        for (int i = 0; i < pattern.length; i++) {
+            pattern[i] = 10 + (i % 5);
+        }
+        try (ModelParameters params = ModelParameters.initialize(
+                dev.memlong.runtime.config.ModelConfig.load(Fixtures.hfTinyLlama()), 7, root)) {
+            params.prepare(s.mode(), s.memory().memoryLayer(), null, s.seed());
+            try (Trainer trainer = new Trainer(params, s, List.of(pattern, pattern), null, null)) {
+                double first = trainer.trainStep().loss();
+                double last = first;
+                for (int i = 0; i < 29; i++) {
+                    last = trainer.trainStep().loss();
+                }
+                assertTrue(first > 5 && last < 0.6, "loss " + first + " -> " + last);
+            }
+        }
+    }
+
+    @Test
+    void loraTrainingLowersTheLoss() {
+        List<Double> losses = new java.util.ArrayList<>();
+        TrainingSettings s = new TrainingSettings(TrainingMode.LORA_UPPER, new LoraSettings(8, 16, 0f),
+                TrainingFixtures.MEMORY, true, new LrSchedule(2e-2, 1, 12, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9,
+                0.999, 1e-8, 1.0, 1, 2, 16, 1, 3);
+        try (ModelParameters params = ModelParameters.load(Fixtures.hfTinyLlama(), root)) {
+            params.prepare(s.mode(), 1, s.lora(), 3);
+            List<int[]> docs = TrainingFixtures.documents(1, 48, 9);
+            try (Trainer trainer = new Trainer(params, s, List.of(docs.get(0), docs.get(0)), new HashingRetriever(),
+                    tokenizer)) {
+                for (int i = 0; i < 12; i++) {
+                    losses.add(trainer.trainStep().loss());
+                }
+            }
+        }
+        assertTrue(losses.get(losses.size() - 1) < losses.get(0) - 0.5, "losses " + losses);
+    }
+}
