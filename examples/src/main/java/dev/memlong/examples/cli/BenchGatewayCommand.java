@@ -9,10 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "gateway", mixinStandardHelpOptions = true, description = {
-        "The chat server's overhead: 100 and 500 concurrent WebSocket clients on loopback, each a multi-turn",
-        "conversation (greedy), against the same load through the in-process API on the same runtime. Reports",
-        "errors, p50/p99 time to first token, aggregate tokens/s and overhead_vs_inprocess (1 - gateway/in-process",
-        "tokens/s). Loopback only, bounded, stops by itself. With --json: one JSON object."})
+        "The chat server's overhead: 100 and 500 concurrent WebSocket clients",
+        "on loopback, each a multi-turn greedy conversation, against the same",
+        "load through the in-process API on the same runtime: errors, p50/p99",
+        "time to first token, tokens/s, overhead_vs_inprocess. Loopback only,",
+        "bounded (about 5 minutes on 2 cores). With --json: one JSON object.", ""})
 final class BenchGatewayCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print one JSON object")

@@ -29,13 +29,20 @@ import picocli.CommandLine.Option;
  * prints one JSON object per reply. The conversation, its dialogue and its memory, continue when reopened.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, description = {
-        "Chat with a model that remembers: one user turn per stdin line, each reply streamed (or one JSON line",
-        "per reply with --jsonl). Two modes:",
-        "  in-process:  memlong chat --model DIR --data DIR --conversation ID   (the runtime in this JVM; the",
-        "               conversation lives in DIR/rocksdb and continues when the same --data is reopened)",
-        "  remote:      memlong chat --url ws://HOST:PORT/ws --conversation ID [--api-key K]   (a server",
-        "               started by `memlong main`; the tenant is the one the API key is bound to)",
-        "With stdin not a terminal (a pipe or file) there is no prompt: each line in gives the reply out."})
+        "Chat with a model that remembers: one user turn per stdin line, each",
+        "reply streamed (or one JSON line per reply with --jsonl). Two modes:",
+        "",
+        "  in-process: memlong chat --model DIR --data DIR --conversation ID",
+        "      the runtime runs in this JVM; the conversation lives in",
+        "      DIR/rocksdb and continues when the same --data is reopened.",
+        "  remote:     memlong chat --url ws://HOST:PORT/ws --conversation ID",
+        "              [--api-key K]",
+        "      a server started by `memlong main` (./dev main); the tenant is",
+        "      the one the API key is bound to.",
+        "",
+        "When stdin is not a terminal (a pipe, a file) there is no prompt:",
+        "each line in gives its reply out, for scripts.",
+        ""})
 final class ChatCommand implements Callable<Integer> {
 
     @Option(names = "--url", paramLabel = "WS_URL", description = "remote mode: the server's WebSocket endpoint, ws://HOST:PORT/ws")

@@ -20,9 +20,11 @@ import picocli.CommandLine.Option;
  * resumes.
  */
 @Command(name = "main", mixinStandardHelpOptions = true, description = {
-        "Runs the chat server on conf/application.conf: the web chat page at http://HOST:PORT/, WebSocket +",
-        "Protobuf at /ws, the OpenAI-compatible API at /v1. Prints {\"url\":...} and serves until Ctrl-C, which",
-        "stops it gracefully. With no API keys configured it listens on loopback only."})
+        "Runs the chat server on conf/application.conf: the web chat page at",
+        "http://HOST:PORT/, WebSocket + Protobuf at /ws, the OpenAI-compatible",
+        "API at /v1. Prints {\"url\":...} and serves until Ctrl-C (SIGINT or",
+        "SIGTERM), which stops it gracefully. With no API keys configured it",
+        "listens on loopback only.", ""})
 final class MainCommand implements Callable<Integer> {
 
     @Option(names = "--config", defaultValue = "conf/application.conf", paramLabel = "FILE",
