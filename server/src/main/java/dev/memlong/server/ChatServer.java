@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * {@link #close()} stops in the order that loses nothing: the gateway stops accepting and lets requests in flight
  * finish (up to {@code memlong.gateway.shutdown-timeout}), then closes connections (cancelling what still runs);
- * then the runtime waits for its turns (up to {@code memlong.runtime.shutdown-timeout}), stops its actors and
+ * then the runtime waits for its turns (up to its own {@code shutdown-timeout}), stops its actors and
  * closes the store. Committed turns are on disk, so a server started again on the same data resumes every
  * conversation. Pekko's own JVM shutdown hook is switched off: the server's owner (the main job's hook) decides
  * when and in which order things stop.
@@ -125,6 +125,15 @@ public final class ChatServer implements AutoCloseable {
                     ConfigValueFactory.fromAnyRef(c.getString("memlong.model.dir")));
         }
         return extra.withFallback(config).withFallback(ConfigFactory.defaultReference()).resolve();
+    }
+
+    /**
+     * The config root of the actor runtime's own settings (batch, queue, timeouts): {@code memlong.runtime} now,
+     * {@code memlong.actors} once the actors module's settings are renamed. Callers that size the runtime (the
+     * gateway benchmark, tests) use this so that they work on both sides of that change.
+     */
+    public static String actorSettingsRoot() {
+        return ConfigFactory.defaultReference().hasPath("memlong.actors") ? "memlong.actors" : "memlong.runtime";
     }
 
     /** The name conversations are stored under: the model directory's name (the runtime's {@code model-id = auto}). */

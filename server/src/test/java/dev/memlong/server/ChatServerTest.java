@@ -61,15 +61,15 @@ class ChatServerTest {
     static Config config(Path data) {
         return ConfigFactory.parseString("""
                 memlong.model.dir = "%s"
-                memlong.runtime { shutdown-timeout = 5s }
+                %s { shutdown-timeout = 5s }
                 memlong.memory { memory-layer = 2, retrieval-layers = [2, 3], chunk-size = 8, top-k = 2,
                                  local-window = 32, kv-dtype = fp32 }
                 memlong.storage { path = "%s", fsync = false, min-free-disk-bytes = 0, block-cache-bytes = 4M,
                                   kv-cache-bytes = 4M, write-buffer-bytes = 1M }
                 memlong.gateway { port = 0, io-threads = 2, anonymous-tenant = "default" }
                 pekko.loglevel = WARNING
-                """.formatted(model().toString().replace("\\", "/"), data.resolve("rocksdb").toString()
-                .replace("\\", "/")));
+                """.formatted(model().toString().replace("\\", "/"), ChatServer.actorSettingsRoot(),
+                data.resolve("rocksdb").toString().replace("\\", "/")));
     }
 
     static ChatServer start(Path data) {

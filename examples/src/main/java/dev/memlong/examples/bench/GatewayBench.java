@@ -51,18 +51,20 @@ public final class GatewayBench {
         out.put("load_before", MachineLoad.read());
         try (ChatServer server = ChatServer.start(config(o, scratch, maxClients))) {
             // warm-up (not reported): JIT, the model's first batches, the gateway's first connections
-            ChatLoad warm = new ChatLoad(Math.min(20, maxClients), 1, o.maxNewTokens(), "warm-", Duration.ofMinutes(2));
-            warm.inProcess(server.runtime());
-            new ChatLoad(warm.clients(), 1, o.maxNewTokens(), "warm-gw-", warm.timeout()).overGateway(server.webSocketUri());
+            int warmClients = Math.min(20, maxClients);
+            new ChatLoad(warmClients, 1, o.maxNewTokens(), "warm-", Duration.ofMinutes(2)).inProcess(server.runtime());
+            new ChatLoad(warmClients, 1, o.maxNewTokens(), "warm-gw-", Duration.ofMinutes(2))
+                    .overGateway(server.webSocketUri());
             for (int clients : o.clients()) {
                 List<ChatLoad.Result> inProcess = new ArrayList<>();
                 List<ChatLoad.Result> gateway = new ArrayList<>();
                 for (int round = 0; round < o.rounds(); round++) {
                     Duration timeout = Duration.ofMinutes(3);
-                    inProcess.add(new ChatLoad(clients, o.turns(), o.maxNewTokens(), "ip-" + clients + "-" + round + "-",
-                            timeout).inProcess(server.runtime()));
-                    gateway.add(new ChatLoad(clients, o.turns(), o.maxNewTokens(), "gw-" + clients + "-" + round + "-",
-                            timeout).overGateway(server.webSocketUri()));
+                    String run = clients + "-" + round + "-";
+                    inProcess.add(new ChatLoad(clients, o.turns(), o.maxNewTokens(), "ip-" + run, timeout)
+                            .inProcess(server.runtime()));
+                    gateway.add(new ChatLoad(clients, o.turns(), o.maxNewTokens(), "gw-" + run, timeout)
+                            .overGateway(server.webSocketUri()));
                 }
                 out.put(String.valueOf(clients), point(inProcess, gateway));
             }
@@ -119,7 +121,7 @@ public final class GatewayBench {
     private static Config config(Options o, Path scratch, int maxClients) {
         return ConfigFactory.parseString("""
                 memlong.model.dir = "%s"
-                memlong.runtime { max-batch = %d, max-queue = %d, step-token-budget = %d, shutdown-timeout = 30s }
+                %s { max-batch = %d, max-queue = %d, step-token-budget = %d, shutdown-timeout = 30s }
                 memlong.storage { path = "%s", fsync = false }
                 memlong.gateway {
                   port = 0
@@ -127,8 +129,8 @@ public final class GatewayBench {
                   idle-timeout = 0
                 }
                 pekko.loglevel = WARNING
-                """.formatted(o.model().toString().replace("\\", "/"), o.maxBatch(), maxClients,
-                Math.max(256, 4 * o.maxBatch()), scratch.resolve("rocksdb").toString().replace("\\", "/")));
+                """.formatted(o.model().toString().replace("\\", "/"), ChatServer.actorSettingsRoot(), o.maxBatch(),
+                maxClients, Math.max(256, 4 * o.maxBatch()), scratch.resolve("rocksdb").toString().replace("\\", "/")));
     }
 
     private static void delete(Path dir) throws IOException {
