@@ -11,6 +11,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
         "The conversation, its dialogue and its memory live in --data and continue when reopened."})
 final class ChatCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model directory")
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Hugging Face model directory (default: memlong.model.dir of the configuration)")
     Path model;
 
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "storage directory (RocksDB)")
@@ -52,16 +54,26 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0", paramLabel = "X", description = "0 (default) is greedy")
     double temperature;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "HOCON file with memlong { ... } settings")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "HOCON file with memlong { ... } settings (default: conf/application.conf if it exists)")
     Path configFile;
+
+    /** The application configuration read when no --config is given (and it exists). */
+    static final Path DEFAULT_CONFIG = Path.of("conf/application.conf");
 
     @Override
     public Integer call() throws Exception {
-        Config overrides = ConfigFactory.parseMap(Map.of(
-                "memlong.runtime.model", model.toString(),
-                "memlong.storage.path", data.toString()));
-        Config config = configFile == null ? overrides
-                : overrides.withFallback(ConfigFactory.parseFile(configFile.toFile()));
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("memlong.storage.path", data.toString());
+        if (model != null) {
+            options.put("memlong.model.dir", model.toString());
+        }
+        Path file = configFile != null ? configFile : Files.isRegularFile(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null;
+        if (configFile != null && !Files.isRegularFile(configFile)) {
+            throw new IllegalArgumentException("config file " + configFile + " not found");
+        }
+        Config overrides = ConfigFactory.parseMap(options);
+        Config config = file == null ? overrides : overrides.withFallback(ConfigFactory.parseFile(file.toFile()));
         GenerationParams params = new GenerationParams(maxNewTokens, temperature, 0, temperature > 0 ? 0.9 : 1.0,
                 1.0, 0, List.of(), false);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
