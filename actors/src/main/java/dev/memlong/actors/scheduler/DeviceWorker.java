@@ -24,9 +24,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * One device: its model replica, its cache slots and a continuous-batching step loop. Runs on a pinned thread
  * (the device dispatcher), so every native call of the replica happens on one thread.
  *
- * <p>Each {@code Step} is one batched forward: every running turn that is decoding feeds its last token first;
- * then prompts being prefilled take pieces (never past a memory-chunk boundary, so retrieval runs at every
- * boundary) until the step's token budget is spent, starting with a different prompt each step. The loop sends
+ * <p>Each {@code Step} is at most two batched forwards: every running turn that is decoding feeds its last token
+ * (one forward, one token per row, no padding); then prompts being prefilled take pieces (never past a
+ * memory-chunk boundary, so retrieval runs at every boundary) until the step's token budget, which the decode
+ * tokens spent first, is used up, starting with a different prompt each step (a second forward). The loop sends
  * itself the next {@code Step}, so admissions, cancellations and releases queued meanwhile are handled between
  * steps. Beyond {@code maxBatch} running and {@code maxQueue} waiting turns, a turn is refused at once.
  *
@@ -212,27 +213,43 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             reportLoad();
             return this;
         }
-        List<RunningTurn> batch = new ArrayList<>();
-        List<int[]> pieces = new ArrayList<>();
-        int budget = stepTokenBudget;
+        List<RunningTurn> decoding = new ArrayList<>();
+        List<int[]> decodePieces = new ArrayList<>();
         List<RunningTurn> prefilling = new ArrayList<>();
         for (RunningTurn turn : running) {
             if (turn.decoding()) {
-                batch.add(turn);
-                pieces.add(turn.decodePiece());
-                budget--;
+                decoding.add(turn);
+                decodePieces.add(turn.decodePiece());
             } else {
                 prefilling.add(turn);
             }
         }
+        int budget = stepTokenBudget - decoding.size();
+        List<RunningTurn> prefill = new ArrayList<>();
+        List<int[]> prefillPieces = new ArrayList<>();
         for (int i = 0; i < prefilling.size() && budget > 0; i++) {
             RunningTurn turn = prefilling.get((rotation + i) % prefilling.size());
             int n = turn.resident().sequence.nextPieceLength(Math.min(turn.remainingPrompt(), budget));
-            batch.add(turn);
-            pieces.add(turn.promptPiece(n));
+            prefill.add(turn);
+            prefillPieces.add(turn.promptPiece(n));
             budget -= n;
         }
         rotation++;
+        // Decode tokens and prompt pieces run as two forwards: in one, every decode row would be padded to the
+        // longest prompt piece (the model pads a batch to its widest step), multiplying the decode work by the
+        // piece length.
+        if (!decoding.isEmpty()) {
+            guardedForward(decoding, decodePieces);
+        }
+        if (!prefill.isEmpty()) {
+            guardedForward(prefill, prefillPieces);
+        }
+        scheduleStep();
+        reportLoad();
+        return this;
+    }
+
+    private void guardedForward(List<RunningTurn> batch, List<int[]> pieces) {
         try {
             forward(batch, pieces);
             failedSteps = 0;
@@ -240,13 +257,12 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             deviceError(e, batch.size());
             MemLongException error = deviceFailed(e);
             for (RunningTurn turn : batch) {
-                fail(turn, error);
+                if (running.contains(turn)) {
+                    fail(turn, error);
+                }
             }
             checkBroken(e);
         }
-        scheduleStep();
-        reportLoad();
-        return this;
     }
 
     /** One batched forward over {@code batch} (sorted by slot: slots 0..B-1 read the cache without a gather). */

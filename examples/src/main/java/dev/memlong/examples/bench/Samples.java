@@ -3,11 +3,11 @@ package dev.memlong.examples.bench;
 import java.util.Arrays;
 
 /** Medians and extremes of repeated timings. */
-final class Samples {
+public final class Samples {
 
     private Samples() {}
 
-    static double median(double[] values) {
+    public static double median(double[] values) {
         if (values.length == 0) {
             throw new IllegalArgumentException("no samples");
         }
@@ -17,7 +17,7 @@ final class Samples {
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
-    static double max(double[] values) {
+    public static double max(double[] values) {
         return Arrays.stream(values).max().orElseThrow();
     }
 }

@@ -3,7 +3,7 @@ package dev.memlong.examples.cli;
 import picocli.CommandLine.Command;
 
 /** Benchmarks (measurements, not tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks", subcommands = {BenchDecodeCommand.class, StorageBenchCommand.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks", subcommands = {BenchDecodeCommand.class, StorageBenchCommand.class, BenchBatchingCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override
