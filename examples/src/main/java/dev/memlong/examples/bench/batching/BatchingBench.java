@@ -29,8 +29,9 @@ import java.util.function.Consumer;
  * 4,000-token prompt arrives mid-run. Token times are taken where a caller sees them (the stream subscriber).
  *
  * <p>Per concurrency: {@code tok_s} counts the tokens that arrived while every conversation was decoding (from the
- * last conversation's first token to the first conversation's last token) over that window; inter-token latencies
- * are every gap after a conversation's first token.
+ * last conversation's first token until each had {@link #tokensPerConversation} more), over that window; the
+ * inter-token latencies are the gaps that ended in it. The model alone ({@link ModelSteps}: the same batch as one
+ * forward per step, no actors) is timed too, which separates the scheduler's overhead from the model's.
  *
  * @param dataDir where the checkpoint is kept ({@code DATA/bench/llama-110m})
  * @param threads PyTorch intra-op threads
@@ -49,7 +50,10 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
      */
     static final int PREFILL_TOKENS_PER_STEP = 16;
 
-    /** Decode tokens per conversation: fewer at high concurrency, so the whole run stays within minutes. */
+    /**
+     * Decode tokens per conversation measured once all are decoding: fewer at high concurrency, so the whole run
+     * stays within minutes.
+     */
     static int tokensPerConversation(int concurrency) {
         return concurrency <= 4 ? 64 : concurrency <= 16 ? 48 : concurrency <= 32 ? 32 : 24;
     }
@@ -65,6 +69,10 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
         MachineProbe.Result machine = MachineProbe.measure();
         log.accept(String.format("  %.1f GB/s, %.1f GFLOP/s", machine.bandwidthBytesPerS() / 1e9,
                 machine.matmulFlopsPerS() / 1e9));
+        log.accept("the model alone: one decode forward per step at each batch size ...");
+        Map<Integer, Double> modelSteps = ModelSteps.measure(dir, concurrencies, PROMPT_TOKENS + 8);
+        modelSteps.forEach((b, s) -> log.accept(String.format("  batch %d: %.1f ms per step, %.1f tok/s", b, s * 1e3,
+                b / s)));
         Map<Integer, TierFigures> tiers = new LinkedHashMap<>();
         try (TextTokenizer tokenizer = Tokenizers.open(dir)) {
             for (int c : concurrencies) {
@@ -76,24 +84,55 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
             LongPromptFigures lp = longPrompt(dir, tokenizer);
             log.accept(String.format("  long prompt (%d tokens) at %d conversations: p99 ITL %.1f -> %.1f ms (x%.2f)",
                     lp.promptTokens(), LONG_PROMPT_CONCURRENCY, lp.p99WithoutMs(), lp.p99WithMs(), lp.ratio()));
-            return new BatchingReport(shape, threads, machine, tiers, lp);
+            return new BatchingReport(shape, threads, machine, modelSteps, tiers, lp);
         }
     }
 
-    /** {@code concurrency} conversations decode {@code tokens} tokens each, all at once, on a fresh runtime. */
+    /**
+     * {@code concurrency} conversations decode at once on a fresh runtime until each has decoded {@code tokens}
+     * tokens after the moment all of them were decoding; the figures cover only that steady window (prompts are
+     * admitted a few per step, decode first, so the conversations start decoding at different steps).
+     */
     private TierFigures tier(Path model, TextTokenizer tokenizer, int concurrency, int tokens) {
         log.accept("  " + concurrency + " conversations x " + tokens + " tokens ...");
         try (Scratch scratch = new Scratch(); MemLongRuntime rt = runtime(model, scratch.dir, concurrency)) {
             warmUp(rt, tokenizer);
-            GenerationParams params = GenerationParams.greedy(tokens).withIgnoreEos(true);
+            GenerationParams endless = GenerationParams.greedy(100_000).withIgnoreEos(true);
             List<TokenClock> clocks = new ArrayList<>();
             for (int i = 0; i < concurrency; i++) {
                 clocks.add(TokenClock.start(rt.conversation("bench", "c" + concurrency + "-" + i),
-                        prompt(tokenizer, PROMPT_TOKENS, i), params));
+                        prompt(tokenizer, PROMPT_TOKENS, i), endless));
             }
-            clocks.forEach(c -> c.done().join());
-            return TierFigures.of(concurrency, tokens, clocks.stream().map(TokenClock::times).toList());
+            long from = waitUntil(clocks, c -> c.times().length >= 1);
+            long to = waitUntil(clocks, c -> after(c.times(), from) >= tokens);
+            clocks.forEach(TokenClock::cancel);
+            return TierFigures.of(concurrency, tokens, clocks.stream().map(TokenClock::times).toList(), from, to);
         }
+    }
+
+    private static int after(long[] times, long from) {
+        int n = 0;
+        for (long t : times) {
+            n += t > from ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Polls until every clock meets {@code condition}; returns when (the last token time seen). */
+    private static long waitUntil(List<TokenClock> clocks, java.util.function.Predicate<TokenClock> condition) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+        while (!clocks.stream().allMatch(condition)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the conversations did not get there in 5 minutes");
+            }
+            sleep(5);
+        }
+        long last = Long.MIN_VALUE;
+        for (TokenClock c : clocks) {
+            long[] t = c.times();
+            last = Math.max(last, t[t.length - 1]);
+        }
+        return last;
     }
 
     /**
@@ -117,7 +156,7 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
             long before = System.nanoTime();
             sleep(10_000);
             long arrived = System.nanoTime();
-            String longText = prompt(tokenizer, LONG_PROMPT_TOKENS, 999);
+            String longText = promptOfAbout(tokenizer, LONG_PROMPT_TOKENS, 999);
             var reply = rt.conversation("bench", "long").send(longText, GenerationParams.greedy(1)).join();
             long prefilled = System.nanoTime();
             clocks.forEach(TokenClock::cancel);
@@ -169,6 +208,21 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
     static String prompt(TextTokenizer tokenizer, int tokens, long seed) {
         int[] ids = BenchPrompt.ids(tokens + 1, 32000, 1000 + seed);
         return tokenizer.decode(java.util.Arrays.copyOfRange(ids, 1, ids.length), true);
+    }
+
+    /** Text that the tokenizer encodes to about {@code tokens} tokens (decoded ids re-encode to more). */
+    static String promptOfAbout(TextTokenizer tokenizer, int tokens, long seed) {
+        int ids = tokens;
+        String text = prompt(tokenizer, ids, seed);
+        for (int i = 0; i < 4; i++) {
+            int encoded = tokenizer.encode(text, false).length;
+            if (Math.abs(encoded - tokens) < tokens / 100) {
+                break;
+            }
+            ids = Math.max(1, (int) ((long) ids * tokens / encoded));
+            text = prompt(tokenizer, ids, seed);
+        }
+        return text;
     }
 
     private static String path(Path p) {

@@ -15,7 +15,8 @@ import java.util.function.ToDoubleFunction;
  * attention over its context; the roofline tok/s is {@code B} over that time.
  */
 public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result machine,
-                             Map<Integer, TierFigures> tiers, LongPromptFigures longPrompt) {
+                             Map<Integer, Double> modelStepSeconds, Map<Integer, TierFigures> tiers,
+                             LongPromptFigures longPrompt) {
 
     /** FLOPs of one decode token at context {@code context}: layer matmuls, LM head, attention (QK and PV). */
     static double decodeFlopsPerToken(ModelShape s, double context) {
@@ -52,6 +53,13 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
         m.put("itl_samples", perTier(TierFigures::samples));
         m.put("roofline_tok_s", perTier(this::rooflineTokS));
         m.put("roofline_fraction", perTier(t -> t.tokS() / rooflineTokS(t)));
+        m.put("model_only_step_ms", perTier(t -> modelStepSeconds.getOrDefault(t.concurrency(), Double.NaN) * 1e3));
+        m.put("model_only_tok_s", perTier(t -> t.concurrency() / modelStepSeconds.getOrDefault(t.concurrency(),
+                Double.NaN)));
+        m.put("model_only_roofline_fraction", perTier(t -> t.concurrency()
+                / modelStepSeconds.getOrDefault(t.concurrency(), Double.NaN) / rooflineTokS(t)));
+        m.put("scheduler_vs_model_only", perTier(t -> t.tokS() * modelStepSeconds.getOrDefault(t.concurrency(),
+                Double.NaN) / t.concurrency()));
         m.put("speedup_32", speedup32());
         if (tiers.containsKey(1) && tiers.containsKey(32)) {
             m.put("itl_p99_32_over_p50_1", tiers.get(32).itlP99Ms() / tiers.get(1).itlP50Ms());
@@ -78,11 +86,11 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
     public void printTable(PrintStream out) {
         out.printf("%d-parameter model, %d threads, %.1f GB/s, %.1f GFLOP/s%n", shape.parameters(), threads,
                 machine.bandwidthBytesPerS() / 1e9, machine.matmulFlopsPerS() / 1e9);
-        out.printf("%6s %8s %10s %10s %10s %10s %9s%n", "conv", "tokens", "tok/s", "ITL p50", "ITL p99", "roofline",
-                "fraction");
-        tiers.forEach((c, t) -> out.printf("%6d %8d %10.1f %8.1fms %8.1fms %10.1f %8.0f%%%n", c,
+        out.printf("%6s %8s %10s %10s %10s %10s %9s %12s%n", "conv", "tokens", "tok/s", "ITL p50", "ITL p99",
+                "roofline", "fraction", "model alone");
+        tiers.forEach((c, t) -> out.printf("%6d %8d %10.1f %8.1fms %8.1fms %10.1f %8.0f%% %8.1ftok/s%n", c,
                 t.tokensPerConversation(), t.tokS(), t.itlP50Ms(), t.itlP99Ms(), rooflineTokS(t),
-                100 * t.tokS() / rooflineTokS(t)));
+                100 * t.tokS() / rooflineTokS(t), c / modelStepSeconds.getOrDefault(c, Double.NaN)));
         out.printf("speedup at 32: %.2fx (target >= 6)%n", speedup32());
         out.printf("long prompt (%d tokens, %.1f s) at %d conversations: ITL p99 %.1f -> %.1f ms, ratio %.2f "
                         + "(target < 2)%n", longPrompt.promptTokens(), longPrompt.seconds(),

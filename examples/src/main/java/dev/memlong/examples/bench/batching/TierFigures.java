@@ -14,23 +14,15 @@ import java.util.List;
 public record TierFigures(int concurrency, int tokensPerConversation, double tokS, double itlP50Ms, double itlP99Ms,
                           int samples) {
 
-    static TierFigures of(int concurrency, int tokens, List<long[]> times) {
-        long from = Long.MIN_VALUE;
-        long to = Long.MAX_VALUE;
-        for (long[] t : times) {
-            if (t.length < 2) {
-                throw new IllegalStateException("a conversation produced " + t.length + " tokens");
-            }
-            from = Math.max(from, t[0]);
-            to = Math.min(to, t[t.length - 1]);
-        }
+    /** Figures of the tokens that arrived in {@code (from, to]}. */
+    static TierFigures of(int concurrency, int tokens, List<long[]> times, long from, long to) {
         int count = 0;
         for (long[] t : times) {
             for (long x : t) {
                 count += x > from && x <= to ? 1 : 0;
             }
         }
-        long[] gaps = gapsWithin(times, Long.MIN_VALUE, Long.MAX_VALUE);
+        long[] gaps = gapsWithin(times, from, to);
         double tokS = to > from ? count / ((to - from) / 1e9) : Double.NaN;
         return new TierFigures(concurrency, tokens, tokS, percentileMs(gaps, 0.5), percentileMs(gaps, 0.99),
                 gaps.length);
