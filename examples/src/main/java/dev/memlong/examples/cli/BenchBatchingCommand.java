@@ -29,13 +29,17 @@ final class BenchBatchingCommand implements Callable<Integer> {
     @Option(names = "--concurrency", split = ",", paramLabel = "N,N,...", description = "default 1,4,16,32,64")
     List<Integer> concurrencies = List.of(1, 4, 16, 32, 64);
 
+    @Option(names = "--no-long-prompt", description = "skip the long prompt part (a quicker run)")
+    boolean noLongPrompt;
+
     @Override
     public Integer call() {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1");
         }
         DecodeBench.configureThreads(threads);
-        BatchingReport report = new BatchingBench(data, threads, concurrencies, System.err::println).run();
+        BatchingReport report = new BatchingBench(data, threads, concurrencies, !noLongPrompt,
+                System.err::println).run();
         if (json) {
             Json.print(report.toMap());
         } else {

@@ -34,9 +34,11 @@ import java.util.function.Consumer;
  * forward per step, no actors) is timed too, which separates the scheduler's overhead from the model's.
  *
  * @param dataDir where the checkpoint is kept ({@code DATA/bench/llama-110m})
- * @param threads PyTorch intra-op threads
+ * @param threads    PyTorch intra-op threads
+ * @param longPrompt whether to run the long-prompt part
  */
-public record BatchingBench(Path dataDir, int threads, List<Integer> concurrencies, Consumer<String> log) {
+public record BatchingBench(Path dataDir, int threads, List<Integer> concurrencies, boolean longPrompt,
+                            Consumer<String> log) {
 
     /** Concurrency of the long-prompt run. */
     static final int LONG_PROMPT_CONCURRENCY = 16;
@@ -80,6 +82,9 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
                 log.accept(String.format("  %d conversations: %.1f tok/s, ITL p50 %.1f ms, p99 %.1f ms", c, t.tokS(),
                         t.itlP50Ms(), t.itlP99Ms()));
                 tiers.put(c, t);
+            }
+            if (!longPrompt) {
+                return new BatchingReport(shape, threads, machine, modelSteps, tiers, null);
             }
             LongPromptFigures lp = longPrompt(dir, tokenizer);
             log.accept(String.format("  long prompt (%d tokens) at %d conversations: p99 ITL %.1f -> %.1f ms (x%.2f)",

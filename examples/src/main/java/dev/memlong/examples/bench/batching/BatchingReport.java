@@ -12,7 +12,8 @@ import java.util.function.ToDoubleFunction;
  * The batching benchmark's result against the issue's targets. The roofline of a decode step of batch {@code B} is
  * {@code max(weight bytes / bandwidth, B x FLOPs per token / matmul throughput)}: every step reads the float32
  * weights once (as in {@code bench decode}) and does each row's matmuls (2 FLOPs per weight, LM head included) and
- * attention over its context; the roofline tok/s is {@code B} over that time.
+ * attention over its context; the roofline tok/s is {@code B} over that time. {@code longPrompt} is null when
+ * that part was skipped.
  */
 public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result machine,
                              Map<Integer, Double> modelStepSeconds, Map<Integer, TierFigures> tiers,
@@ -64,6 +65,9 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
         if (tiers.containsKey(1) && tiers.containsKey(32)) {
             m.put("itl_p99_32_over_p50_1", tiers.get(32).itlP99Ms() / tiers.get(1).itlP50Ms());
         }
+        if (longPrompt == null) {
+            return m;
+        }
         m.put("long_prompt_tokens", longPrompt.promptTokens());
         m.put("long_prompt_concurrency", BatchingBench.LONG_PROMPT_CONCURRENCY);
         m.put("long_prompt_prefill_s", longPrompt.seconds());
@@ -92,6 +96,9 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
                 t.tokensPerConversation(), t.tokS(), t.itlP50Ms(), t.itlP99Ms(), rooflineTokS(t),
                 100 * t.tokS() / rooflineTokS(t), c / modelStepSeconds.getOrDefault(c, Double.NaN)));
         out.printf("speedup at 32: %.2fx (target >= 6)%n", speedup32());
+        if (longPrompt == null) {
+            return;
+        }
         out.printf("long prompt (%d tokens, %.1f s) at %d conversations: ITL p99 %.1f -> %.1f ms, ratio %.2f "
                         + "(target < 2)%n", longPrompt.promptTokens(), longPrompt.seconds(),
                 BatchingBench.LONG_PROMPT_CONCURRENCY, longPrompt.p99WithoutMs(), longPrompt.p99WithMs(),
