@@ -1,8 +1,7 @@
 package dev.memlong.actors;
 
-import com.typesafe.config.Config;
 import ai.djl.ndarray.types.DataType;
-import com.typesafe.config.ConfigException;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.conversation.ConversationActor;
 import dev.memlong.actors.conversation.ConversationRegistry;
@@ -17,12 +16,10 @@ import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.runtime.settings.RuntimeSettings;
 import dev.memlong.runtime.tokenizer.ChatTemplate;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
-import dev.memlong.runtime.tokenizer.Tokenizers;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationSpec;
 import dev.memlong.storage.ConversationStore;
 import dev.memlong.storage.StorageSettings;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,8 +52,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * the rest of the runtime), {@code memlong.actors} (devices, batching, passivation), {@code memlong.memory} and
  * {@code memlong.storage}; each module's {@code reference.conf} documents its keys. Unknown keys and invalid values
  * fail at start-up naming the key, and so does a model directory that is missing or that no device can load
- * ({@link #start} waits for every device's replica; a device that fails is left out and logged). {@link #close()} waits for running turns (up to {@code shutdown-timeout}), cancels the rest, stops
- * the actors and closes the store.
+ * ({@link #start} waits for every device's replica; a device that fails is left out and logged).
+ * {@link #close()} waits for running turns (up to {@code shutdown-timeout}), cancels the rest, stops the actors and
+ * closes the store.
  */
 public final class MemLongRuntime implements AutoCloseable {
 
@@ -140,10 +138,10 @@ public final class MemLongRuntime implements AutoCloseable {
     private static MemLongRuntime start(Builder b) {
         Config config = ConfigFactory.load(b.config);
         ActorSettings settings = ActorSettings.from(config);
-        RuntimeSettings runtime = runtimeSettings(config);
+        RuntimeSettings runtime = StartupChecks.runtimeSettings(config);
         StorageSettings storage = StorageSettings.from(config);
         Path modelDir = runtime.modelDir();
-        ModelConfig model = modelConfig(modelDir);
+        ModelConfig model = StartupChecks.modelConfig(modelDir);
         MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings());
         DataType computeType = runtime.modelOptions().computeType();
         String modelId = settings.modelId(modelDir);
@@ -155,7 +153,7 @@ public final class MemLongRuntime implements AutoCloseable {
             if (b.retriever == null) {
                 opened.add(retriever);
             }
-            TextTokenizer tokenizer = tokenizer(modelDir);
+            TextTokenizer tokenizer = StartupChecks.tokenizer(modelDir);
             opened.add(tokenizer);
             Optional<ChatTemplate> template = ChatTemplate.find(modelDir);
             ConversationStore store = ConversationStore.open(storage);
@@ -180,8 +178,9 @@ public final class MemLongRuntime implements AutoCloseable {
                 b.system.systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + INSTANCES.incrementAndGet(),
                         Props.empty());
             }
-            RuntimeGuardian.Refs started = await(refs, Duration.ofSeconds(60), "the runtime's actors did not start");
-            List<DeviceScheduler.DeviceStatus> devices = await(loaded, DEVICE_LOAD_TIMEOUT,
+            RuntimeGuardian.Refs started = StartupChecks.await(refs, Duration.ofSeconds(60),
+                    "the runtime's actors did not start");
+            List<DeviceScheduler.DeviceStatus> devices = StartupChecks.await(loaded, DEVICE_LOAD_TIMEOUT,
                     "the model replicas did not load");
             if (devices.stream().allMatch(d -> d.failure() != null)) {
                 started.guardian().tell(RuntimeGuardian.Shutdown.INSTANCE);
@@ -209,50 +208,6 @@ public final class MemLongRuntime implements AutoCloseable {
                 }
             }
             throw e;
-        }
-    }
-
-    /** The runtime module's settings; its configuration errors become this API's (IllegalArgumentException). */
-    private static RuntimeSettings runtimeSettings(Config config) {
-        try {
-            return RuntimeSettings.from(config);
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException("invalid configuration " + e.getMessage(), e);
-        }
-    }
-
-    /** Fails fast, naming memlong.model.dir, when the model directory is missing or has no usable config.json. */
-    private static ModelConfig modelConfig(Path modelDir) {
-        Path dir = modelDir.toAbsolutePath().normalize();
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("invalid configuration memlong.model.dir: " + dir
-                    + " is not a directory (relative paths resolve against " + Path.of("").toAbsolutePath() + ")");
-        }
-        try {
-            return ModelConfig.load(modelDir);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("invalid configuration memlong.model.dir: " + dir
-                    + " is not a usable model directory: " + e.getMessage(), e);
-        }
-    }
-
-    private static TextTokenizer tokenizer(Path modelDir) {
-        try {
-            return Tokenizers.open(modelDir);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("invalid configuration memlong.model.dir: no usable tokenizer in "
-                    + modelDir.toAbsolutePath().normalize() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
-        try {
-            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(what + ": interrupted", e);
-        } catch (Exception e) {
-            throw new IllegalStateException(what + " in " + timeout.toSeconds() + " s: " + e, e);
         }
     }
 
