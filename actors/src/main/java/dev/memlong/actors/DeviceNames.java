@@ -3,7 +3,7 @@ package dev.memlong.actors;
 import ai.djl.Device;
 import java.util.Locale;
 
-/** Parses the device names of {@code memlong.runtime.devices}. */
+/** Parses the device names of {@code memlong.actors.devices}. */
 public final class DeviceNames {
 
     private DeviceNames() {}
@@ -17,7 +17,7 @@ public final class DeviceNames {
         if (n.matches("(gpu|cuda):\\d+")) {
             return Device.gpu(Integer.parseInt(n.substring(n.indexOf(':') + 1)));
         }
-        throw new IllegalArgumentException("invalid configuration " + RuntimeSettings.ROOT + ".devices: unknown device \""
+        throw new IllegalArgumentException("invalid configuration " + ActorSettings.ROOT + ".devices: unknown device \""
                 + name + "\"; use \"cpu\", \"cpu:N\" or \"gpu:N\"");
     }
 }

@@ -16,6 +16,11 @@ public class MemLongException extends RuntimeException {
         CONVERSATION_FAILED,
         /** storage could not load or commit */
         STORAGE,
+        /**
+         * the device running the turn failed (its model did not load, or its forward steps failed); the turn left no
+         * trace and may be retried, on another device if one is left
+         */
+        DEVICE_FAILED,
         /** the runtime is shutting down */
         SHUTTING_DOWN,
         /** bad input (for example an empty message) */

@@ -1,5 +1,6 @@
 package dev.memlong.actors;
 
+import ai.djl.ndarray.types.DataType;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.conversation.ConversationActor;
@@ -11,16 +12,15 @@ import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
-import dev.memlong.runtime.model.ModelOptions;
-import dev.memlong.runtime.retriever.BgeSmallRetriever;
 import dev.memlong.runtime.retriever.Retriever;
+import dev.memlong.runtime.settings.RuntimeSettings;
 import dev.memlong.runtime.tokenizer.ChatTemplate;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
-import dev.memlong.runtime.tokenizer.Tokenizers;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationSpec;
 import dev.memlong.storage.ConversationStore;
 import dev.memlong.storage.StorageSettings;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,16 +49,22 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * }
  * }</pre>
  *
- * Configuration is HOCON: {@code memlong.runtime}, {@code memlong.memory} and {@code memlong.storage} (each
- * module's {@code reference.conf} documents its keys); unknown keys and invalid values fail at start-up naming
- * the key. {@link #close()} waits for running turns (up to {@code shutdown-timeout}), cancels the rest, stops
- * the actors and closes the store.
+ * Configuration is HOCON: {@code memlong.model} and {@code memlong.retriever} (the model and retriever, shared with
+ * the rest of the runtime), {@code memlong.actors} (devices, batching, passivation), {@code memlong.memory} and
+ * {@code memlong.storage}; each module's {@code reference.conf} documents its keys. Unknown keys and invalid values
+ * fail at start-up naming the key, and so does a model directory that is missing or that no device can load
+ * ({@link #start} waits for every device's replica; a device that fails is left out and logged).
+ * {@link #close()} waits for running turns (up to {@code shutdown-timeout}), cancels the rest, stops the actors and
+ * closes the store.
  */
 public final class MemLongRuntime implements AutoCloseable {
 
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    /** How long start waits for the model replicas (a large model on a slow disk takes minutes). */
+    private static final Duration DEVICE_LOAD_TIMEOUT = Duration.ofMinutes(15);
 
-    private final RuntimeSettings settings;
+    private final ActorSettings settings;
+    private final Path modelDir;
     private final MemorySettings memorySettings;
     private final ActorSystem<?> system;
     private final boolean ownSystem;
@@ -74,10 +80,12 @@ public final class MemLongRuntime implements AutoCloseable {
     private final LongAdder turnsFailed = new LongAdder();
     private volatile boolean closed;
 
-    private MemLongRuntime(RuntimeSettings settings, MemorySettings memorySettings, ActorSystem<?> system,
-                           boolean ownSystem, RuntimeGuardian.Refs refs, ConversationStore store,
-                           TextTokenizer tokenizer, Retriever retriever, boolean ownRetriever) {
+    private MemLongRuntime(ActorSettings settings, Path modelDir, MemorySettings memorySettings,
+                           ActorSystem<?> system, boolean ownSystem, RuntimeGuardian.Refs refs,
+                           ConversationStore store, TextTokenizer tokenizer, Retriever retriever,
+                           boolean ownRetriever) {
         this.settings = settings;
+        this.modelDir = modelDir;
         this.memorySettings = memorySettings;
         this.system = system;
         this.ownSystem = ownSystem;
@@ -133,56 +141,69 @@ public final class MemLongRuntime implements AutoCloseable {
 
     private static MemLongRuntime start(Builder b) {
         Config config = ConfigFactory.load(b.config);
-        RuntimeSettings settings = RuntimeSettings.from(config);
+        ActorSettings settings = ActorSettings.from(config);
+        RuntimeSettings runtime = StartupChecks.runtimeSettings(config);
         StorageSettings storage = StorageSettings.from(config);
-        ModelConfig model = ModelConfig.load(settings.model());
+        Path modelDir = runtime.modelDir();
+        ModelConfig model = StartupChecks.modelConfig(modelDir);
         MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings());
-        var computeType = ModelOptions.parseComputeType(settings.computeType());
+        DataType computeType = runtime.modelOptions().computeType();
+        String modelId = settings.modelId(modelDir);
         List<AutoCloseable> opened = new ArrayList<>();
+        ActorSystem<?> system = null;
+        boolean own = b.system == null;
         try {
-            Retriever retriever = b.retriever != null ? b.retriever : BgeSmallRetriever.create();
+            Retriever retriever = b.retriever != null ? b.retriever : runtime.openRetriever();
             if (b.retriever == null) {
                 opened.add(retriever);
             }
-            TextTokenizer tokenizer = Tokenizers.open(settings.model());
+            TextTokenizer tokenizer = StartupChecks.tokenizer(modelDir);
             opened.add(tokenizer);
-            Optional<ChatTemplate> template = ChatTemplate.find(settings.model());
+            Optional<ChatTemplate> template = ChatTemplate.find(modelDir);
             ConversationStore store = ConversationStore.open(storage);
             opened.add(store);
-            ConversationSpec spec = ConversationSpec.of(settings.modelId(),
+            ConversationSpec spec = ConversationSpec.of(modelId,
                     memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension()));
             List<Supplier<DeviceReplica>> replicas = new ArrayList<>();
             for (String device : settings.devices()) {
-                replicas.add(() -> DeviceReplica.load(settings.model(), DeviceNames.parse(device), computeType,
-                        retriever, memory, settings.maxBatch()));
+                replicas.add(() -> DeviceReplica.load(modelDir, DeviceNames.parse(device), computeType, retriever,
+                        memory, settings.maxBatch()));
             }
             int restore = settings.restoreTokens() > 0 ? settings.restoreTokens() : memory.localWindow() / 2;
             CompletableFuture<RuntimeGuardian.Refs> refs = new CompletableFuture<>();
+            CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
             RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, scheduler ->
                     blocking -> new ConversationServices(store, spec, scheduler, tokenizer, template,
                             tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(), settings.maxPendingTurns(),
-                            blocking, b.faults), refs);
-            ActorSystem<?> system;
-            boolean own = b.system == null;
+                            blocking, b.faults), refs, loaded);
             if (own) {
                 system = ActorSystem.create(RuntimeGuardian.create(setup), "memlong", config);
             } else {
-                system = b.system;
-                system.systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + INSTANCES.incrementAndGet(),
+                b.system.systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + INSTANCES.incrementAndGet(),
                         Props.empty());
             }
-            RuntimeGuardian.Refs started;
-            try {
-                started = refs.get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                if (own) {
-                    system.terminate();
-                }
-                throw new IllegalStateException("the runtime's actors did not start: " + e.getMessage(), e);
+            RuntimeGuardian.Refs started = StartupChecks.await(refs, Duration.ofSeconds(60),
+                    "the runtime's actors did not start");
+            List<DeviceScheduler.DeviceStatus> devices = StartupChecks.await(loaded, DEVICE_LOAD_TIMEOUT,
+                    "the model replicas did not load");
+            if (devices.stream().allMatch(d -> d.failure() != null)) {
+                started.guardian().tell(RuntimeGuardian.Shutdown.INSTANCE);
+                DeviceScheduler.DeviceStatus first = devices.get(0);
+                throw new IllegalStateException("no device could load the model in " + modelDir.toAbsolutePath()
+                        + " (memlong.model.dir): device " + first.device() + " (" + first.name() + "): "
+                        + first.failure().getMessage(), first.failure());
             }
-            return new MemLongRuntime(settings, memory, system, own, started, store, tokenizer, retriever,
-                    b.retriever == null);
+            return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, store,
+                    tokenizer, retriever, b.retriever == null);
         } catch (RuntimeException e) {
+            if (system != null) {
+                system.terminate();
+                try {
+                    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             for (AutoCloseable c : opened.reversed()) {
                 try {
                     c.close();
@@ -204,8 +225,14 @@ public final class MemLongRuntime implements AutoCloseable {
         return conversation(ConversationKey.DEFAULT_TENANT, id);
     }
 
-    public RuntimeSettings settings() {
+    /** The actor runtime's settings ({@code memlong.actors}). */
+    public ActorSettings settings() {
         return settings;
+    }
+
+    /** The model directory every device serves ({@code memlong.model.dir}). */
+    public Path modelDir() {
+        return modelDir;
     }
 
     public MemorySettings memorySettings() {
@@ -319,7 +346,6 @@ public final class MemLongRuntime implements AutoCloseable {
     /** For logs. */
     @Override
     public String toString() {
-        return "MemLongRuntime(" + settings.model() + ", devices " + settings.devices() + ", "
-                + Duration.ofMillis(0) + ")";
+        return "MemLongRuntime(" + modelDir + ", devices " + settings.devices() + ")";
     }
 }

@@ -25,20 +25,20 @@ final class RuntimeGuardian {
     record Refs(ActorRef<Shutdown> guardian, ActorRef<DeviceScheduler.Command> scheduler,
                 ActorRef<ConversationRegistry.Command> registry, CompletableFuture<Void> stopped) {}
 
-    record Setup(List<Supplier<DeviceReplica>> replicas, RuntimeSettings settings,
+    record Setup(List<Supplier<DeviceReplica>> replicas, ActorSettings settings,
                  Function<ActorRef<DeviceScheduler.Command>, Function<Executor, ConversationServices>> services,
-                 CompletableFuture<Refs> started) {}
+                 CompletableFuture<Refs> started, CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded) {}
 
     private RuntimeGuardian() {}
 
     static Behavior<Shutdown> create(Setup setup) {
         return Behaviors.setup(ctx -> {
-            RuntimeSettings s = setup.settings();
+            ActorSettings s = setup.settings();
             ActorRef<DeviceScheduler.Command> scheduler = ctx.spawn(
-                    DeviceScheduler.create(setup.replicas(), s.maxBatch(), s.maxQueue(), s.stepTokenBudget()),
-                    "scheduler");
+                    DeviceScheduler.create(s.devices(), setup.replicas(), s.maxBatch(), s.maxQueue(),
+                            s.stepTokenBudget(), setup.loaded()), "scheduler");
             Executor blocking = ctx.getSystem().dispatchers()
-                    .lookup(DispatcherSelector.fromConfig(RuntimeSettings.BLOCKING_DISPATCHER));
+                    .lookup(DispatcherSelector.fromConfig(ActorSettings.BLOCKING_DISPATCHER));
             ActorRef<ConversationRegistry.Command> registry = ctx.spawn(
                     ConversationRegistry.create(setup.services().apply(scheduler).apply(blocking)), "conversations");
             CompletableFuture<Void> stopped = new CompletableFuture<>();

@@ -29,7 +29,7 @@ class LifecycleTest {
     @Test
     void idleConversationsPassivateAndRestoreFromStorage(@TempDir Path data) {
         List<Reply> before = new ArrayList<>();
-        try (MemLongRuntime rt = TestRuntimes.start(data, 1, 2, 4, "memlong.runtime.idle-timeout = 300ms",
+        try (MemLongRuntime rt = TestRuntimes.start(data, 1, 2, 4, "memlong.actors.idle-timeout = 300ms",
                 FaultInjector.NONE)) {
             for (int i = 0; i < 3; i++) {
                 Conversation c = rt.conversation("t", "idle-" + i);
@@ -126,14 +126,51 @@ class LifecycleTest {
 
     @Test
     void unknownAndInvalidKeysFailNamingTheKey(@TempDir Path data) {
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> MemLongRuntime.start(
-                ConfigFactory.parseString("memlong.runtime.max-batchh = 3").withFallback(
-                        TestRuntimes.config(data, 1, 2, 2, ""))));
-        assertTrue(unknown.getMessage().contains("memlong.runtime.max-batchh"), unknown.getMessage());
-        IllegalArgumentException invalid = assertThrows(IllegalArgumentException.class, () -> MemLongRuntime.start(
-                ConfigFactory.parseString("memlong.runtime.max-batch = 0").withFallback(
-                        TestRuntimes.config(data, 1, 2, 2, ""))));
-        assertTrue(invalid.getMessage().contains("memlong.runtime.max-batch"), invalid.getMessage());
+        assertStartFails(data, "memlong.actors.max-batchh = 3", "memlong.actors.max-batchh");
+        assertStartFails(data, "memlong.actors.max-batch = 0", "memlong.actors.max-batch");
+        assertStartFails(data, "memlong.model.dtype = int8", "memlong.model.dtype");
+        assertStartFails(data, "memlong.model.dirr = x", "memlong.model.dirr");
+        assertStartFails(data, "memlong.retriever.kind = word2vec", "memlong.retriever.kind");
+        // the former root of this module's keys points to where they went
+        assertStartFails(data, "memlong.runtime.model = x", "memlong.model.dir");
+        assertStartFails(data, "memlong.runtime.max-batch = 3", "memlong.actors.max-batch");
+    }
+
+    @Test
+    void anInvalidModelDirectoryFailsStartNamingTheKey(@TempDir Path data, @TempDir Path empty) throws Exception {
+        IllegalArgumentException missing = assertStartFails(data,
+                "memlong.model.dir = \"" + empty.resolve("nowhere").toString().replace("\\", "/") + "\"",
+                "memlong.model.dir");
+        assertTrue(missing.getMessage().contains("is not a directory"), missing.getMessage());
+        assertStartFails(data, "memlong.model.dir = \"" + empty.toString().replace("\\", "/") + "\"",
+                "memlong.model.dir");
+        // config and tokenizer but no weights: every device fails to load, so start fails (and names the directory)
+        Path noWeights = empty.resolve("no-weights");
+        java.nio.file.Files.createDirectories(noWeights);
+        for (String file : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Path source = TestRuntimes.model().resolve(file);
+            if (java.nio.file.Files.exists(source)) {
+                java.nio.file.Files.copy(source, noWeights.resolve(file));
+            }
+        }
+        long start = System.nanoTime();
+        IllegalStateException noDevice = assertThrows(IllegalStateException.class, () -> MemLongRuntime.start(
+                ConfigFactory.parseString("memlong.model.dir = \"" + noWeights.toString().replace("\\", "/") + "\"")
+                        .withFallback(TestRuntimes.config(data, 2, 2, 2, ""))));
+        assertTrue(noDevice.getMessage().contains("no device could load the model")
+                && noDevice.getMessage().contains("memlong.model.dir"), noDevice.getMessage());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "fails fast");
+        // the data directory was released: a good runtime opens it right after
+        try (MemLongRuntime rt = TestRuntimes.start(data, 1, 2, 2)) {
+            assertTrue(rt.conversation("t", "after").send("Hello.", GREEDY).join().completionTokens() > 0);
+        }
+    }
+
+    private static IllegalArgumentException assertStartFails(Path data, String override, String key) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MemLongRuntime.start(
+                ConfigFactory.parseString(override).withFallback(TestRuntimes.config(data, 1, 2, 2, ""))), override);
+        assertTrue(e.getMessage().contains(key), override + " -> " + e.getMessage());
+        return e;
     }
 
     private static void waitUntil(BooleanSupplier condition) {

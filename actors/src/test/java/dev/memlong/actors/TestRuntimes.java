@@ -34,8 +34,8 @@ final class TestRuntimes {
         String deviceList = java.util.stream.IntStream.range(0, devices).mapToObj(i -> "\"cpu:" + i + "\"")
                 .collect(Collectors.joining(", "));
         return ConfigFactory.parseString("""
-                memlong.runtime {
-                  model = "%s"
+                memlong.model.dir = "%s"
+                memlong.actors {
                   devices = [%s]
                   max-batch = %d
                   max-queue = %d
@@ -63,6 +63,13 @@ final class TestRuntimes {
                 %s
                 """.formatted(model().toString().replace("\\", "/"), deviceList, maxBatch, maxQueue,
                 data.toString().replace("\\", "/"), extra));
+    }
+
+    /** The memory settings of {@link #config} for the fixture model. */
+    static dev.memlong.memory.MemorySettings memorySettings() {
+        var model = dev.memlong.runtime.config.ModelConfig.load(model());
+        return dev.memlong.memory.MemorySettings.fromConfig(ConfigFactory.load(config(Path.of("unused"), 1, 1, 1, "")),
+                model.numLayers(), model.maxPositionEmbeddings());
     }
 
     static MemLongRuntime start(Path data, int devices, int maxBatch, int maxQueue) {

@@ -111,37 +111,23 @@ public final class ChatServer implements AutoCloseable {
 
     /**
      * The configuration the runtime and gateway read: {@code config} over every reference.conf, with Pekko's JVM
-     * shutdown hook off, and the model directory of {@code memlong.model.dir} passed on to the actor runtime while
-     * it still reads its own key for it ({@code memlong.runtime.model}). Also what an embedded runtime on the
+     * shutdown hook off (this server's own hook orders the shutdown). Also what an embedded runtime on the
      * application's settings should start with ({@code memlong chat --model}).
      */
     public static Config runtimeConfig(Config config) {
-        Config c = config.withFallback(ConfigFactory.defaultReference()).resolve();
         Config extra = ConfigFactory.empty().withValue("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook",
                 ConfigValueFactory.fromAnyRef("off"));
-        if (c.hasPath("memlong.runtime") && c.getConfig("memlong.runtime").root().containsKey("model")
-                && c.getString("memlong.runtime.model").isBlank() && c.hasPath("memlong.model.dir")) {
-            extra = extra.withValue("memlong.runtime.model",
-                    ConfigValueFactory.fromAnyRef(c.getString("memlong.model.dir")));
-        }
         return extra.withFallback(config).withFallback(ConfigFactory.defaultReference()).resolve();
     }
 
-    /**
-     * The config root of the actor runtime's own settings (batch, queue, timeouts): {@code memlong.runtime} now,
-     * {@code memlong.actors} once the actors module's settings are renamed. Callers that size the runtime (the
-     * gateway benchmark, tests) use this so that they work on both sides of that change.
-     */
+    /** The config root of the actor runtime's own settings (batch, queue, timeouts). */
     public static String actorSettingsRoot() {
-        return ConfigFactory.defaultReference().hasPath("memlong.actors") ? "memlong.actors" : "memlong.runtime";
+        return "memlong.actors";
     }
 
     /** The name conversations are stored under: the model directory's name (the runtime's {@code model-id = auto}). */
     private static String modelId(Config config) {
         String dir = config.hasPath("memlong.model.dir") ? config.getString("memlong.model.dir") : "";
-        if (config.hasPath("memlong.runtime.model") && !config.getString("memlong.runtime.model").isBlank()) {
-            dir = config.getString("memlong.runtime.model");
-        }
         Path name = Path.of(dir).toAbsolutePath().normalize().getFileName();
         return name == null ? "memlong" : name.toString();
     }

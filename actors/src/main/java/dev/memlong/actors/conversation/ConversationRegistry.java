@@ -1,6 +1,6 @@
 package dev.memlong.actors.conversation;
 
-import dev.memlong.actors.RuntimeSettings;
+import dev.memlong.actors.ActorSettings;
 import dev.memlong.storage.ConversationKey;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,7 +73,7 @@ public final class ConversationRegistry extends AbstractBehavior<ConversationReg
     private ActorRef<ConversationActor.Command> spawn(ConversationKey key) {
         ActorRef<ConversationActor.Command> child = getContext().spawn(
                 ConversationActor.create(key, services, getContext().getSelf()), "conversation-" + (++spawned),
-                DispatcherSelector.fromConfig(RuntimeSettings.CONVERSATION_DISPATCHER));
+                DispatcherSelector.fromConfig(ActorSettings.CONVERSATION_DISPATCHER));
         getContext().watchWith(child, new ChildStopped(key, child));
         return child;
     }

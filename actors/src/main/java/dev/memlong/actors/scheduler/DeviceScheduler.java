@@ -1,13 +1,21 @@
 package dev.memlong.actors.scheduler;
 
-import dev.memlong.actors.RuntimeSettings;
+import dev.memlong.actors.ActorSettings;
+import dev.memlong.actors.MemLongException;
 import dev.memlong.storage.ConversationKey;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.ActorInitializationException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -16,7 +24,14 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * The scheduler over every configured device: one {@link DeviceWorker} per device, each on its own pinned thread.
  * A conversation whose window lives on a device keeps going there (sticky); a conversation without one goes to
- * the least loaded device (running plus queued turns). Only routes; the workers batch, queue and refuse.
+ * the least loaded live device (running plus queued turns). Routes, and watches the workers; the workers batch,
+ * queue and refuse.
+ *
+ * <p>A worker that stops (its replica failed to load, or its steps kept failing) is taken out of service: the
+ * turns routed to it that had not ended get {@link MemLongException.Kind#DEVICE_FAILED} (the worker's own mailbox
+ * is gone, so nothing else would answer them), and later turns go to the other devices, or are refused at once
+ * with {@code DEVICE_FAILED} naming the cause when none is left. {@code loaded} completes once every worker has
+ * loaded or failed.
  */
 public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Command> {
 
@@ -39,25 +54,63 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
     /** A worker's running plus queued turns. */
     record WorkerLoad(int device, int load) implements Command {}
 
-    private final List<ActorRef<DeviceWorker.Command>> workers = new ArrayList<>();
-    private final int[] load;
+    /** A worker loaded its replica and takes turns. */
+    record WorkerReady(int device) implements Command {}
+
+    /** A turn routed to a worker ended there (finished, failed, cancelled or refused). */
+    record TurnEnded(int device, long requestId) implements Command {}
 
     /**
-     * @param replicas one replica loader per device (called on that device's thread)
+     * How a device's start went.
+     *
+     * @param name    the configured device name
+     * @param failure why its replica did not load, or null
      */
-    public static Behavior<Command> create(List<Supplier<DeviceReplica>> replicas, int maxBatch, int maxQueue,
-                                           int stepTokenBudget) {
-        return Behaviors.setup(ctx -> new DeviceScheduler(ctx, replicas, maxBatch, maxQueue, stepTokenBudget));
+    public record DeviceStatus(int device, String name, Throwable failure) {}
+
+    private enum State { LOADING, READY, FAILED }
+
+    private final List<ActorRef<DeviceWorker.Command>> workers = new ArrayList<>();
+    private final List<String> names;
+    private final State[] state;
+    private final Throwable[] failures;
+    private final int[] load;
+    private final Map<Long, Routed> routed = new HashMap<>();
+    private final CompletableFuture<List<DeviceStatus>> loaded;
+
+    private record Routed(int device, TurnRequest request) {}
+
+    /**
+     * @param names    the device names (for errors and logs), aligned with {@code replicas}
+     * @param replicas one replica loader per device (called on that device's thread)
+     * @param loaded   completed once every device has loaded or failed
+     */
+    public static Behavior<Command> create(List<String> names, List<Supplier<DeviceReplica>> replicas, int maxBatch,
+                                           int maxQueue, int stepTokenBudget,
+                                           CompletableFuture<List<DeviceStatus>> loaded) {
+        if (names.size() != replicas.size()) {
+            throw new IllegalArgumentException(names.size() + " names for " + replicas.size() + " devices");
+        }
+        return Behaviors.setup(ctx -> new DeviceScheduler(ctx, names, replicas, maxBatch, maxQueue, stepTokenBudget,
+                loaded));
     }
 
-    private DeviceScheduler(ActorContext<Command> ctx, List<Supplier<DeviceReplica>> replicas, int maxBatch,
-                            int maxQueue, int stepTokenBudget) {
+    private DeviceScheduler(ActorContext<Command> ctx, List<String> names, List<Supplier<DeviceReplica>> replicas,
+                            int maxBatch, int maxQueue, int stepTokenBudget,
+                            CompletableFuture<List<DeviceStatus>> loaded) {
         super(ctx);
+        this.names = List.copyOf(names);
+        this.state = new State[replicas.size()];
+        this.failures = new Throwable[replicas.size()];
         this.load = new int[replicas.size()];
+        this.loaded = loaded;
         for (int i = 0; i < replicas.size(); i++) {
-            workers.add(ctx.spawn(DeviceWorker.create(i, replicas.get(i), maxBatch, maxQueue, stepTokenBudget,
-                            ctx.getSelf()), "device-" + i,
-                    DispatcherSelector.fromConfig(RuntimeSettings.DEVICE_DISPATCHER)));
+            state[i] = State.LOADING;
+            ActorRef<DeviceWorker.Command> worker = ctx.spawn(DeviceWorker.create(i, names.get(i), replicas.get(i),
+                            maxBatch, maxQueue, stepTokenBudget, ctx.getSelf()), "device-" + i,
+                    DispatcherSelector.fromConfig(ActorSettings.DEVICE_DISPATCHER));
+            ctx.watch(worker);
+            workers.add(worker);
         }
     }
 
@@ -68,32 +121,60 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
                 .onMessage(Cancel.class, this::onCancel)
                 .onMessage(Release.class, this::onRelease)
                 .onMessage(WorkerLoad.class, this::onLoad)
+                .onMessage(WorkerReady.class, this::onReady)
+                .onMessage(TurnEnded.class, this::onTurnEnded)
+                .onSignal(ChildFailed.class, this::onWorkerFailed)
+                .onSignal(Terminated.class, this::onWorkerStopped)
                 .build();
     }
 
     private Behavior<Command> onSubmit(Submit submit) {
+        TurnRequest request = submit.request();
         int device = submit.preferredDevice();
-        if (device < 0 || device >= workers.size()) {
-            device = 0;
-            for (int i = 1; i < load.length; i++) {
-                if (load[i] < load[device]) {
-                    device = i;
-                }
-            }
+        if (device < 0 || device >= workers.size() || state[device] == State.FAILED) {
+            device = leastLoaded();
+        }
+        if (device < 0) {
+            request.replyTo().tell(new GenerationEvent.Failed(request.id(), noDevice()));
+            return this;
         }
         load[device]++; // until the worker reports
-        workers.get(device).tell(new DeviceWorker.Admit(submit.request()));
+        routed.put(request.id(), new Routed(device, request));
+        workers.get(device).tell(new DeviceWorker.Admit(request));
         return this;
     }
 
+    /** The live device with the fewest turns, or -1 if every device failed. */
+    private int leastLoaded() {
+        int best = -1;
+        for (int i = 0; i < workers.size(); i++) {
+            if (state[i] != State.FAILED && (best < 0 || load[i] < load[best])) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private MemLongException noDevice() {
+        StringBuilder why = new StringBuilder("no device can run turns:");
+        for (int i = 0; i < workers.size(); i++) {
+            why.append(" device ").append(i).append(" (").append(names.get(i)).append(") failed: ")
+                    .append(message(failures[i])).append(i + 1 < workers.size() ? ";" : "");
+        }
+        return new MemLongException(MemLongException.Kind.DEVICE_FAILED, why.toString(), failures[0]);
+    }
+
     private Behavior<Command> onCancel(Cancel cancel) {
-        workers.forEach(w -> w.tell(new DeviceWorker.Cancel(cancel.requestId())));
+        Routed r = routed.get(cancel.requestId());
+        if (r != null) {
+            workers.get(r.device()).tell(new DeviceWorker.Cancel(cancel.requestId()));
+        }
         return this;
     }
 
     private Behavior<Command> onRelease(Release release) {
         for (int i = 0; i < workers.size(); i++) {
-            if (release.device() < 0 || release.device() == i) {
+            if (state[i] != State.FAILED && (release.device() < 0 || release.device() == i)) {
                 workers.get(i).tell(new DeviceWorker.Release(release.key()));
             }
         }
@@ -103,5 +184,76 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
     private Behavior<Command> onLoad(WorkerLoad report) {
         load[report.device()] = report.load();
         return this;
+    }
+
+    private Behavior<Command> onReady(WorkerReady ready) {
+        state[ready.device()] = State.READY;
+        completeLoadedIfSettled();
+        return this;
+    }
+
+    private Behavior<Command> onTurnEnded(TurnEnded ended) {
+        routed.remove(ended.requestId());
+        return this;
+    }
+
+    private Behavior<Command> onWorkerFailed(ChildFailed failed) {
+        Throwable cause = failed.getCause();
+        while (cause instanceof ActorInitializationException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        takeOutOfService(indexOf(failed.getRef()), cause);
+        return this;
+    }
+
+    private Behavior<Command> onWorkerStopped(Terminated stopped) {
+        takeOutOfService(indexOf(stopped.getRef()), new IllegalStateException("the device worker stopped"));
+        return this;
+    }
+
+    private int indexOf(ActorRef<Void> ref) {
+        for (int i = 0; i < workers.size(); i++) {
+            if (workers.get(i).equals(ref)) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("not a worker of this scheduler: " + ref);
+    }
+
+    private void takeOutOfService(int device, Throwable cause) {
+        boolean wasLoading = state[device] == State.LOADING;
+        state[device] = State.FAILED;
+        failures[device] = cause;
+        getContext().getLog().error("device {} ({}) is out of service{}", device, names.get(device),
+                wasLoading ? ": its model replica failed to load" : "", cause);
+        MemLongException error = new MemLongException(MemLongException.Kind.DEVICE_FAILED,
+                "device " + device + " (" + names.get(device) + ") failed: " + message(cause), cause);
+        for (Iterator<Routed> it = routed.values().iterator(); it.hasNext(); ) {
+            Routed r = it.next();
+            if (r.device() == device) {
+                it.remove();
+                r.request().replyTo().tell(new GenerationEvent.Failed(r.request().id(), error));
+            }
+        }
+        load[device] = 0;
+        completeLoadedIfSettled();
+    }
+
+    private void completeLoadedIfSettled() {
+        List<DeviceStatus> statuses = new ArrayList<>();
+        for (int i = 0; i < workers.size(); i++) {
+            if (state[i] == State.LOADING) {
+                return;
+            }
+            statuses.add(new DeviceStatus(i, names.get(i), failures[i]));
+        }
+        loaded.complete(statuses);
+    }
+
+    private static String message(Throwable t) {
+        if (t == null) {
+            return "unknown";
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 }

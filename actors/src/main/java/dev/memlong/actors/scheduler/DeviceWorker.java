@@ -24,11 +24,17 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * One device: its model replica, its cache slots and a continuous-batching step loop. Runs on a pinned thread
  * (the device dispatcher), so every native call of the replica happens on one thread.
  *
- * <p>Each {@code Step} is one batched forward: every running turn that is decoding feeds its last token first;
- * then prompts being prefilled take pieces (never past a memory-chunk boundary, so retrieval runs at every
- * boundary) until the step's token budget is spent, starting with a different prompt each step. The loop sends
+ * <p>Each {@code Step} is at most two batched forwards: every running turn that is decoding feeds its last token
+ * (one forward, one token per row, no padding); then prompts being prefilled take pieces (never past a
+ * memory-chunk boundary, so retrieval runs at every boundary) until the step's token budget, which the decode
+ * tokens spent first, is used up, starting with a different prompt each step (a second forward). The loop sends
  * itself the next {@code Step}, so admissions, cancellations and releases queued meanwhile are handled between
  * steps. Beyond {@code maxBatch} running and {@code maxQueue} waiting turns, a turn is refused at once.
+ *
+ * <p>A step whose forward throws fails the turns in it ({@link MemLongException.Kind#DEVICE_FAILED}) and the
+ * device goes on; after {@value #MAX_FAILED_STEPS} failed steps in a row the device is taken to be broken and the
+ * worker stops with the error, failing everything it holds, so its scheduler takes it out of service. A replica
+ * that fails to load stops the worker the same way. Every turn that ends here is reported to the scheduler.
  */
 public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
 
@@ -46,7 +52,11 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
 
     private enum Step implements Command { INSTANCE }
 
+    /** Failed forward steps in a row after which the device is considered broken. */
+    static final int MAX_FAILED_STEPS = 3;
+
     private final int index;
+    private final String name;
     private final DeviceReplica replica;
     private final SlotTable slots;
     private final int maxBatch;
@@ -58,20 +68,34 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private boolean stepScheduled;
     private int rotation;
     private int reportedLoad = -1;
+    private int failedSteps;
+    private MemLongException broken;
 
     /**
+     * @param name    the configured device name (for errors and logs)
      * @param replica loads the model replica; called on the worker's own thread
      */
-    public static Behavior<Command> create(int index, Supplier<DeviceReplica> replica, int maxBatch, int maxQueue,
-                                           int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler) {
-        return Behaviors.setup(ctx -> new DeviceWorker(ctx, index, replica.get(), maxBatch, maxQueue,
-                stepTokenBudget, scheduler));
+    public static Behavior<Command> create(int index, String name, Supplier<DeviceReplica> replica, int maxBatch,
+                                           int maxQueue, int stepTokenBudget,
+                                           ActorRef<DeviceScheduler.Command> scheduler) {
+        return Behaviors.setup(ctx -> {
+            DeviceReplica loaded;
+            try {
+                loaded = replica.get();
+            } catch (RuntimeException e) {
+                ctx.getLog().error("device {} ({}): the model replica failed to load", index, name, e);
+                throw e;
+            }
+            scheduler.tell(new DeviceScheduler.WorkerReady(index));
+            return new DeviceWorker(ctx, index, name, loaded, maxBatch, maxQueue, stepTokenBudget, scheduler);
+        });
     }
 
-    private DeviceWorker(ActorContext<Command> ctx, int index, DeviceReplica replica, int maxBatch, int maxQueue,
-                         int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler) {
+    private DeviceWorker(ActorContext<Command> ctx, int index, String name, DeviceReplica replica, int maxBatch,
+                         int maxQueue, int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler) {
         super(ctx);
         this.index = index;
+        this.name = name;
         this.replica = replica;
         this.slots = new SlotTable(replica.engine(), replica.cache());
         this.maxBatch = maxBatch;
@@ -98,7 +122,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         } else if (waiting.size() < maxQueue) {
             waiting.add(request);
         } else {
-            request.replyTo().tell(new GenerationEvent.Failed(request.id(), new MemLongException(
+            end(request, new GenerationEvent.Failed(request.id(), new MemLongException(
                     MemLongException.Kind.OVERLOADED, "overloaded: device " + index + " runs " + running.size()
                     + " turns and queues " + waiting.size())));
         }
@@ -110,7 +134,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private Behavior<Command> onCancel(Cancel cancel) {
         waiting.removeIf(r -> {
             if (r.id() == cancel.requestId()) {
-                r.replyTo().tell(cancelled(r));
+                end(r, cancelled(r));
                 return true;
             }
             return false;
@@ -120,7 +144,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             if (turn.request().id() == cancel.requestId()) {
                 it.remove();
                 slots.release(turn.request().key()); // the window holds half a turn: rebuild it next time
-                turn.request().replyTo().tell(cancelled(turn.request()));
+                end(turn.request(), cancelled(turn.request()));
             }
         }
         reportLoad();
@@ -131,7 +155,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         for (RunningTurn turn : List.copyOf(running)) {
             if (turn.request().key().equals(release.key())) {
                 running.remove(turn);
-                turn.request().replyTo().tell(cancelled(turn.request()));
+                end(turn.request(), cancelled(turn.request()));
             }
         }
         slots.release(release.key());
@@ -144,7 +168,20 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 "turn " + r.id() + " of " + r.key() + " was cancelled"));
     }
 
+    /** Starts a turn; a device error on the way (claiming the slot) fails the turn like a failed step. */
     private void start(TurnRequest request) {
+        try {
+            admit(request);
+        } catch (RuntimeException e) {
+            running.removeIf(t -> t.request() == request);
+            slots.release(request.key());
+            deviceError(e, 1);
+            end(request, new GenerationEvent.Failed(request.id(), deviceFailed(e)));
+            checkBroken(e);
+        }
+    }
+
+    private void admit(TurnRequest request) {
         SlotTable.Resident resident = slots.find(request.key(), request.bank());
         int[] prompt;
         if (resident == null) {
@@ -176,39 +213,56 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             reportLoad();
             return this;
         }
-        List<RunningTurn> batch = new ArrayList<>();
-        List<int[]> pieces = new ArrayList<>();
-        int budget = stepTokenBudget;
+        List<RunningTurn> decoding = new ArrayList<>();
+        List<int[]> decodePieces = new ArrayList<>();
         List<RunningTurn> prefilling = new ArrayList<>();
         for (RunningTurn turn : running) {
             if (turn.decoding()) {
-                batch.add(turn);
-                pieces.add(turn.decodePiece());
-                budget--;
+                decoding.add(turn);
+                decodePieces.add(turn.decodePiece());
             } else {
                 prefilling.add(turn);
             }
         }
+        int budget = stepTokenBudget - decoding.size();
+        List<RunningTurn> prefill = new ArrayList<>();
+        List<int[]> prefillPieces = new ArrayList<>();
         for (int i = 0; i < prefilling.size() && budget > 0; i++) {
             RunningTurn turn = prefilling.get((rotation + i) % prefilling.size());
             int n = turn.resident().sequence.nextPieceLength(Math.min(turn.remainingPrompt(), budget));
-            batch.add(turn);
-            pieces.add(turn.promptPiece(n));
+            prefill.add(turn);
+            prefillPieces.add(turn.promptPiece(n));
             budget -= n;
         }
         rotation++;
-        try {
-            forward(batch, pieces);
-        } catch (RuntimeException e) {
-            getContext().getLog().error("device {} step failed; failing its {} turns", index, batch.size(), e);
-            for (RunningTurn turn : batch) {
-                fail(turn, new MemLongException(MemLongException.Kind.CONVERSATION_FAILED,
-                        "device " + index + " failed: " + e.getMessage(), e));
-            }
+        // Decode tokens and prompt pieces run as two forwards: in one, every decode row would be padded to the
+        // longest prompt piece (the model pads a batch to its widest step), multiplying the decode work by the
+        // piece length.
+        if (!decoding.isEmpty()) {
+            guardedForward(decoding, decodePieces);
+        }
+        if (!prefill.isEmpty()) {
+            guardedForward(prefill, prefillPieces);
         }
         scheduleStep();
         reportLoad();
         return this;
+    }
+
+    private void guardedForward(List<RunningTurn> batch, List<int[]> pieces) {
+        try {
+            forward(batch, pieces);
+            failedSteps = 0;
+        } catch (RuntimeException e) {
+            deviceError(e, batch.size());
+            MemLongException error = deviceFailed(e);
+            for (RunningTurn turn : batch) {
+                if (running.contains(turn)) {
+                    fail(turn, error);
+                }
+            }
+            checkBroken(e);
+        }
     }
 
     /** One batched forward over {@code batch} (sorted by slot: slots 0..B-1 read the cache without a gather). */
@@ -233,15 +287,42 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             if (turn.afterForward(piece, logits[k][0])) {
                 running.remove(turn);
                 turn.resident().current = null;
-                turn.request().replyTo().tell(turn.finish());
+                end(turn.request(), turn.finish());
             }
         }
     }
 
     private void fail(RunningTurn turn, MemLongException error) {
         running.remove(turn);
+        turn.resident().current = null;
         slots.release(turn.request().key());
-        turn.request().replyTo().tell(new GenerationEvent.Failed(turn.request().id(), error));
+        end(turn.request(), new GenerationEvent.Failed(turn.request().id(), error));
+    }
+
+    private void deviceError(RuntimeException e, int turns) {
+        failedSteps++;
+        getContext().getLog().error("device {} ({}): a step failed ({} in a row); failing its {} turn(s)", index,
+                name, failedSteps, turns, e);
+    }
+
+    private MemLongException deviceFailed(RuntimeException e) {
+        return new MemLongException(MemLongException.Kind.DEVICE_FAILED,
+                "device " + index + " (" + name + ") failed: " + e.getMessage(), e);
+    }
+
+    /** After too many failed steps in a row, stops the worker (failing what it holds) by throwing. */
+    private void checkBroken(RuntimeException last) {
+        if (failedSteps >= MAX_FAILED_STEPS) {
+            broken = deviceFailed(last);
+            throw new IllegalStateException("device " + index + " (" + name + ") failed " + failedSteps
+                    + " steps in a row: " + last.getMessage(), last);
+        }
+    }
+
+    /** Sends a turn's last event and tells the scheduler the turn ended here. */
+    private void end(TurnRequest request, GenerationEvent last) {
+        request.replyTo().tell(last);
+        scheduler.tell(new DeviceScheduler.TurnEnded(index, request.id()));
     }
 
     private void scheduleStep() {
@@ -260,9 +341,10 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     }
 
     private Behavior<Command> onStop() {
-        MemLongException stopping = new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is shutting down");
-        running.forEach(t -> t.request().replyTo().tell(new GenerationEvent.Failed(t.request().id(), stopping)));
-        waiting.forEach(r -> r.replyTo().tell(new GenerationEvent.Failed(r.id(), stopping)));
+        MemLongException stopping = broken != null ? broken
+                : new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is shutting down");
+        running.forEach(t -> end(t.request(), new GenerationEvent.Failed(t.request().id(), stopping)));
+        waiting.forEach(r -> end(r, new GenerationEvent.Failed(r.id(), stopping)));
         running.clear();
         waiting.clear();
         replica.close();

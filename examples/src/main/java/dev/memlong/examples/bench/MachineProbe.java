@@ -10,23 +10,23 @@ import dev.memlong.runtime.engine.Engines;
  * What this machine can do through DJL/PyTorch with the threads PyTorch was given: memory-read bandwidth (summing a
  * float32 array far larger than the caches) and float32 matmul throughput (a large square matmul).
  */
-final class MachineProbe {
+public final class MachineProbe {
 
     /** How bandwidth is measured, for the report. */
-    static final String BANDWIDTH_METHOD = "PyTorch sum() over a 512 MiB float32 array (via DJL), median of 9";
+    public static final String BANDWIDTH_METHOD = "PyTorch sum() over a 512 MiB float32 array (via DJL), median of 9";
     /** How matmul throughput is measured, for the report. */
-    static final String MATMUL_METHOD = "PyTorch matmul 2048x2048 x 2048x2048 float32 (via DJL), median of 7";
+    public static final String MATMUL_METHOD = "PyTorch matmul 2048x2048 x 2048x2048 float32 (via DJL), median of 7";
 
     private static final long BANDWIDTH_FLOATS = 128L << 20;   // 512 MiB
     private static final int MATMUL_N = 2048;
 
     /** Measured figures; the medians feed the rooflines. */
-    record Result(double bandwidthBytesPerS, double bandwidthBestBytesPerS, double matmulFlopsPerS,
+    public record Result(double bandwidthBytesPerS, double bandwidthBestBytesPerS, double matmulFlopsPerS,
                   double matmulBestFlopsPerS) {}
 
     private MachineProbe() {}
 
-    static Result measure() {
+    public static Result measure() {
         try (NDManager m = Engines.pytorch().newBaseManager()) {
             double[] bw = bandwidth(m);
             double[] mm = matmul(m);

@@ -3,11 +3,11 @@ package dev.memlong.examples.bench;
 import java.util.Arrays;
 
 /** Medians, percentiles and extremes of repeated timings. */
-final class Samples {
+public final class Samples {
 
     private Samples() {}
 
-    static double median(double[] values) {
+    public static double median(double[] values) {
         if (values.length == 0) {
             throw new IllegalArgumentException("no samples");
         }
@@ -42,7 +42,7 @@ final class Samples {
         return Arrays.stream(values).sum() / values.length;
     }
 
-    static double max(double[] values) {
+    public static double max(double[] values) {
         return Arrays.stream(values).max().orElseThrow();
     }
 }

@@ -52,7 +52,11 @@ final class ChatCommand implements Callable<Integer> {
             description = "remote mode: API key (default: $MEMLONG_API_KEY; none for a loopback server without keys)")
     String apiKey;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "in-process mode: Hugging Face model directory")
+    /** The application configuration read when no --config is given (and it exists). */
+    static final Path DEFAULT_CONFIG = Path.of("conf/application.conf");
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "in-process mode: Hugging Face model directory (default: memlong.model.dir of the configuration)")
     Path model;
 
     @Option(names = "--data", paramLabel = "DIR", description = "in-process mode: data directory; the store is DIR/rocksdb")
@@ -62,7 +66,8 @@ final class ChatCommand implements Callable<Integer> {
             description = "in-process mode: tenant (default: ${DEFAULT-VALUE})")
     String tenant;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "in-process mode: HOCON file with memlong { ... } settings")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "in-process mode: HOCON file with memlong { ... } settings (default: conf/application.conf if it exists)")
     Path configFile;
 
     @Option(names = "--conversation", required = true, paramLabel = "ID", description = "conversation id")
@@ -128,14 +133,22 @@ final class ChatCommand implements Callable<Integer> {
             }
             return new RemoteChat(url, apiKey, conversation);
         }
-        if (model == null || data == null) {
-            throw new IllegalArgumentException("give --url ws://HOST:PORT/ws, or --model DIR and --data DIR");
+        if (data == null) {
+            throw new IllegalArgumentException("give --url ws://HOST:PORT/ws, or --data DIR (and --model DIR, default "
+                    + "memlong.model.dir of the configuration)");
         }
-        Config overrides = ConfigFactory.parseMap(Map.of(
-                "memlong.model.dir", model.toString(),
-                "memlong.storage.path", data.resolve("rocksdb").toString()));
-        Config config = configFile == null ? overrides
-                : overrides.withFallback(ConfigFactory.parseFile(configFile.toFile()));
+        if (configFile != null && !java.nio.file.Files.isRegularFile(configFile)) {
+            throw new IllegalArgumentException("config file " + configFile + " not found");
+        }
+        Map<String, Object> options = new java.util.LinkedHashMap<>();
+        options.put("memlong.storage.path", data.resolve("rocksdb").toString());
+        if (model != null) {
+            options.put("memlong.model.dir", model.toString());
+        }
+        Path file = configFile != null ? configFile
+                : java.nio.file.Files.isRegularFile(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null;
+        Config overrides = ConfigFactory.parseMap(options);
+        Config config = file == null ? overrides : overrides.withFallback(ConfigFactory.parseFile(file.toFile()));
         return new InProcessChat(ChatServer.runtimeConfig(config), tenant, conversation);
     }
 

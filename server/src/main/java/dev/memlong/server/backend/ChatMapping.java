@@ -91,7 +91,7 @@ public final class ChatMapping {
             case OVERLOADED -> ErrorCode.OVERLOADED;
             case CANCELLED -> ErrorCode.CANCELLED;
             case INVALID -> ErrorCode.INVALID;
-            case SHUTTING_DOWN, STORAGE -> ErrorCode.UNAVAILABLE;
+            case SHUTTING_DOWN, STORAGE, DEVICE_FAILED -> ErrorCode.UNAVAILABLE;
             case CONVERSATION_FAILED -> ErrorCode.INTERNAL;
         };
     }

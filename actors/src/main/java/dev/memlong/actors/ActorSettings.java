@@ -6,33 +6,37 @@ import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Settings of the actor runtime, read once from {@value #ROOT} (see {@code reference.conf} for every key). Unknown
- * keys and invalid values fail naming the key.
+ * Settings of the actor runtime (module {@code actors}), read once from {@value #ROOT}: devices, batching,
+ * passivation, timeouts and dispatchers (see {@code reference.conf} for every key). The model directory, its
+ * compute dtype and the retriever are the runtime module's ({@code memlong.model}, {@code memlong.retriever},
+ * read by {@link dev.memlong.runtime.settings.RuntimeSettings}); memory and storage are {@code memlong.memory} and
+ * {@code memlong.storage}. Unknown keys and invalid values fail naming the key. The former root
+ * {@code memlong.runtime} is refused with a pointer to where each of its keys went.
  *
- * @param model            model directory
- * @param modelId          name conversations are stored under
+ * @param modelId          name conversations are stored under ({@code auto} resolved by {@link #modelId(Path)})
  * @param devices          one worker per entry
- * @param computeType      compute dtype name
  * @param maxBatch         sequences per device step (and KV cache slots per device)
  * @param maxQueue         turns waiting per device
  * @param stepTokenBudget  tokens per forward step
  * @param idleTimeout      passivation timeout
  * @param maxPendingTurns  messages waiting in one conversation
  * @param restoreTokens    tokens of recent dialogue re-read on restore, or 0 for auto
- * @param retriever        retriever name
  * @param askTimeout       timeout of history/memory/forget
  * @param shutdownTimeout  how long close waits for running turns
  */
-public record RuntimeSettings(Path model, String modelId, List<String> devices, String computeType, int maxBatch,
-                              int maxQueue, int stepTokenBudget, Duration idleTimeout, int maxPendingTurns,
-                              int restoreTokens, String retriever, Duration askTimeout, Duration shutdownTimeout) {
+public record ActorSettings(String modelId, List<String> devices, int maxBatch, int maxQueue, int stepTokenBudget,
+                            Duration idleTimeout, int maxPendingTurns, int restoreTokens, Duration askTimeout,
+                            Duration shutdownTimeout) {
 
     /** The config path of these settings. */
-    public static final String ROOT = "memlong.runtime";
+    public static final String ROOT = "memlong.actors";
+    /** Where these settings lived before the model and retriever keys moved to the runtime module's sections. */
+    static final String FORMER_ROOT = "memlong.runtime";
     /** Pekko dispatcher of the device workers. */
     public static final String DEVICE_DISPATCHER = ROOT + ".dispatchers.device";
     /** Pekko dispatcher of the conversation actors. */
@@ -40,11 +44,15 @@ public record RuntimeSettings(Path model, String modelId, List<String> devices, 
     /** Pekko dispatcher for blocking storage calls. */
     public static final String BLOCKING_DISPATCHER = ROOT + ".dispatchers.blocking";
 
-    private static final Set<String> KEYS = Set.of("model", "model-id", "devices", "compute-type", "max-batch",
-            "max-queue", "step-token-budget", "idle-timeout", "max-pending-turns", "restore-tokens", "retriever",
-            "ask-timeout", "shutdown-timeout", "dispatchers");
+    private static final Set<String> KEYS = Set.of("model-id", "devices", "max-batch", "max-queue",
+            "step-token-budget", "idle-timeout", "max-pending-turns", "restore-tokens", "ask-timeout",
+            "shutdown-timeout", "dispatchers");
 
-    public RuntimeSettings {
+    /** Keys of the former root that moved to another module's section. */
+    private static final Map<String, String> MOVED = Map.of("model", "memlong.model.dir",
+            "compute-type", "memlong.model.dtype", "retriever", "memlong.retriever.kind");
+
+    public ActorSettings {
         devices = List.copyOf(devices);
         require(!devices.isEmpty(), "devices", "must list at least one device");
         devices.forEach(DeviceNames::parse);
@@ -55,35 +63,41 @@ public record RuntimeSettings(Path model, String modelId, List<String> devices, 
         require(!idleTimeout.isNegative() && !idleTimeout.isZero(), "idle-timeout", "must be positive");
         require(maxPendingTurns >= 0, "max-pending-turns", "must not be negative");
         require(restoreTokens >= 0, "restore-tokens", "must not be negative");
-        require(retriever.equals("bge-small"), "retriever", "must be \"bge-small\", got \"" + retriever + "\"");
+        require(!modelId.isBlank(), "model-id", "must not be blank");
+    }
+
+    /** The model id conversations are stored under: the configured one, or for {@code auto} the directory's name. */
+    public String modelId(Path modelDir) {
+        return modelId.equals("auto") ? String.valueOf(modelDir.toAbsolutePath().normalize().getFileName()) : modelId;
     }
 
     /** Reads {@value #ROOT} of {@code config} (resolved, with every module's reference.conf as fallback). */
-    public static RuntimeSettings from(Config config) {
-        Config c = config.withFallback(ConfigFactory.defaultReference(RuntimeSettings.class.getClassLoader()))
-                .resolve().getConfig(ROOT);
+    public static ActorSettings from(Config config) {
+        Config all = config.withFallback(ConfigFactory.defaultReference(ActorSettings.class.getClassLoader()))
+                .resolve();
+        if (all.hasPath(FORMER_ROOT)) {
+            for (String key : all.getConfig(FORMER_ROOT).root().keySet()) {
+                throw new IllegalArgumentException("unknown configuration key " + FORMER_ROOT + "." + key + ": "
+                        + (MOVED.containsKey(key) ? "it is now " + MOVED.get(key)
+                        : "the actor runtime's keys are now under " + ROOT + " (" + ROOT + "." + key + ")"));
+            }
+        }
+        Config c = all.getConfig(ROOT);
         for (String key : c.root().keySet()) {
             if (!KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown configuration key " + ROOT + "." + key + " (known: "
                         + String.join(", ", new TreeSet<>(KEYS)) + ")");
             }
         }
-        String model = get("model", () -> c.getString("model"));
-        require(!model.isBlank(), "model", "must name the model directory");
-        String id = get("model-id", () -> c.getString("model-id"));
-        Path modelDir = Path.of(model);
         String restore = get("restore-tokens", () -> c.getString("restore-tokens"));
-        return new RuntimeSettings(modelDir,
-                id.equals("auto") ? String.valueOf(modelDir.toAbsolutePath().normalize().getFileName()) : id,
+        return new ActorSettings(get("model-id", () -> c.getString("model-id")),
                 get("devices", () -> c.getStringList("devices")),
-                get("compute-type", () -> c.getString("compute-type")),
                 get("max-batch", () -> c.getInt("max-batch")),
                 get("max-queue", () -> c.getInt("max-queue")),
                 get("step-token-budget", () -> c.getInt("step-token-budget")),
                 get("idle-timeout", () -> c.getDuration("idle-timeout")),
                 get("max-pending-turns", () -> c.getInt("max-pending-turns")),
                 restore.equals("auto") ? 0 : get("restore-tokens", () -> c.getInt("restore-tokens")),
-                get("retriever", () -> c.getString("retriever")),
                 get("ask-timeout", () -> c.getDuration("ask-timeout")),
                 get("shutdown-timeout", () -> c.getDuration("shutdown-timeout")));
     }

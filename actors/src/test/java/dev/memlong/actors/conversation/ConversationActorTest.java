@@ -1,0 +1,192 @@
+package dev.memlong.actors.conversation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dev.memlong.actors.ActorTestSupport;
+import dev.memlong.actors.GenerationParams;
+import dev.memlong.actors.Reply;
+import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.actors.scheduler.GenerationEvent;
+import dev.memlong.actors.scheduler.TurnRequest;
+import dev.memlong.memory.KvCodec;
+import dev.memlong.memory.KvLayout;
+import dev.memlong.memory.NewChunk;
+import dev.memlong.runtime.tokenizer.ChatTemplate;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.ConversationSpec;
+import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.StorageSettings;
+import dev.memlong.storage.Turn;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The conversation actor's protocol with the scheduler and the registry, each played by a {@link TestProbe}: the
+ * test decides when a turn is admitted, what it generates and when it ends. Storage is real (RocksDB in a temporary
+ * directory), so restore after passivation reads what the commits wrote.
+ */
+@ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConversationActorTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final ConversationKey KEY = new ConversationKey("tenant", "user-1");
+    private static final GenerationParams PARAMS = GenerationParams.greedy(8);
+
+    @JUnit5TestKit
+    public ActorTestKit testKit = new JUnit5TestKitBuilder()
+            .withCustomConfig(ConfigFactory.parseString("pekko.loglevel = WARNING")).build();
+
+    @TempDir
+    Path data;
+
+    private ConversationStore store;
+    private TextTokenizer tokenizer;
+    private ExecutorService blocking;
+    private TestProbe<DeviceScheduler.Command> scheduler;
+    private TestProbe<ConversationRegistry.Command> registry;
+
+    @BeforeEach
+    void open() {
+        store = ConversationStore.open(StorageSettings.from(ConfigFactory.load(ActorTestSupport.config(data, ""))));
+        tokenizer = Tokenizers.open(ActorTestSupport.model());
+        blocking = Executors.newFixedThreadPool(2);
+        scheduler = testKit.createTestProbe();
+        registry = testKit.createTestProbe();
+    }
+
+    @AfterEach
+    void close() {
+        blocking.shutdown();
+        store.close();
+        tokenizer.close();
+    }
+
+    @Test
+    void turnsRunStrictlyInOrderOneAtATime() {
+        ActorRef<ConversationActor.Command> conversation = spawn(Duration.ofMinutes(10));
+        TestProbe<TurnEvent> caller = testKit.createTestProbe();
+        conversation.tell(new ConversationActor.Send(1, "First question?", PARAMS, caller.ref()));
+        conversation.tell(new ConversationActor.Send(2, "Second question?", PARAMS, caller.ref()));
+        conversation.tell(new ConversationActor.Send(3, "Third question?", PARAMS, caller.ref()));
+
+        for (long turn = 1; turn <= 3; turn++) {
+            DeviceScheduler.Submit submit = scheduler.expectMessageClass(DeviceScheduler.Submit.class, WAIT);
+            assertEquals(turn, submit.request().id(), "turns are submitted in the order they were sent");
+            scheduler.expectNoMessage(Duration.ofMillis(200)); // the next waits for this one to be committed
+            assertEquals(turn == 1 ? -1 : 0, submit.preferredDevice(), "after the first turn it sticks to device 0");
+            generate(submit.request(), "Answer " + turn + ".", null);
+            assertEquals("Answer " + turn + ".", done(caller, turn).text());
+        }
+        List<Turn> history = store.history(KEY);
+        assertEquals(List.of("First question?", "Answer 1.", "Second question?", "Answer 2.", "Third question?",
+                "Answer 3."), history.stream().map(Turn::text).toList());
+    }
+
+    @Test
+    void anIdleConversationAsksToPassivateReleasesItsWindowAndIsRestoredFromStorage() {
+        ActorRef<ConversationActor.Command> conversation = spawn(Duration.ofMillis(300));
+        TestProbe<TurnEvent> caller = testKit.createTestProbe();
+        conversation.tell(new ConversationActor.Send(1, "My dog is called Rex.", PARAMS, caller.ref()));
+        DeviceScheduler.Submit first = scheduler.expectMessageClass(DeviceScheduler.Submit.class, WAIT);
+        generate(first.request(), "Nice name.", chunk(first.request()));   // the turn moved a chunk to memory
+        Reply reply = done(caller, 1);
+        assertEquals(1, store.chunks(KEY).size(), "the chunk was committed with the turn");
+        assertEquals(reply.memoryTokens(), 8);
+
+        ConversationRegistry.Passivate passivate = registry.expectMessageClass(ConversationRegistry.Passivate.class,
+                Duration.ofSeconds(5));
+        assertEquals(KEY, passivate.key());
+        assertEquals(conversation, passivate.child());
+        conversation.tell(ConversationActor.Stop.INSTANCE);
+        DeviceScheduler.Release release = scheduler.expectMessageClass(DeviceScheduler.Release.class, WAIT);
+        assertEquals(new DeviceScheduler.Release(KEY, 0), release, "its window on device 0 is dropped");
+        scheduler.expectTerminated(conversation, WAIT);
+
+        // the registry starts a fresh actor for the next message: it restores the dialogue and memory from storage
+        ActorRef<ConversationActor.Command> restored = spawn(Duration.ofMinutes(10));
+        restored.tell(new ConversationActor.Send(2, "What is my dog called?", PARAMS, caller.ref()));
+        DeviceScheduler.Submit second = nextSubmit();
+        assertEquals(-1, second.preferredDevice(), "no device holds its window any more");
+        assertEquals(1, second.request().bank().chunkCount(), "memory came back from storage");
+        String fresh = tokenizer.decode(second.request().freshTokens(), false);
+        assertTrue(fresh.contains("My dog is called Rex.") && fresh.contains("Nice name.")
+                && fresh.contains("What is my dog called?"), "the window is rebuilt from the recent dialogue: " + fresh);
+        generate(second.request(), "Rex.", null);
+        assertEquals("Rex.", done(caller, 2).text());
+        assertEquals(4, store.history(KEY).size());
+    }
+
+    /** The next turn submitted, past the window releases a stopping actor also sends. */
+    private DeviceScheduler.Submit nextSubmit() {
+        while (true) {
+            DeviceScheduler.Command c = scheduler.receiveMessage(WAIT);
+            if (c instanceof DeviceScheduler.Submit submit) {
+                return submit;
+            }
+            assertInstanceOf(DeviceScheduler.Release.class, c);
+        }
+    }
+
+    private ActorRef<ConversationActor.Command> spawn(Duration idleTimeout) {
+        KvLayout layout = ActorTestSupport.layout();
+        ConversationServices services = new ConversationServices(store, ConversationSpec.of("tiny", layout),
+                scheduler.ref(), tokenizer, ChatTemplate.find(ActorTestSupport.model()), tokenizer.eosTokenIds(), 64,
+                32, idleTimeout, 4, blocking, FaultInjector.NONE);
+        return testKit.spawn(ConversationActor.create(KEY, services, registry.ref()));
+    }
+
+    /** Plays the device: admits the turn on device 0, streams {@code text} as one token, finishes it. */
+    private static void generate(TurnRequest request, String text, NewChunk overflow) {
+        ActorRef<GenerationEvent> events = request.replyTo();
+        events.tell(new GenerationEvent.Admitted(request.id(), 0));
+        if (overflow != null) {
+            request.bank().append(overflow);
+        }
+        events.tell(new GenerationEvent.Token(request.id(), 7, text));
+        events.tell(new GenerationEvent.Finished(request.id(), new int[] {7}, text, Reply.StopReason.STOP_TOKEN,
+                request.freshTokens().length, 1_000_000, 1_000_000, List.of(), request.bank().tokenCount(), 20, 0));
+    }
+
+    /** A memory chunk of 8 tokens, as the device would move out of the window. */
+    private static NewChunk chunk(TurnRequest request) {
+        KvLayout layout = request.bank().layout();
+        int[] ids = Arrays.copyOf(request.freshTokens(), 8);
+        float[] embedding = new float[layout.embeddingDim()];
+        embedding[0] = 1;
+        float[] kv = new float[8 * layout.kvHeads() * layout.headDim()];
+        Arrays.fill(kv, 0.5f);
+        return new NewChunk(ids, "My dog is called Rex.", embedding, KvCodec.encode(kv, layout.dtype()),
+                KvCodec.encode(kv, layout.dtype()));
+    }
+
+    private static Reply done(TestProbe<TurnEvent> caller, long turn) {
+        TurnEvent.Delta delta = caller.expectMessageClass(TurnEvent.Delta.class, WAIT);
+        assertEquals(turn, delta.turnId());
+        TurnEvent event = caller.receiveMessage(WAIT);
+        TurnEvent.Done done = assertInstanceOf(TurnEvent.Done.class, event, "then the committed reply: " + event);
+        assertEquals(turn, done.turnId());
+        return done.reply();
+    }
+}

@@ -1,0 +1,267 @@
+package dev.memlong.examples.bench.batching;
+
+import ai.djl.pytorch.jni.JniUtils;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.memlong.actors.Conversation;
+import dev.memlong.actors.GenerationParams;
+import dev.memlong.actors.MemLongRuntime;
+import dev.memlong.examples.bench.BenchCheckpoint;
+import dev.memlong.examples.bench.BenchPrompt;
+import dev.memlong.examples.bench.MachineProbe;
+import dev.memlong.examples.bench.ModelShape;
+import dev.memlong.runtime.engine.Engines;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Runs {@code memlong bench batching}: for each concurrency, that many conversations decode at once through a fresh
+ * {@link MemLongRuntime} (one CPU device, the ~110M checkpoint); then, at {@link #LONG_PROMPT_CONCURRENCY}, a
+ * 4,000-token prompt arrives mid-run. Token times are taken where a caller sees them (the stream subscriber).
+ *
+ * <p>Per concurrency: {@code tok_s} counts the tokens that arrived while every conversation was decoding (from the
+ * last conversation's first token until each had {@link #tokensPerConversation} more), over that window; the
+ * inter-token latencies are the gaps that ended in it. The model alone ({@link ModelSteps}: the same batch as one
+ * forward per step, no actors) is timed too, which separates the scheduler's overhead from the model's.
+ *
+ * @param dataDir where the checkpoint is kept ({@code DATA/bench/llama-110m})
+ * @param threads    PyTorch intra-op threads
+ * @param longPrompt whether to run the long-prompt part
+ */
+public record BatchingBench(Path dataDir, int threads, List<Integer> concurrencies, boolean longPrompt,
+                            Consumer<String> log) {
+
+    /** Concurrency of the long-prompt run. */
+    static final int LONG_PROMPT_CONCURRENCY = 16;
+    /** Tokens of the prompt that arrives mid-run. */
+    static final int LONG_PROMPT_TOKENS = 4000;
+    /** Prompt tokens each conversation starts with. */
+    static final int PROMPT_TOKENS = 32;
+    /**
+     * Prompt tokens a step may add beyond its decode tokens: on a CPU, decode at these batch sizes is already
+     * compute-bound, so each prompt token in a step costs about what a decode row does.
+     */
+    static final int PREFILL_TOKENS_PER_STEP = 16;
+
+    /**
+     * Decode tokens per conversation measured once all are decoding: fewer at high concurrency, so the whole run
+     * stays within minutes.
+     */
+    static int tokensPerConversation(int concurrency) {
+        return concurrency <= 4 ? 64 : concurrency <= 16 ? 48 : concurrency <= 32 ? 32 : 24;
+    }
+
+    public BatchingReport run() {
+        ModelShape shape = ModelShape.llama110m();
+        Path dir = BenchCheckpoint.ensure(BenchCheckpoint.directory(dataDir), shape, 42, log);
+        Engines.pytorch();
+        if (JniUtils.getNumThreads() != threads) {
+            throw new IllegalStateException("PyTorch runs " + JniUtils.getNumThreads() + " threads, not " + threads);
+        }
+        log.accept("measuring memory bandwidth and matmul throughput ...");
+        MachineProbe.Result machine = MachineProbe.measure();
+        log.accept(String.format("  %.1f GB/s, %.1f GFLOP/s", machine.bandwidthBytesPerS() / 1e9,
+                machine.matmulFlopsPerS() / 1e9));
+        log.accept("the model alone: one decode forward per step at each batch size ...");
+        Map<Integer, Double> modelSteps = ModelSteps.measure(dir, concurrencies, PROMPT_TOKENS + 8);
+        modelSteps.forEach((b, s) -> log.accept(String.format("  batch %d: %.1f ms per step, %.1f tok/s", b, s * 1e3,
+                b / s)));
+        Map<Integer, TierFigures> tiers = new LinkedHashMap<>();
+        try (TextTokenizer tokenizer = Tokenizers.open(dir)) {
+            for (int c : concurrencies) {
+                TierFigures t = tier(dir, tokenizer, c, tokensPerConversation(c));
+                log.accept(String.format("  %d conversations: %.1f tok/s, ITL p50 %.1f ms, p99 %.1f ms", c, t.tokS(),
+                        t.itlP50Ms(), t.itlP99Ms()));
+                tiers.put(c, t);
+            }
+            if (!longPrompt) {
+                return new BatchingReport(shape, threads, machine, modelSteps, tiers, null);
+            }
+            LongPromptFigures lp = longPrompt(dir, tokenizer);
+            log.accept(String.format("  long prompt (%d tokens) at %d conversations: p99 ITL %.1f -> %.1f ms (x%.2f)",
+                    lp.promptTokens(), LONG_PROMPT_CONCURRENCY, lp.p99WithoutMs(), lp.p99WithMs(), lp.ratio()));
+            return new BatchingReport(shape, threads, machine, modelSteps, tiers, lp);
+        }
+    }
+
+    /**
+     * {@code concurrency} conversations decode at once on a fresh runtime until each has decoded {@code tokens}
+     * tokens after the moment all of them were decoding; the figures cover only that steady window (prompts are
+     * admitted a few per step, decode first, so the conversations start decoding at different steps).
+     */
+    private TierFigures tier(Path model, TextTokenizer tokenizer, int concurrency, int tokens) {
+        log.accept("  " + concurrency + " conversations x " + tokens + " tokens ...");
+        try (Scratch scratch = new Scratch(); MemLongRuntime rt = runtime(model, scratch.dir, concurrency)) {
+            warmUp(rt, tokenizer);
+            GenerationParams endless = GenerationParams.greedy(100_000).withIgnoreEos(true);
+            List<TokenClock> clocks = new ArrayList<>();
+            for (int i = 0; i < concurrency; i++) {
+                clocks.add(TokenClock.start(rt.conversation("bench", "c" + concurrency + "-" + i),
+                        prompt(tokenizer, PROMPT_TOKENS, i), endless));
+            }
+            long from = waitUntil(clocks, c -> c.times().length >= 1);
+            long to = waitUntil(clocks, c -> after(c.times(), from) >= tokens);
+            clocks.forEach(TokenClock::cancel);
+            return TierFigures.of(concurrency, tokens, clocks.stream().map(TokenClock::times).toList(), from, to);
+        }
+    }
+
+    private static int after(long[] times, long from) {
+        int n = 0;
+        for (long t : times) {
+            n += t > from ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Polls until every clock meets {@code condition}; returns when (the last token time seen). */
+    private static long waitUntil(List<TokenClock> clocks, java.util.function.Predicate<TokenClock> condition) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+        while (!clocks.stream().allMatch(condition)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the conversations did not get there in 5 minutes");
+            }
+            sleep(5);
+        }
+        long last = Long.MIN_VALUE;
+        for (TokenClock c : clocks) {
+            long[] t = c.times();
+            last = Math.max(last, t[t.length - 1]);
+        }
+        return last;
+    }
+
+    /**
+     * {@value #LONG_PROMPT_CONCURRENCY} conversations decode; after a few seconds a {@value #LONG_PROMPT_TOKENS}-token
+     * prompt arrives. Compares their inter-token latencies while it is prefilled with those of an equally long
+     * window before it arrived, in the same run.
+     */
+    private LongPromptFigures longPrompt(Path model, TextTokenizer tokenizer) {
+        log.accept("  long prompt: " + LONG_PROMPT_CONCURRENCY + " conversations, then " + LONG_PROMPT_TOKENS
+                + " prompt tokens mid-run ...");
+        try (Scratch scratch = new Scratch();
+             MemLongRuntime rt = runtime(model, scratch.dir, LONG_PROMPT_CONCURRENCY + 1)) {
+            warmUp(rt, tokenizer);
+            GenerationParams endless = GenerationParams.greedy(100_000).withIgnoreEos(true);
+            List<TokenClock> clocks = new ArrayList<>();
+            for (int i = 0; i < LONG_PROMPT_CONCURRENCY; i++) {
+                clocks.add(TokenClock.start(rt.conversation("bench", "running-" + i),
+                        prompt(tokenizer, PROMPT_TOKENS, i), endless));
+            }
+            sleep(3_000); // all prefilled and decoding
+            long before = System.nanoTime();
+            sleep(10_000);
+            long arrived = System.nanoTime();
+            String longText = promptOfAbout(tokenizer, LONG_PROMPT_TOKENS, 999);
+            var reply = rt.conversation("bench", "long").send(longText, GenerationParams.greedy(1)).join();
+            long prefilled = System.nanoTime();
+            clocks.forEach(TokenClock::cancel);
+            long window = prefilled - arrived;
+            long[] without = TierFigures.gapsWithin(clocks, Math.max(before, arrived - window), arrived);
+            long[] with = TierFigures.gapsWithin(clocks, arrived, prefilled);
+            return new LongPromptFigures(reply.promptTokens(), window / 1e9, TierFigures.percentileMs(without, 0.99),
+                    TierFigures.percentileMs(with, 0.99), TierFigures.percentileMs(without, 0.5),
+                    TierFigures.percentileMs(with, 0.5), without.length, with.length);
+        }
+    }
+
+    private MemLongRuntime runtime(Path model, Path data, int maxBatch) {
+        Config config = ConfigFactory.parseString("""
+                memlong.model.dir = "%s"
+                memlong.actors {
+                  devices = ["cpu"]
+                  max-batch = %d
+                  max-queue = 8
+                  step-token-budget = %d
+                }
+                memlong.memory {
+                  chunk-size = 64
+                  local-window = 512
+                  top-k = 4
+                  kv-dtype = bf16
+                }
+                memlong.storage {
+                  path = "%s"
+                  fsync = false
+                }
+                pekko.loglevel = WARNING
+                """.formatted(path(model), maxBatch, maxBatch + PREFILL_TOKENS_PER_STEP, path(data)));
+        return MemLongRuntime.builder(config).retriever(new HashingRetriever()).start();
+    }
+
+    /**
+     * One short turn, so the first measured step does not pay for JIT compilation and first-touch allocation; then
+     * the warm-up conversation is forgotten, freeing its cache slot, so the measured conversations take slots
+     * 0..C-1 and the model reads their cache rows as one view (no gather).
+     */
+    private static void warmUp(MemLongRuntime rt, TextTokenizer tokenizer) {
+        Conversation warmUp = rt.conversation("bench", "warm-up");
+        warmUp.send(prompt(tokenizer, PROMPT_TOKENS, -1), GenerationParams.greedy(8).withIgnoreEos(true)).join();
+        warmUp.forget().toCompletableFuture().join();
+    }
+
+    /** About {@code tokens} tokens of text: seeded ids decoded by the checkpoint's tokenizer. */
+    static String prompt(TextTokenizer tokenizer, int tokens, long seed) {
+        int[] ids = BenchPrompt.ids(tokens + 1, 32000, 1000 + seed);
+        return tokenizer.decode(java.util.Arrays.copyOfRange(ids, 1, ids.length), true);
+    }
+
+    /** Text that the tokenizer encodes to about {@code tokens} tokens (decoded ids re-encode to more). */
+    static String promptOfAbout(TextTokenizer tokenizer, int tokens, long seed) {
+        int ids = tokens;
+        String text = prompt(tokenizer, ids, seed);
+        for (int i = 0; i < 4; i++) {
+            int encoded = tokenizer.encode(text, false).length;
+            if (Math.abs(encoded - tokens) < tokens / 100) {
+                break;
+            }
+            ids = Math.max(1, (int) ((long) ids * tokens / encoded));
+            text = prompt(tokenizer, ids, seed);
+        }
+        return text;
+    }
+
+    private static String path(Path p) {
+        return p.toAbsolutePath().toString().replace("\\", "/");
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** A temporary storage directory, deleted on close. */
+    private static final class Scratch implements AutoCloseable {
+        final Path dir;
+
+        Scratch() {
+            try {
+                dir = Files.createTempDirectory("memlong-bench-batching-");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try (var paths = Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // best effort: a temporary directory
+            }
+        }
+    }
+}

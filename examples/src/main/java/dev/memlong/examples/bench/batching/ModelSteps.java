@@ -1,0 +1,69 @@
+package dev.memlong.examples.bench.batching;
+
+import dev.memlong.examples.bench.BenchPrompt;
+import dev.memlong.examples.bench.Samples;
+import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.runtime.model.LlamaModel;
+import dev.memlong.runtime.model.SequenceStep;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The model alone at each batch size: {@code B} sequences in cache slots 0..B-1 decode one token each per forward
+ * (greedy), timed without actors, sampling or streaming. Its median step time is what the scheduler's step would
+ * cost if it added nothing.
+ */
+final class ModelSteps {
+
+    private static final int WARMUPS = 3;
+    private static final int TIMED = 12;
+
+    private ModelSteps() {}
+
+    /** Median decode step seconds per batch size. */
+    static Map<Integer, Double> measure(Path modelDir, List<Integer> batchSizes, int promptTokens) {
+        Map<Integer, Double> out = new LinkedHashMap<>();
+        try (LlamaModel model = LlamaModel.load(modelDir)) {
+            int vocab = model.config().vocabSize();
+            for (int b : batchSizes) {
+                try (KvCachePool cache = model.newCache(b, promptTokens + WARMUPS + TIMED + 8)) {
+                    int[] next = new int[b];
+                    for (int i = 0; i < b; i++) {
+                        int[] prompt = BenchPrompt.ids(promptTokens, vocab, 7 + i);
+                        next[i] = argmax(model.forward(cache, List.of(new SequenceStep(i, prompt)), false)[0][0]);
+                    }
+                    double[] steps = new double[TIMED];
+                    for (int s = -WARMUPS; s < TIMED; s++) {
+                        List<SequenceStep> batch = new ArrayList<>(b);
+                        for (int i = 0; i < b; i++) {
+                            batch.add(new SequenceStep(i, new int[] {next[i]}));
+                        }
+                        long t0 = System.nanoTime();
+                        float[][][] logits = model.forward(cache, batch, false);
+                        for (int i = 0; i < b; i++) {
+                            next[i] = argmax(logits[i][0]);
+                        }
+                        if (s >= 0) {
+                            steps[s] = (System.nanoTime() - t0) / 1e9;
+                        }
+                    }
+                    out.put(b, Samples.median(steps));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.memlong.examples.bench.batching;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One concurrency's figures.
+ *
+ * @param tokS      tokens that arrived while every conversation was decoding, per second of that window
+ * @param itlP50Ms  median gap between a conversation's consecutive tokens
+ * @param itlP99Ms  99th percentile of those gaps
+ * @param samples   gaps measured
+ */
+public record TierFigures(int concurrency, int tokensPerConversation, double tokS, double itlP50Ms, double itlP99Ms,
+                          int samples) {
+
+    /** Figures of the tokens that arrived in {@code (from, to]}. */
+    static TierFigures of(int concurrency, int tokens, List<long[]> times, long from, long to) {
+        int count = 0;
+        for (long[] t : times) {
+            for (long x : t) {
+                count += x > from && x <= to ? 1 : 0;
+            }
+        }
+        long[] gaps = gapsWithin(times, from, to);
+        double tokS = to > from ? count / ((to - from) / 1e9) : Double.NaN;
+        return new TierFigures(concurrency, tokens, tokS, percentileMs(gaps, 0.5), percentileMs(gaps, 0.99),
+                gaps.length);
+    }
+
+    /** Gaps between consecutive tokens of each conversation whose later token arrived in {@code (from, to]}. */
+    static long[] gapsWithin(List<?> clocksOrTimes, long from, long to) {
+        long[] gaps = new long[0];
+        int n = 0;
+        for (Object o : clocksOrTimes) {
+            long[] t = o instanceof TokenClock c ? c.times() : (long[]) o;
+            for (int i = 1; i < t.length; i++) {
+                if (t[i] > from && t[i] <= to) {
+                    if (n == gaps.length) {
+                        gaps = Arrays.copyOf(gaps, Math.max(16, n * 2));
+                    }
+                    gaps[n++] = t[i] - t[i - 1];
+                }
+            }
+        }
+        return Arrays.copyOf(gaps, n);
+    }
+
+    /** Nearest-rank percentile, in milliseconds. */
+    static double percentileMs(long[] nanos, double p) {
+        if (nanos.length == 0) {
+            return Double.NaN;
+        }
+        long[] s = nanos.clone();
+        Arrays.sort(s);
+        int rank = (int) Math.ceil(p * s.length) - 1;
+        return s[Math.max(0, Math.min(s.length - 1, rank))] / 1e6;
+    }
+}
