@@ -92,14 +92,19 @@ final class ForwardBatch {
         return Arrays.stream(slots).asLongStream().toArray();
     }
 
-    /** True when the batch's slots are 0..B-1 in order, so the cache can be read through a view. */
+    /** True when the batch's slots are consecutive and ascending ({@code s, s+1, ...}): the cache is read as a view. */
     boolean contiguousSlots() {
         for (int i = 0; i < slots.length; i++) {
-            if (slots[i] != i) {
+            if (slots[i] != slots[0] + i) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** The first slot of the batch. */
+    int firstSlot() {
+        return slots[0];
     }
 
     /** Rotary position of every (sequence, column): its cache row plus the cache's offset. */
