@@ -29,9 +29,6 @@ import java.util.Objects;
  */
 public final class LlamaModel implements AutoCloseable {
 
-    /** Up to this many tokens per forward, RoPE is one matmul with per-token rotation matrices (decode steps). */
-    private static final int ROTATION_MATRIX_TOKENS = 64;
-
     /** Vocabulary columns per block of the output projection for multi-row batches (see {@link #lmHead}). */
     private static final int LM_HEAD_BLOCK = 2048;
 
@@ -174,24 +171,12 @@ public final class LlamaModel implements AutoCloseable {
         NDManager m = manager;
         int b = batch.size();
         int t = batch.width();
-        NDArray cos = null;
-        NDArray sin = null;
-        NDArray rotation = null;
-        if ((long) b * t <= ROTATION_MATRIX_TOKENS) {
-            // decode: one [D, D] rotation per token, applied with a single matmul per layer
-            rotation = m.create(rotary.rotationMatrices(batch.positions()),
-                    new Shape((long) b * t, config.headDim(), config.headDim()));
-            if (computeType != DataType.FLOAT32) {
-                rotation = rotation.toType(computeType, false);
-            }
-        } else {
-            NDArray positions = m.create(batch.positions());
-            cos = rotary.cos(positions).reshape(b, t, 1, config.headDim());
-            sin = rotary.sin(positions).reshape(b, t, 1, config.headDim());
-            if (computeType != DataType.FLOAT32) {
-                cos = cos.toType(computeType, false);
-                sin = sin.toType(computeType, false);
-            }
+        NDArray positions = m.create(batch.positions());
+        NDArray cos = rotary.cos(positions).reshape(b, t, 1, config.headDim());
+        NDArray sin = rotary.sin(positions).reshape(b, t, 1, config.headDim());
+        if (computeType != DataType.FLOAT32) {
+            cos = cos.toType(computeType, false);
+            sin = sin.toType(computeType, false);
         }
         NDArray mask = batch.needsMask() ? m.create(batch.mask(), new Shape(b, 1, 1, t, batch.span())) : null;
         NDIndex write = new NDIndex("{}, :, {}", m.create(batch.writeSlots()), m.create(batch.writePositions()));
@@ -199,7 +184,7 @@ public final class LlamaModel implements AutoCloseable {
                 ? new NDIndex(batch.firstSlot() + ":" + (batch.firstSlot() + b) + ", :, 0:" + batch.span())
                 : new NDIndex("{}, :, 0:" + batch.span(), m.create(batch.slots()));
         if (memories == null) {
-            return new StepContext(batch, cache, cos, sin, rotation, mask, write, read, null, null, null);
+            return new StepContext(batch, cache, cos, sin, mask, write, read, null, null, null);
         }
         int[] memoryTokens = new int[b];
         int width = 0;
@@ -211,7 +196,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray memV = paddedMemory(memories, width, false);
         NDArray memMask = batch.needsMask(memoryTokens, width)
                 ? m.create(batch.mask(memoryTokens, width), new Shape(b, 1, 1, t, width + batch.span())) : null;
-        return new StepContext(batch, cache, cos, sin, rotation, mask, write, read, memK, memV, memMask);
+        return new StepContext(batch, cache, cos, sin, mask, write, read, memK, memV, memMask);
     }
 
     /** Memory of every sequence, zero-padded to {@code width} tokens (the mask hides the padding): {@code [B,KV,M,D]}. */
@@ -244,9 +229,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray qkv = linear(rmsNorm(x, null), w.qkv(), w.qkvBias());
         NDList qkAndV = qkv.split(new long[] {(long) (heads + kvHeads) * d}, 2);
         NDArray qkPlain = qkAndV.get(0).reshape(b, t, heads + kvHeads, d);
-        NDArray qk = ctx.rotation() != null
-                ? qkPlain.reshape(rows, heads + kvHeads, d).matMul(ctx.rotation()).reshape(b, t, heads + kvHeads, d)
-                : rotate(qkPlain, ctx.cos(), ctx.sin());
+        NDArray qk = rotate(qkPlain, ctx.cos(), ctx.sin());
         NDList qAndK = qk.split(new long[] {heads}, 2);
         NDArray q = qAndK.get(0);                                   // [B, T, H, D]
         NDArray k = qAndK.get(1);                                   // [B, T, KV, D]

@@ -14,8 +14,6 @@ final class RotaryTable implements AutoCloseable {
     private final NDArray cos;
     private final NDArray sin;
     private final int positions;
-    private final float[] cosRows;
-    private final float[] sinRows;
 
     RotaryTable(NDManager manager, RopeScaling rope, int positions) {
         this.positions = positions;
@@ -36,33 +34,8 @@ final class RotaryTable implements AutoCloseable {
                 s[p * dim + half + i] = sv;
             }
         }
-        this.cosRows = c;
-        this.sinRows = s;
         this.cos = manager.create(c, new Shape(positions, dim));
         this.sin = manager.create(s, new Shape(positions, dim));
-    }
-
-    /**
-     * Row-vector rotation matrices {@code M_p} with {@code rope(x, p) = x · M_p}, one {@code [D, D]} per position:
-     * {@code M[i][i] = M[i+h][i+h] = cos}, {@code M[i][i+h] = sin}, {@code M[i+h][i] = -sin} (h = D/2).
-     */
-    float[] rotationMatrices(long[] positionIds) {
-        int dim = cosRows.length / positions;
-        int half = dim / 2;
-        float[] m = new float[positionIds.length * dim * dim];
-        for (int n = 0; n < positionIds.length; n++) {
-            int row = (int) positionIds[n] * dim;
-            int base = n * dim * dim;
-            for (int i = 0; i < half; i++) {
-                float c = cosRows[row + i];
-                float s = sinRows[row + i];
-                m[base + i * dim + i] = c;
-                m[base + (i + half) * dim + (i + half)] = c;
-                m[base + i * dim + i + half] = s;
-                m[base + (i + half) * dim + i] = -s;
-            }
-        }
-        return m;
     }
 
     int positions() {

@@ -8,9 +8,8 @@ import ai.djl.ndarray.index.NDIndex;
  *
  * @param batch      the batch's bookkeeping
  * @param cache      the caches written in place
- * @param cos        rotary cos per token, {@code [B, T, 1, D]}, or null when {@code rotation} is used
- * @param sin        rotary sin per token, or null
- * @param rotation   per-token RoPE rotation matrices {@code [B*T, D, D]} (small batches), or null
+ * @param cos        rotary cos per token, {@code [B, T, 1, D]}
+ * @param sin        rotary sin per token
  * @param mask       local additive mask {@code [B, 1, 1, T, S]}, or null when nothing is masked
  * @param write      where each token's K/V goes in the cache
  * @param read       the cached rows the batch attends to
@@ -18,8 +17,7 @@ import ai.djl.ndarray.index.NDIndex;
  * @param memoryValues retrieved memory values, or null
  * @param memoryMask additive mask {@code [B, 1, 1, T, M + S]} for retrieval layers, or null
  */
-record StepContext(ForwardBatch batch, KvCachePool cache, NDArray cos, NDArray sin, NDArray rotation, NDArray mask,
-                   NDIndex write,
+record StepContext(ForwardBatch batch, KvCachePool cache, NDArray cos, NDArray sin, NDArray mask, NDIndex write,
                    NDIndex read, NDArray memoryKeys, NDArray memoryValues, NDArray memoryMask) {
 
     boolean hasMemory() {
