@@ -1,5 +1,6 @@
 package dev.memlong.actors;
 
+import dev.memlong.runtime.retriever.HashingRetriever;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.conversation.FaultInjector;

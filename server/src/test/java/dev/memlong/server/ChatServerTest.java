@@ -1,5 +1,6 @@
 package dev.memlong.server;
 
+import dev.memlong.runtime.retriever.HashingRetriever;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,6 @@
 package dev.memlong.examples.cli;
 
-import dev.memlong.examples.train.BagOfWordsRetriever;
+import dev.memlong.runtime.retriever.HashingRetriever;
 import dev.memlong.examples.train.TrainingData;
 import dev.memlong.examples.train.TrainingJob;
 import dev.memlong.memory.EvictionPolicy;
@@ -120,7 +120,7 @@ final class TrainCommand implements Callable<Integer> {
     private Retriever retriever() {
         return switch (retrieverName) {
             case "bge-small" -> BgeSmallRetriever.create();
-            case "bag-of-words" -> new BagOfWordsRetriever(256);
+            case "bag-of-words" -> new HashingRetriever(256);
             default -> throw new IllegalArgumentException("unknown retriever " + retrieverName + "; use bge-small or bag-of-words");
         };
     }

@@ -1,5 +1,6 @@
 package dev.memlong.runtime.memlong;
 
+import dev.memlong.runtime.retriever.HashingRetriever;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,7 +48,7 @@ class MemLongSequenceTest {
 
     private static InMemoryMemoryBank bank() {
         return new InMemoryMemoryBank(new KvLayout(model.config().numKvHeads(), model.config().headDim(), KvDType.FP32,
-                HashingRetriever.DIM), settings.capacityTokens(), settings.eviction());
+                HashingRetriever.DEFAULT_DIMENSION), settings.capacityTokens(), settings.eviction());
     }
 
     private static KvCachePool cache(int slots) {

@@ -1,5 +1,6 @@
 package dev.memlong.runtime.train;
 
+import dev.memlong.runtime.retriever.HashingRetriever;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

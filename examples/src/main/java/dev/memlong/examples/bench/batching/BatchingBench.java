@@ -1,5 +1,6 @@
 package dev.memlong.examples.bench.batching;
 
+import dev.memlong.runtime.retriever.HashingRetriever;
 import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
