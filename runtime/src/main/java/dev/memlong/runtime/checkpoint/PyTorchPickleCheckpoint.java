@@ -1,17 +1,12 @@
 package dev.memlong.runtime.checkpoint;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A {@code pytorch_model.bin}, or the shards of a {@code pytorch_model.bin.index.json}, as {@code torch.save(state_dict)}
@@ -24,7 +19,6 @@ import java.util.Set;
  */
 public final class PyTorchPickleCheckpoint implements WeightSource {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private record Entry(TensorInfo info, TorchZipArchive archive, TorchTensorView view) {}
 
@@ -54,31 +48,13 @@ public final class PyTorchPickleCheckpoint implements WeightSource {
 
     /** Opens the shards listed in a {@code pytorch_model.bin.index.json}. */
     public static PyTorchPickleCheckpoint openIndex(Path indexFile) {
-        JsonNode weightMap;
-        try {
-            weightMap = JSON.readTree(indexFile.toFile()).get("weight_map");
-        } catch (IOException e) {
-            throw new CheckpointException("cannot read shard index " + indexFile + ": " + e.getMessage(), e);
-        }
-        if (weightMap == null || !weightMap.isObject()) {
-            throw new CheckpointException("shard index " + indexFile + " has no \"weight_map\" object");
-        }
-        Set<String> shardNames = new LinkedHashSet<>();
-        weightMap.properties().forEach(f -> shardNames.add(f.getValue().asText()));
-        List<Path> shards = new ArrayList<>();
-        for (String shard : shardNames) {
-            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
-                throw new CheckpointException("shard index " + indexFile + " names a file outside its directory: " + shard);
-            }
-            shards.add(indexFile.resolveSibling(shard));
-        }
-        PyTorchPickleCheckpoint ckpt = new PyTorchPickleCheckpoint(shards, indexFile.toString());
-        for (Map.Entry<String, JsonNode> f : weightMap.properties()) {
+        ShardIndex index = ShardIndex.read(indexFile);
+        PyTorchPickleCheckpoint ckpt = new PyTorchPickleCheckpoint(index.shards(), indexFile.toString());
+        for (Map.Entry<String, String> f : index.weightMap().entrySet()) {
             Entry e = ckpt.entries.get(f.getKey());
-            if (e == null || !e.archive().file().getFileName().toString().equals(f.getValue().asText())) {
+            if (e == null || !e.archive().file().getFileName().toString().equals(f.getValue())) {
                 ckpt.close();
-                throw new CheckpointException("shard index " + indexFile + " lists tensor " + f.getKey()
-                        + " in " + f.getValue().asText() + ", but that shard does not contain it");
+                throw index.missing(f.getKey());
             }
         }
         return ckpt;

@@ -14,10 +14,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One or more {@code .safetensors} files (a single file or the shards of a {@code model.safetensors.index.json}).
@@ -60,31 +58,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
 
     /** Opens the shards listed in a {@code model.safetensors.index.json}. */
     public static SafetensorsCheckpoint openIndex(Path indexFile) {
-        JsonNode weightMap;
-        try {
-            weightMap = JSON.readTree(indexFile.toFile()).get("weight_map");
-        } catch (IOException e) {
-            throw new CheckpointException("cannot read shard index " + indexFile + ": " + e.getMessage(), e);
-        }
-        if (weightMap == null || !weightMap.isObject()) {
-            throw new CheckpointException("shard index " + indexFile + " has no \"weight_map\" object");
-        }
-        Set<String> shardNames = new LinkedHashSet<>();
-        weightMap.fields().forEachRemaining(f -> shardNames.add(f.getValue().asText()));
-        List<Path> shards = new ArrayList<>();
-        for (String shard : shardNames) {
-            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
-                throw new CheckpointException("shard index " + indexFile + " names a file outside its directory: " + shard);
-            }
-            shards.add(indexFile.resolveSibling(shard));
-        }
-        SafetensorsCheckpoint ckpt = new SafetensorsCheckpoint(shards, indexFile.toString());
-        for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
-            if (!ckpt.entries.containsKey(f.getKey())) {
+        ShardIndex index = ShardIndex.read(indexFile);
+        SafetensorsCheckpoint ckpt = new SafetensorsCheckpoint(index.shards(), indexFile.toString());
+        for (String tensor : index.weightMap().keySet()) {
+            if (!ckpt.entries.containsKey(tensor)) {
                 ckpt.close();
-                throw new CheckpointException("shard index " + indexFile + " lists tensor " + f.getKey()
-                        + " in " + f.getValue().asText() + ", but that shard does not contain it");
+                throw index.missing(tensor);
             }
         }
         return ckpt;
