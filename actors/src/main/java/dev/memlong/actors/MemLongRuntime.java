@@ -146,7 +146,8 @@ public final class MemLongRuntime implements AutoCloseable {
         StorageSettings storage = StorageSettings.from(config);
         Path modelDir = runtime.modelDir();
         ModelConfig model = StartupChecks.modelConfig(modelDir);
-        MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings());
+        MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings(),
+                StartupChecks.memoryLayout(modelDir));
         DataType computeType = runtime.modelOptions().computeType();
         String modelId = settings.modelId(modelDir);
         List<AutoCloseable> opened = new ArrayList<>();
