@@ -45,10 +45,12 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = "--stage1-dialogues", defaultValue = "6000", description = "short dialogues for stage 1") int stage1Dialogues;
     @Option(names = "--stage2-dialogues", defaultValue = "600", description = "long dialogues for stage 2") int stage2Dialogues;
-    @Option(names = "--stage1-steps", defaultValue = "2000") int stage1Steps;
+    @Option(names = "--stage1-steps", defaultValue = "3000") int stage1Steps;
     @Option(names = "--stage2-steps", defaultValue = "500") int stage2Steps;
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--hidden", defaultValue = "128") int hidden;
+    @Option(names = "--head-dim", defaultValue = "32", description = "attention head size (heads = hidden / head-dim, KV heads half of them)")
+    int headDim;
     @Option(names = "--layers", defaultValue = "6") int layers;
     @Option(names = "--memory-layer", defaultValue = "2", description = "the frozen boundary: layers 0..m train in stage 1 only") int memoryLayer;
     @Option(names = "--workers", defaultValue = "1") int workers;
@@ -77,7 +79,7 @@ final class TrainDemoCommand implements Callable<Integer> {
         List<String> shortLines = new ArrayList<>();
         for (int i = 0; i < stage1Dialogues; i++) {
             shortLines.add(TrainingData.jsonl(i % 2 == 0 ? gen.shortDialogue(2 + i / 2 % 4, i / 2 % 2)
-                    : gen.copyDrills(3)));
+                    : gen.copyDrills(6)));
         }
         List<String> longLines = new ArrayList<>();
         for (int i = 0; i < stage2Dialogues; i++) {
@@ -106,7 +108,7 @@ final class TrainDemoCommand implements Callable<Integer> {
             if (!skipStage1) {
                 String range = describe("short", shortDocs);
                 TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
-                        new LrSchedule(2e-3, 50, stage1Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0,
+                        new LrSchedule(3e-3, 100, stage1Steps, LrSchedule.Decay.COSINE, 0.2), 0.01, 0.9, 0.95, 1e-8, 1.0,
                         1, batch, WINDOW, workers, seed);
                 System.err.println("stage 1: pretraining all layers, window " + WINDOW + ", no memory (" + range + ")");
                 TrainingJob.Result r1 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.initialize(config, seed, root),
@@ -186,9 +188,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         c.put("hidden_size", hidden);
         c.put("intermediate_size", hidden * 5 / 2);
         c.put("num_hidden_layers", layers);
-        c.put("num_attention_heads", hidden / 32);
-        c.put("num_key_value_heads", Math.max(1, hidden / 64));
-        c.put("head_dim", 32);
+        c.put("num_attention_heads", hidden / headDim);
+        c.put("num_key_value_heads", Math.max(1, hidden / headDim / 2));
+        c.put("head_dim", headDim);
         c.put("hidden_act", "silu");
         c.put("max_position_embeddings", WINDOW);
         c.put("rms_norm_eps", 1e-5);
