@@ -273,7 +273,7 @@ public final class ConversationActor {
         double decodeSeconds = f.decodeNanos() / 1e9;
         double tokensPerSecond = f.ids().length > 1 && decodeSeconds > 0 ? (f.ids().length - 1) / decodeSeconds : 0;
         Reply reply = new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
-                tokensPerSecond, retrieved, f.stopReason(), f.memoryTokens(), f.windowTokens(), f.device(),
+                tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(), f.windowTokens(), f.device(),
                 java.util.Arrays.stream(f.ids()).boxed().toList());
         remember(ChatMessage.user(send.text()));
         remember(ChatMessage.assistant(f.text()));

@@ -84,20 +84,21 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
      * @param names    the device names (for errors and logs), aligned with {@code replicas}
      * @param replicas one replica loader per device (called on that device's thread)
      * @param loaded   completed once every device has loaded or failed
+     * @param gauges   where the workers report their batch, queue and retrievals (one entry per device)
      */
     public static Behavior<Command> create(List<String> names, List<Supplier<DeviceReplica>> replicas, int maxBatch,
                                            int maxQueue, int stepTokenBudget,
-                                           CompletableFuture<List<DeviceStatus>> loaded) {
+                                           CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges) {
         if (names.size() != replicas.size()) {
             throw new IllegalArgumentException(names.size() + " names for " + replicas.size() + " devices");
         }
         return Behaviors.setup(ctx -> new DeviceScheduler(ctx, names, replicas, maxBatch, maxQueue, stepTokenBudget,
-                loaded));
+                loaded, gauges));
     }
 
     private DeviceScheduler(ActorContext<Command> ctx, List<String> names, List<Supplier<DeviceReplica>> replicas,
                             int maxBatch, int maxQueue, int stepTokenBudget,
-                            CompletableFuture<List<DeviceStatus>> loaded) {
+                            CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges) {
         super(ctx);
         this.names = List.copyOf(names);
         this.state = new State[replicas.size()];
@@ -107,7 +108,7 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
         for (int i = 0; i < replicas.size(); i++) {
             state[i] = State.LOADING;
             ActorRef<DeviceWorker.Command> worker = ctx.spawn(DeviceWorker.create(i, names.get(i), replicas.get(i),
-                            maxBatch, maxQueue, stepTokenBudget, ctx.getSelf()), "device-" + i,
+                            maxBatch, maxQueue, stepTokenBudget, ctx.getSelf(), gauges), "device-" + i,
                     DispatcherSelector.fromConfig(ActorSettings.DEVICE_DISPATCHER));
             ctx.watch(worker);
             workers.add(worker);

@@ -63,6 +63,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private final int maxQueue;
     private final int stepTokenBudget;
     private final ActorRef<DeviceScheduler.Command> scheduler;
+    private final SchedulerGauges gauges;
     private final List<RunningTurn> running = new ArrayList<>();
     private final Deque<TurnRequest> waiting = new ArrayDeque<>();
     private boolean stepScheduled;
@@ -77,7 +78,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
      */
     public static Behavior<Command> create(int index, String name, Supplier<DeviceReplica> replica, int maxBatch,
                                            int maxQueue, int stepTokenBudget,
-                                           ActorRef<DeviceScheduler.Command> scheduler) {
+                                           ActorRef<DeviceScheduler.Command> scheduler, SchedulerGauges gauges) {
         return Behaviors.setup(ctx -> {
             DeviceReplica loaded;
             try {
@@ -87,21 +88,23 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 throw e;
             }
             scheduler.tell(new DeviceScheduler.WorkerReady(index));
-            return new DeviceWorker(ctx, index, name, loaded, maxBatch, maxQueue, stepTokenBudget, scheduler);
+            return new DeviceWorker(ctx, index, name, loaded, maxBatch, maxQueue, stepTokenBudget, scheduler, gauges);
         });
     }
 
     private DeviceWorker(ActorContext<Command> ctx, int index, String name, DeviceReplica replica, int maxBatch,
-                         int maxQueue, int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler) {
+                         int maxQueue, int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler,
+                         SchedulerGauges gauges) {
         super(ctx);
         this.index = index;
         this.name = name;
         this.replica = replica;
-        this.slots = new SlotTable(replica.engine(), replica.cache());
+        this.slots = new SlotTable(replica.engine(), replica.cache(), gauges);
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
         this.stepTokenBudget = stepTokenBudget;
         this.scheduler = scheduler;
+        this.gauges = gauges;
     }
 
     @Override
@@ -333,6 +336,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     }
 
     private void reportLoad() {
+        gauges.load(index, running.size(), waiting.size());
         int load = running.size() + waiting.size();
         if (load != reportedLoad) {
             reportedLoad = load;
@@ -347,6 +351,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         waiting.forEach(r -> end(r, new GenerationEvent.Failed(r.id(), stopping)));
         running.clear();
         waiting.clear();
+        gauges.load(index, 0, 0);
         replica.close();
         return this;
     }

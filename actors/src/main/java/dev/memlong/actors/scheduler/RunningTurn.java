@@ -25,6 +25,7 @@ final class RunningTurn {
     private final int[] generated;
     private final Map<Long, Retrieval.RetrievedChunk> retrieved = new TreeMap<>();
     private final long admittedNanos = System.nanoTime();
+    private long retrievalNanos;
     private long firstTokenNanos;
     private int fed;
     private int count;
@@ -69,6 +70,7 @@ final class RunningTurn {
     }
 
     void retrieved(Retrieval retrieval) {
+        retrievalNanos += retrieval.timings().totalNanos();
         retrieval.chunks().forEach(c -> retrieved.putIfAbsent(c.seq(), c));
     }
 
@@ -127,7 +129,7 @@ final class RunningTurn {
         long end = System.nanoTime();
         long first = count == 0 ? end : firstTokenNanos;
         return new GenerationEvent.Finished(request.id(), Arrays.copyOf(generated, count), text.finalText(),
-                stopReason, prompt.length, first - admittedNanos, end - first, new ArrayList<>(retrieved.values()),
+                stopReason, prompt.length, first - admittedNanos, end - first, retrievalNanos, new ArrayList<>(retrieved.values()),
                 resident.bank.tokenCount(), resident.sequence.windowTokens(), device);
     }
 

@@ -38,13 +38,15 @@ final class SlotTable {
 
     private final MemLongEngine engine;
     private final KvCachePool cache;
+    private final SchedulerGauges gauges;
     private final Resident[] slots;
     private final Map<ConversationKey, Resident> byKey = new HashMap<>();
     private long clock;
 
-    SlotTable(MemLongEngine engine, KvCachePool cache) {
+    SlotTable(MemLongEngine engine, KvCachePool cache, SchedulerGauges gauges) {
         this.engine = engine;
         this.cache = cache;
+        this.gauges = gauges;
         this.slots = new Resident[cache.slots()];
     }
 
@@ -86,6 +88,7 @@ final class SlotTable {
         }
         Resident r = new Resident(key, bank, engine.newSequence(cache, slot, bank));
         r.sequence.onRetrieval(retrieval -> {
+            gauges.retrieved(retrieval.timings().totalNanos());
             if (r.current != null) {
                 r.current.retrieved(retrieval);
             }

@@ -166,7 +166,7 @@ class ConversationActorTest {
         }
         events.tell(new GenerationEvent.Token(request.id(), 7, text));
         events.tell(new GenerationEvent.Finished(request.id(), new int[] {7}, text, Reply.StopReason.STOP_TOKEN,
-                request.freshTokens().length, 1_000_000, 1_000_000, List.of(), request.bank().tokenCount(), 20, 0));
+                request.freshTokens().length, 1_000_000, 1_000_000, 0, List.of(), request.bank().tokenCount(), 20, 0));
     }
 
     /** A memory chunk of 8 tokens, as the device would move out of the window. */
