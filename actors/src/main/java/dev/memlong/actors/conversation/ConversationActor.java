@@ -13,7 +13,9 @@ import dev.memlong.storage.CommittedTurn;
 import dev.memlong.storage.ConversationInfo;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.Turn;
+import dev.memlong.storage.Role;
 import dev.memlong.storage.TurnCommit;
+import dev.memlong.storage.TurnMessage;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -51,9 +53,19 @@ public final class ConversationActor {
     /** Messages of a conversation. */
     public sealed interface Command {}
 
-    /** A user message; the reply streams to {@code replyTo}. */
-    public record Send(long turnId, String text, GenerationParams params, ActorRef<TurnEvent> replyTo)
-            implements Command {}
+    /**
+     * A user message; the reply streams to {@code replyTo}.
+     *
+     * @param systemPrompt the conversation's system prompt from this turn on, or null to keep the current one
+     */
+    public record Send(long turnId, String text, String systemPrompt, GenerationParams params,
+                       ActorRef<TurnEvent> replyTo) implements Command {
+
+        /** A user message that keeps the conversation's system prompt. */
+        public Send(long turnId, String text, GenerationParams params, ActorRef<TurnEvent> replyTo) {
+            this(turnId, text, null, params, replyTo);
+        }
+    }
 
     /** Cancels the turn if it is still running (its slot is freed at the device's next step). */
     public record CancelTurn(long turnId) implements Command {}
@@ -70,7 +82,7 @@ public final class ConversationActor {
     /** From the registry, after this actor asked to passivate: release everything and stop. */
     public enum Stop implements Command { INSTANCE }
 
-    private record Loaded(StagingBank bank, List<ChatMessage> recent) implements Command {}
+    private record Loaded(StagingBank bank, List<ChatMessage> recent, String systemPrompt) implements Command {}
 
     private record LoadFailed(Throwable error) implements Command {}
 
@@ -84,8 +96,12 @@ public final class ConversationActor {
 
     private enum IdleTimeout implements Command { INSTANCE }
 
-    /** The turn in progress. */
-    private record Current(Send send, int userTokens) {}
+    /**
+     * The turn in progress.
+     *
+     * @param newSystemPrompt the system prompt the turn sets (stored with it), or null
+     */
+    private record Current(Send send, int userTokens, String newSystemPrompt) {}
 
     private final ActorContext<Command> ctx;
     private final StashBuffer<Command> stash;
@@ -95,6 +111,7 @@ public final class ConversationActor {
     private final DialoguePrompt prompt;
     private final ActorRef<GenerationEvent> events;
     private final Deque<ChatMessage> recent = new ArrayDeque<>();
+    private String systemPrompt;
     private StagingBank bank;
     private int device = -1;
     private Current current;
@@ -131,9 +148,11 @@ public final class ConversationActor {
         int keep = services.recentMessages();
         List<ChatMessage> messages = new ArrayList<>();
         for (Turn t : services.store().history(key, Math.max(0, info.turnCount() - keep), keep)) {
-            messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
+            if (t.role() != Role.SYSTEM) { // the system prompt is kept apart: a rebuilt window starts with it
+                messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
+            }
         }
-        return new Loaded(staging, messages);
+        return new Loaded(staging, messages, services.store().systemPrompt(key).orElse(null));
     }
 
     private Behavior<Command> loading() {
@@ -148,6 +167,7 @@ public final class ConversationActor {
         bank = loaded.bank();
         recent.clear();
         recent.addAll(loaded.recent());
+        systemPrompt = loaded.systemPrompt();
         return stash.unstashAll(idle());
     }
 
@@ -179,9 +199,12 @@ public final class ConversationActor {
                     new MemLongException(MemLongException.Kind.INVALID, "a message needs some text")));
             return Behaviors.same();
         }
+        String newSystem = send.systemPrompt() != null && !sameText(send.systemPrompt(), systemPrompt)
+                ? send.systemPrompt() : null;
         DialoguePrompt.Tokens tokens;
         try {
-            tokens = prompt.turn(List.copyOf(recent), send.text());
+            tokens = prompt.turn(List.copyOf(recent), newSystem != null ? newSystem : systemPrompt, newSystem != null,
+                    send.text());
         } catch (RuntimeException e) {
             send.replyTo().tell(new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.INVALID,
                     "cannot render the message with the chat template: " + e.getMessage(), e)));
@@ -190,8 +213,13 @@ public final class ConversationActor {
         TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(),
                 send.params().toSampling(services.stopTokenIds()), events);
         services.scheduler().tell(new DeviceScheduler.Submit(request, device));
-        current = new Current(send, tokens.userTokens());
+        current = new Current(send, tokens.userTokens(), newSystem);
         return generating();
+    }
+
+    /** Whether two system prompts are the same (clients resend it with every request, spacing may differ). */
+    private static boolean sameText(String a, String b) {
+        return b != null && a.strip().equals(b.strip());
     }
 
     private Behavior<Command> generating() {
@@ -239,8 +267,13 @@ public final class ConversationActor {
 
     private Behavior<Command> onFinished(GenerationEvent.Finished finished) {
         services.faults().beforeCommit(key, current.send().text());
-        TurnCommit commit = TurnCommit.of(current.send().text(), current.userTokens(), finished.text(),
-                finished.ids().length, bank.staged());
+        List<TurnMessage> messages = new ArrayList<>(3);
+        if (current.newSystemPrompt() != null) {
+            messages.add(new TurnMessage(Role.SYSTEM, current.newSystemPrompt(), 0));
+        }
+        messages.add(new TurnMessage(Role.USER, current.send().text(), current.userTokens()));
+        messages.add(new TurnMessage(Role.ASSISTANT, finished.text(), finished.ids().length));
+        TurnCommit commit = new TurnCommit(messages, bank.staged());
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> services.store().commitTurn(key, commit),
                 services.blocking()), CommitDone::new);
         return committing(finished);
@@ -256,6 +289,7 @@ public final class ConversationActor {
 
     private Behavior<Command> onCommitted(GenerationEvent.Finished f, CommitDone done) {
         Send send = current.send();
+        String newSystem = current.newSystemPrompt();
         current = null;
         if (done.error() != null) {
             ctx.getLog().error("conversation {}: turn {} cannot be committed", key, send.turnId(), done.error());
@@ -275,6 +309,9 @@ public final class ConversationActor {
         Reply reply = new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
                 tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(), f.windowTokens(), f.device(),
                 java.util.Arrays.stream(f.ids()).boxed().toList());
+        if (newSystem != null) {
+            systemPrompt = newSystem;
+        }
         remember(ChatMessage.user(send.text()));
         remember(ChatMessage.assistant(f.text()));
         send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply));
@@ -300,6 +337,7 @@ public final class ConversationActor {
         StagingBank closing = bank;
         bank = null;
         recent.clear();
+        systemPrompt = null;
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             closing.close();
             return services.store().forget(key);
