@@ -8,6 +8,7 @@ import dev.memlong.memory.NewChunk;
 import dev.memlong.memory.ScoredChunk;
 import dev.memlong.runtime.model.EvictedWindow;
 import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.runtime.model.KvSlotRows;
 import dev.memlong.runtime.model.LlamaModel;
 import dev.memlong.runtime.model.MemoryKv;
 import dev.memlong.runtime.model.SequenceStep;
@@ -104,6 +105,38 @@ public final class MemLongSequence implements AutoCloseable {
     /** Tokens in the local window. */
     public int windowTokens() {
         return cache.length(slot);
+    }
+
+    /** The window's token ids, oldest first (what the cache rows hold). */
+    public int[] windowIds() {
+        return Arrays.copyOf(window, cache.length(slot));
+    }
+
+    /** A copy of the window's cache rows ({@link KvSlotRows}), to put back later with {@link #restoreWindow}. */
+    public byte[] windowRows() {
+        return KvSlotRows.export(cache, slot);
+    }
+
+    /**
+     * Puts back a window saved with {@link #windowIds} and {@link #windowRows} (by this model), replacing whatever
+     * this sequence holds: the next input continues exactly as it would have on the saved sequence.
+     *
+     * @throws IllegalArgumentException if the rows do not fit this cache or the ids do not match them
+     */
+    public void restoreWindow(int[] ids, byte[] rows) {
+        closeMemory();
+        if (ids.length > window.length) {
+            throw new IllegalArgumentException(ids.length + " saved window tokens exceed the window of " + window.length);
+        }
+        KvSlotRows.restore(cache, slot, rows);
+        if (cache.length(slot) != ids.length) {
+            int length = cache.length(slot);
+            cache.reset(slot);
+            throw new IllegalArgumentException("saved window of " + ids.length + " ids has " + length + " cache rows");
+        }
+        System.arraycopy(ids, 0, window, 0, ids.length);
+        turnStart = ids.length;
+        forceRetrieval = true;
     }
 
     /** The memory the next forward attends to, or null. */

@@ -138,4 +138,55 @@ class MemLongSequenceTest {
             assertTrue(bank.chunkCount() > 100, "memory was written: " + bank.chunkCount());
         }
     }
+
+    /**
+     * A window saved (ids and cache rows) after it has shifted twice and put back into a fresh cache continues
+     * exactly: the same logits, bit for bit, as its twin that was never saved, through further overflow.
+     */
+    @Test
+    void aRestoredWindowContinuesExactlyAsItsTwin() {
+        HashingRetriever retriever = new HashingRetriever();
+        int[] history = text(60, 3);
+        try (KvCachePool twinCache = cache(1); InMemoryMemoryBank twinBank = bank();
+             MemLongSequence twin = new MemLongSequence(model, twinCache, 0, twinBank, retriever, tokenizer, settings);
+             KvCachePool savedCache = cache(1); InMemoryMemoryBank bank = bank()) {
+            int[] ids;
+            byte[] rows;
+            try (MemLongSequence saved = new MemLongSequence(model, savedCache, 0, bank, retriever, tokenizer,
+                    settings)) {
+                twin.feed(history, true, false, null);
+                saved.feed(history, true, false, null);
+                ids = saved.windowIds();
+                rows = saved.windowRows();
+            }
+            assertTrue(bank.chunkCount() > 0, "the history overflowed into memory");
+            try (KvCachePool freshCache = cache(2);
+                 MemLongSequence restored = new MemLongSequence(model, freshCache, 0, bank, retriever, tokenizer,
+                         settings)) {
+                restored.restoreWindow(ids, rows);
+                assertArrayEquals(twin.windowIds(), restored.windowIds());
+                int[] input = text(5, 9);
+                float[] a = twin.feed(input, true, false, null);
+                float[] b = restored.feed(input, true, false, null);
+                assertArrayEquals(a, b, "next-token logits after the restored window");
+                for (int step = 0; step < 24; step++) {
+                    int next = argmax(a);
+                    a = twin.feed(new int[] {next}, false, false, null);
+                    b = restored.feed(new int[] {next}, false, false, null);
+                    assertArrayEquals(a, b, "logits of decode step " + step);
+                }
+                assertEquals(twinBank.chunkCount(), bank.chunkCount(), "both overflowed alike");
+            }
+        }
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
 }
