@@ -14,6 +14,7 @@ import dev.memlong.storage.ConversationInfo;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.Turn;
 import dev.memlong.storage.Role;
+import dev.memlong.storage.SavedWindow;
 import dev.memlong.storage.TurnCommit;
 import dev.memlong.storage.TurnMessage;
 import java.time.Duration;
@@ -82,13 +83,16 @@ public final class ConversationActor {
     /** From the registry, after this actor asked to passivate: release everything and stop. */
     public enum Stop implements Command { INSTANCE }
 
-    private record Loaded(StagingBank bank, List<ChatMessage> recent, String systemPrompt) implements Command {}
+    private record Loaded(StagingBank bank, List<ChatMessage> recent, String systemPrompt, SavedWindow saved)
+            implements Command {}
 
     private record LoadFailed(Throwable error) implements Command {}
 
     private record Event(GenerationEvent event) implements Command {}
 
     private record CommitDone(CommittedTurn result, Throwable error) implements Command {}
+
+    private record WindowToSave(SavedWindow window) implements Command {}
 
     private record Answered(Runnable reply, boolean reload) implements Command {}
 
@@ -103,6 +107,9 @@ public final class ConversationActor {
      */
     private record Current(Send send, int userTokens, String newSystemPrompt) {}
 
+    /** How long passivation waits for the device to copy the window out (it answers between two steps). */
+    private static final Duration WINDOW_SAVE_TIMEOUT = Duration.ofSeconds(30);
+
     private final ActorContext<Command> ctx;
     private final StashBuffer<Command> stash;
     private final ConversationKey key;
@@ -112,6 +119,8 @@ public final class ConversationActor {
     private final ActorRef<GenerationEvent> events;
     private final Deque<ChatMessage> recent = new ArrayDeque<>();
     private String systemPrompt;
+    /** The window saved when the conversation last passivated, until a committed turn makes it stale. */
+    private SavedWindow saved;
     private StagingBank bank;
     private int device = -1;
     private Current current;
@@ -152,7 +161,8 @@ public final class ConversationActor {
                 messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
             }
         }
-        return new Loaded(staging, messages, services.store().systemPrompt(key).orElse(null));
+        return new Loaded(staging, messages, services.store().systemPrompt(key).orElse(null),
+                services.store().savedWindow(key, modelTag()).orElse(null));
     }
 
     private Behavior<Command> loading() {
@@ -168,6 +178,7 @@ public final class ConversationActor {
         recent.clear();
         recent.addAll(loaded.recent());
         systemPrompt = loaded.systemPrompt();
+        saved = loaded.saved();
         return stash.unstashAll(idle());
     }
 
@@ -210,7 +221,7 @@ public final class ConversationActor {
                     "cannot render the message with the chat template: " + e.getMessage(), e)));
             return Behaviors.same();
         }
-        TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(),
+        TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(), saved,
                 send.params().toSampling(services.stopTokenIds()), events);
         services.scheduler().tell(new DeviceScheduler.Submit(request, device));
         current = new Current(send, tokens.userTokens(), newSystem);
@@ -274,8 +285,14 @@ public final class ConversationActor {
         messages.add(new TurnMessage(Role.USER, current.send().text(), current.userTokens()));
         messages.add(new TurnMessage(Role.ASSISTANT, finished.text(), finished.ids().length));
         TurnCommit commit = new TurnCommit(messages, bank.staged());
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> services.store().commitTurn(key, commit),
-                services.blocking()), CommitDone::new);
+        boolean staleWindow = saved != null;
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+            CommittedTurn committed = services.store().commitTurn(key, commit);
+            if (staleWindow) {
+                services.store().deleteWindow(key); // the commit made it stale; only its space is left to free
+            }
+            return committed;
+        }, services.blocking()), CommitDone::new);
         return committing(finished);
     }
 
@@ -300,6 +317,7 @@ public final class ConversationActor {
                     "the turn could not be committed: " + done.error().getMessage(), done.error())));
             return stash.unstashAll(idle());
         }
+        saved = null;
         Map<Long, Long> stored = bank.committed(done.result().chunkSeqs());
         List<RetrievedChunk> retrieved = f.retrieved().stream()
                 .map(c -> new RetrievedChunk(stored.getOrDefault(c.seq(), c.seq()), c.score(), c.text()))
@@ -338,6 +356,7 @@ public final class ConversationActor {
         bank = null;
         recent.clear();
         systemPrompt = null;
+        saved = null;
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             closing.close();
             return services.store().forget(key);
@@ -364,13 +383,50 @@ public final class ConversationActor {
         return Behaviors.same();
     }
 
+    /**
+     * Passivation. When a device holds the window, it is saved first (so that the next message continues exactly
+     * where this one left off), then the bank closes.
+     */
     private Behavior<Command> onStop() {
         ctx.cancelReceiveTimeout();
-        services.scheduler().tell(new DeviceScheduler.Release(key, device));
+        if (device < 0) {
+            services.scheduler().tell(new DeviceScheduler.Release(key, -1));
+            return close(null);
+        }
+        ctx.ask(DeviceScheduler.WindowSaved.class, services.scheduler(), WINDOW_SAVE_TIMEOUT,
+                replyTo -> new DeviceScheduler.SaveAndRelease(key, device, modelTag(), replyTo),
+                (answer, error) -> new WindowToSave(answer == null ? null : answer.window()));
+        device = -1;
+        return signals(Behaviors.receive(Command.class)
+                .onMessage(WindowToSave.class, w -> close(w.window()))
+                .onMessage(Command.class, this::stashOrRefuse));
+    }
+
+    /** Saves {@code window} (if any) and closes the bank on the blocking dispatcher, then stops. */
+    private Behavior<Command> close(SavedWindow window) {
         StagingBank closing = bank;
         bank = null;
-        ctx.pipeToSelf(CompletableFuture.runAsync(closing::close, services.blocking()), (ok, error) -> Closed.INSTANCE);
+        ctx.pipeToSelf(CompletableFuture.runAsync(() -> {
+            try {
+                if (window != null) {
+                    services.store().saveWindow(key, window);
+                }
+            } finally {
+                closing.close();
+            }
+        }, services.blocking()), (ok, error) -> {
+            if (error != null) {
+                ctx.getLog().warn("conversation {}: saving its window at passivation failed; it will be rebuilt",
+                        key, error);
+            }
+            return Closed.INSTANCE;
+        });
         return closing();
+    }
+
+    /** The model a saved window's cache rows belong to. */
+    private String modelTag() {
+        return services.spec().modelId();
     }
 
     private Behavior<Command> closing() {

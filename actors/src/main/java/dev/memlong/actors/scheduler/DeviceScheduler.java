@@ -3,6 +3,7 @@ package dev.memlong.actors.scheduler;
 import dev.memlong.actors.ActorSettings;
 import dev.memlong.actors.MemLongException;
 import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.SavedWindow;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -50,6 +51,16 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
 
     /** Drops a conversation's window on a device (or on every device for -1). */
     public record Release(ConversationKey key, int device) implements Command {}
+
+    /**
+     * Passivation of a conversation whose window is on {@code device}: replies {@link WindowSaved} (with a null
+     * window when the device holds none or is out of service) and drops the window.
+     */
+    public record SaveAndRelease(ConversationKey key, int device, String modelTag, ActorRef<WindowSaved> replyTo)
+            implements Command {}
+
+    /** The answer to {@link SaveAndRelease}. */
+    public record WindowSaved(ConversationKey key, SavedWindow window) {}
 
     /** A worker's running plus queued turns. */
     record WorkerLoad(int device, int load) implements Command {}
@@ -121,6 +132,7 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
                 .onMessage(Submit.class, this::onSubmit)
                 .onMessage(Cancel.class, this::onCancel)
                 .onMessage(Release.class, this::onRelease)
+                .onMessage(SaveAndRelease.class, this::onSaveAndRelease)
                 .onMessage(WorkerLoad.class, this::onLoad)
                 .onMessage(WorkerReady.class, this::onReady)
                 .onMessage(TurnEnded.class, this::onTurnEnded)
@@ -179,6 +191,16 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
                 workers.get(i).tell(new DeviceWorker.Release(release.key()));
             }
         }
+        return this;
+    }
+
+    private Behavior<Command> onSaveAndRelease(SaveAndRelease save) {
+        int device = save.device();
+        if (device < 0 || device >= workers.size() || state[device] != State.READY) {
+            save.replyTo().tell(new WindowSaved(save.key(), null));
+            return onRelease(new Release(save.key(), -1));
+        }
+        workers.get(device).tell(new DeviceWorker.SaveAndRelease(save.key(), save.modelTag(), save.replyTo()));
         return this;
     }
 

@@ -5,6 +5,7 @@ import dev.memlong.runtime.memlong.MemLongSequence;
 import dev.memlong.runtime.model.MemoryKv;
 import dev.memlong.runtime.model.SequenceStep;
 import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.SavedWindow;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,6 +50,13 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
 
     /** Drops a conversation's window (passivation, restart, forget); cancels its running turn if any. */
     public record Release(ConversationKey key) implements Command {}
+
+    /**
+     * Passivation: replies with the conversation's window (null if this device holds none, or a turn of it runs),
+     * tagged {@code modelTag}, then drops it.
+     */
+    public record SaveAndRelease(ConversationKey key, String modelTag, ActorRef<DeviceScheduler.WindowSaved> replyTo)
+            implements Command {}
 
     private enum Step implements Command { INSTANCE }
 
@@ -113,6 +121,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 .onMessage(Admit.class, this::onAdmit)
                 .onMessage(Cancel.class, this::onCancel)
                 .onMessage(Release.class, this::onRelease)
+                .onMessage(SaveAndRelease.class, this::onSaveAndRelease)
                 .onMessageEquals(Step.INSTANCE, this::onStep)
                 .onSignal(PostStop.class, signal -> onStop())
                 .build();
@@ -166,6 +175,18 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         return this;
     }
 
+    private Behavior<Command> onSaveAndRelease(SaveAndRelease save) {
+        SavedWindow window = null;
+        try {
+            window = slots.save(save.key(), save.modelTag());
+        } catch (RuntimeException e) {
+            getContext().getLog().warn("device {}: the window of {} cannot be saved; it will be rebuilt", index,
+                    save.key(), e);
+        }
+        save.replyTo().tell(new DeviceScheduler.WindowSaved(save.key(), window));
+        return onRelease(new Release(save.key()));
+    }
+
     private static GenerationEvent.Failed cancelled(TurnRequest r) {
         return new GenerationEvent.Failed(r.id(), new MemLongException(MemLongException.Kind.CANCELLED,
                 "turn " + r.id() + " of " + r.key() + " was cancelled"));
@@ -189,13 +210,10 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         int[] prompt;
         if (resident == null) {
             resident = slots.claim(request.key(), request.bank());
-            prompt = request.freshTokens();
-        } else if (resident.unfedToken >= 0) {
-            prompt = new int[request.resumeTokens().length + 1];
-            prompt[0] = resident.unfedToken;
-            System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
+            boolean restored = request.saved() != null && slots.restore(resident, request.saved());
+            prompt = restored ? resumeAfter(resident, request) : request.freshTokens();
         } else {
-            prompt = request.resumeTokens();
+            prompt = resumeAfter(resident, request);
         }
         resident.unfedToken = -1;
         slots.touch(resident);
@@ -205,6 +223,17 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         resident.current = turn;
         running.add(turn);
         request.replyTo().tell(new GenerationEvent.Admitted(request.id(), index));
+    }
+
+    /** The turn's tokens after the window it continues, led by the last reply's unfed token if there is one. */
+    private static int[] resumeAfter(SlotTable.Resident resident, TurnRequest request) {
+        if (resident.unfedToken < 0) {
+            return request.resumeTokens();
+        }
+        int[] prompt = new int[request.resumeTokens().length + 1];
+        prompt[0] = resident.unfedToken;
+        System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
+        return prompt;
     }
 
     private Behavior<Command> onStep() {
