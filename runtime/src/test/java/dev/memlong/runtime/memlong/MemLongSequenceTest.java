@@ -189,4 +189,48 @@ class MemLongSequenceTest {
         }
         return best;
     }
+
+    /** {@code textsToEmbed} names exactly the texts {@code prepare} then embeds, through inputs, decode and overflow. */
+    @Test
+    void textsToEmbedAreWhatPrepareEmbeds() {
+        HashingRetriever hashing = new HashingRetriever();
+        List<String> embedded = new ArrayList<>();
+        dev.memlong.runtime.retriever.Retriever recording = new dev.memlong.runtime.retriever.Retriever() {
+            @Override
+            public float[][] embed(List<String> texts) {
+                embedded.addAll(texts);
+                return hashing.embed(texts);
+            }
+
+            @Override
+            public int dimension() {
+                return hashing.dimension();
+            }
+
+            @Override
+            public void close() { }
+        };
+        int[] ids = text(140, 5);
+        int nonEmpty = 0;
+        try (KvCachePool cache = cache(1); InMemoryMemoryBank bank = bank();
+             MemLongSequence seq = new MemLongSequence(model, cache, 0, bank, recording, tokenizer, settings)) {
+            int done = 0;
+            int input = 0;
+            while (done < ids.length) {
+                boolean newInput = done % 37 == 0 || input++ % 9 == 0;
+                if (newInput) {
+                    seq.beginInput();
+                }
+                int n = seq.nextPieceLength(Math.min(done % 3 == 0 ? 1 : 5, ids.length - done));
+                int[] piece = Arrays.copyOfRange(ids, done, done + n);
+                List<String> expected = seq.textsToEmbed(piece);
+                embedded.clear();
+                seq.feed(piece, false, false, null);
+                assertEquals(expected, embedded, "piece at " + done);
+                nonEmpty += expected.isEmpty() ? 0 : 1;
+                done += n;
+            }
+        }
+        assertTrue(nonEmpty > 5, "overflow and retrieval happened: " + nonEmpty);
+    }
 }
