@@ -35,9 +35,11 @@ final class RuntimeGuardian {
     static Behavior<Shutdown> create(Setup setup) {
         return Behaviors.setup(ctx -> {
             ActorSettings s = setup.settings();
+            Executor embedding = s.asyncEmbedding() ? ctx.getSystem().dispatchers()
+                    .lookup(DispatcherSelector.fromConfig(ActorSettings.EMBEDDING_DISPATCHER)) : null;
             ActorRef<DeviceScheduler.Command> scheduler = ctx.spawn(
                     DeviceScheduler.create(s.devices(), setup.replicas(), s.maxBatch(), s.maxQueue(),
-                            s.stepTokenBudget(), setup.loaded(), setup.gauges()), "scheduler");
+                            s.stepTokenBudget(), setup.loaded(), setup.gauges(), embedding), "scheduler");
             Executor blocking = ctx.getSystem().dispatchers()
                     .lookup(DispatcherSelector.fromConfig(ActorSettings.BLOCKING_DISPATCHER));
             ActorRef<ConversationRegistry.Command> registry = ctx.spawn(

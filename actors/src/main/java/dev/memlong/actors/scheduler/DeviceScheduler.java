@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorInitializationException;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -95,21 +96,24 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
      * @param names    the device names (for errors and logs), aligned with {@code replicas}
      * @param replicas one replica loader per device (called on that device's thread)
      * @param loaded   completed once every device has loaded or failed
-     * @param gauges   where the workers report their batch, queue and retrievals (one entry per device)
+     * @param gauges    where the workers report their batch, queue and retrievals (one entry per device)
+     * @param embedding where the workers have the retriever embed, off their own threads (null: on them)
      */
     public static Behavior<Command> create(List<String> names, List<Supplier<DeviceReplica>> replicas, int maxBatch,
                                            int maxQueue, int stepTokenBudget,
-                                           CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges) {
+                                           CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges,
+                                           Executor embedding) {
         if (names.size() != replicas.size()) {
             throw new IllegalArgumentException(names.size() + " names for " + replicas.size() + " devices");
         }
         return Behaviors.setup(ctx -> new DeviceScheduler(ctx, names, replicas, maxBatch, maxQueue, stepTokenBudget,
-                loaded, gauges));
+                loaded, gauges, embedding));
     }
 
     private DeviceScheduler(ActorContext<Command> ctx, List<String> names, List<Supplier<DeviceReplica>> replicas,
                             int maxBatch, int maxQueue, int stepTokenBudget,
-                            CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges) {
+                            CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges,
+                            Executor embedding) {
         super(ctx);
         this.names = List.copyOf(names);
         this.state = new State[replicas.size()];
@@ -119,7 +123,7 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
         for (int i = 0; i < replicas.size(); i++) {
             state[i] = State.LOADING;
             ActorRef<DeviceWorker.Command> worker = ctx.spawn(DeviceWorker.create(i, names.get(i), replicas.get(i),
-                            maxBatch, maxQueue, stepTokenBudget, ctx.getSelf(), gauges), "device-" + i,
+                            maxBatch, maxQueue, stepTokenBudget, ctx.getSelf(), gauges, embedding), "device-" + i,
                     DispatcherSelector.fromConfig(ActorSettings.DEVICE_DISPATCHER));
             ctx.watch(worker);
             workers.add(worker);

@@ -26,6 +26,8 @@ final class RunningTurn {
     private final Map<Long, Retrieval.RetrievedChunk> retrieved = new TreeMap<>();
     private final long admittedNanos = System.nanoTime();
     private long retrievalNanos;
+    private boolean awaitingEmbeddings;
+    private int plannedPiece;
     private long firstTokenNanos;
     private int fed;
     private int count;
@@ -67,6 +69,32 @@ final class RunningTurn {
 
     int[] decodePiece() {
         return new int[] {nextToken};
+    }
+
+    /** Whether the turn sits out steps until the texts its next piece embeds are embedded elsewhere. */
+    boolean awaitingEmbeddings() {
+        return awaitingEmbeddings;
+    }
+
+    /** Its next piece ({@code length} tokens) needs embeddings first; that piece is kept for when they arrive. */
+    void awaitEmbeddings(int length) {
+        awaitingEmbeddings = true;
+        plannedPiece = length;
+    }
+
+    /** The embeddings arrived after {@code nanos} of embedding (counted as retrieval time). */
+    void embeddingsArrived(long nanos) {
+        awaitingEmbeddings = false;
+        retrievalNanos += nanos;
+    }
+
+    /** The length of the prompt piece whose embeddings were prepared, or 0 (choose one). */
+    int plannedPiece() {
+        return plannedPiece;
+    }
+
+    void pieceReady() {
+        plannedPiece = 0;
     }
 
     void retrieved(Retrieval retrieval) {

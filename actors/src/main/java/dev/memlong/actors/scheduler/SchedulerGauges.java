@@ -32,6 +32,11 @@ public final class SchedulerGauges {
         retrievalNanos.add(nanos);
     }
 
+    /** Texts for a retrieval (its query, or chunks entering memory) were embedded off the device in {@code nanos}. */
+    void embedded(long nanos) {
+        retrievalNanos.add(nanos);
+    }
+
     /** Sequences in the running batches now, all devices. */
     public int batchSize() {
         int sum = 0;
