@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 @Command(name = "embedding", mixinStandardHelpOptions = true, description = {
     "What embedding on the device thread costs running conversations:",
     "N conversations with memory generate long replies at once (bge-small",
-    "via ONNX Runtime; a small window and chunk, so they retrieve often);",
-    "inter-token latency p50/p99/max with async-embedding on and off,",
+    "via ONNX Runtime; a small window and chunk, so they retrieve often)",
+    "beside M without memory (bystanders, which never embed); inter-token",
+    "latency p50/p99/max of each with async-embedding on and off,",
     "alternating. Progress on stderr."})
 final class BenchEmbeddingCommand implements Callable<Integer> {
 
@@ -21,6 +22,10 @@ final class BenchEmbeddingCommand implements Callable<Integer> {
 
     @Option(names = "--conversations", defaultValue = "4", paramLabel = "N", description = "default ${DEFAULT-VALUE}")
     int conversations;
+
+    @Option(names = "--bystanders", defaultValue = "4", paramLabel = "N",
+            description = "conversations without memory beside them (default ${DEFAULT-VALUE})")
+    int bystanders;
 
     @Option(names = "--tokens", defaultValue = "96", paramLabel = "N", description = "reply tokens each (default ${DEFAULT-VALUE})")
     int tokens;
@@ -36,11 +41,12 @@ final class BenchEmbeddingCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (conversations < 1 || tokens < 2 || rounds < 1) {
-            throw new IllegalArgumentException("--conversations, --rounds must be >= 1 and --tokens >= 2");
+        if (conversations < 1 || bystanders < 0 || tokens < 2 || rounds < 1) {
+            throw new IllegalArgumentException("--conversations, --rounds must be >= 1, --bystanders >= 0 and"
+                    + " --tokens >= 2");
         }
         Map<String, Object> report = EmbeddingStallBench.run(new EmbeddingStallBench.Options(model, conversations,
-                tokens, rounds, window, chunk), System.err::println);
+                bystanders, tokens, rounds, window, chunk), System.err::println);
         Json.print(report);
         return 0;
     }
