@@ -28,10 +28,11 @@ import java.util.TreeSet;
  * @param restoreTokens    tokens of recent dialogue re-read on restore, or 0 for auto
  * @param askTimeout       timeout of history/memory/forget
  * @param shutdownTimeout  how long close waits for running turns
+ * @param asyncEmbedding   whether the retriever embeds on the embedding dispatcher (else on the device threads)
  */
 public record ActorSettings(String modelId, List<String> devices, int maxBatch, int maxQueue, int stepTokenBudget,
                             Duration idleTimeout, int maxPendingTurns, int restoreTokens, Duration askTimeout,
-                            Duration shutdownTimeout) {
+                            Duration shutdownTimeout, boolean asyncEmbedding) {
 
     /** The config path of these settings. */
     public static final String ROOT = "memlong.actors";
@@ -43,10 +44,12 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
     public static final String CONVERSATION_DISPATCHER = ROOT + ".dispatchers.conversation";
     /** Pekko dispatcher for blocking storage calls. */
     public static final String BLOCKING_DISPATCHER = ROOT + ".dispatchers.blocking";
+    /** Pekko dispatcher the retriever embeds on (query and chunk texts), off the device threads. */
+    public static final String EMBEDDING_DISPATCHER = ROOT + ".dispatchers.embedding";
 
     private static final Set<String> KEYS = Set.of("model-id", "devices", "max-batch", "max-queue",
             "step-token-budget", "idle-timeout", "max-pending-turns", "restore-tokens", "ask-timeout",
-            "shutdown-timeout", "dispatchers");
+            "shutdown-timeout", "async-embedding", "dispatchers");
 
     /** Keys of the former root that moved to another module's section. */
     private static final Map<String, String> MOVED = Map.of("model", "memlong.model.dir",
@@ -99,7 +102,8 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
                 get("max-pending-turns", () -> c.getInt("max-pending-turns")),
                 restore.equals("auto") ? 0 : get("restore-tokens", () -> c.getInt("restore-tokens")),
                 get("ask-timeout", () -> c.getDuration("ask-timeout")),
-                get("shutdown-timeout", () -> c.getDuration("shutdown-timeout")));
+                get("shutdown-timeout", () -> c.getDuration("shutdown-timeout")),
+                get("async-embedding", () -> c.getBoolean("async-embedding")));
     }
 
     private interface Read<T> {

@@ -10,6 +10,7 @@ import dev.memlong.actors.conversation.FaultInjector;
 import dev.memlong.actors.conversation.TurnEvent;
 import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.actors.scheduler.SchedulerGauges;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.retriever.Retriever;
@@ -69,6 +70,7 @@ public final class MemLongRuntime implements AutoCloseable {
     private final ActorSystem<?> system;
     private final boolean ownSystem;
     private final RuntimeGuardian.Refs refs;
+    private final SchedulerGauges gauges;
     private final ConversationStore store;
     private final TextTokenizer tokenizer;
     private final Retriever retriever;
@@ -82,7 +84,7 @@ public final class MemLongRuntime implements AutoCloseable {
 
     private MemLongRuntime(ActorSettings settings, Path modelDir, MemorySettings memorySettings,
                            ActorSystem<?> system, boolean ownSystem, RuntimeGuardian.Refs refs,
-                           ConversationStore store, TextTokenizer tokenizer, Retriever retriever,
+                           SchedulerGauges gauges, ConversationStore store, TextTokenizer tokenizer, Retriever retriever,
                            boolean ownRetriever) {
         this.settings = settings;
         this.modelDir = modelDir;
@@ -90,6 +92,7 @@ public final class MemLongRuntime implements AutoCloseable {
         this.system = system;
         this.ownSystem = ownSystem;
         this.refs = refs;
+        this.gauges = gauges;
         this.store = store;
         this.tokenizer = tokenizer;
         this.retriever = retriever;
@@ -173,7 +176,8 @@ public final class MemLongRuntime implements AutoCloseable {
             int restore = settings.restoreTokens() > 0 ? settings.restoreTokens() : memory.localWindow() / 2;
             CompletableFuture<RuntimeGuardian.Refs> refs = new CompletableFuture<>();
             CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
-            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, scheduler ->
+            SchedulerGauges gauges = new SchedulerGauges(settings.devices().size());
+            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, gauges, scheduler ->
                     blocking -> new ConversationServices(store, spec, scheduler, tokenizer, template,
                             tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(), settings.maxPendingTurns(),
                             blocking, b.faults), refs, loaded);
@@ -194,7 +198,7 @@ public final class MemLongRuntime implements AutoCloseable {
                         + " (memlong.model.dir): device " + first.device() + " (" + first.name() + "): "
                         + first.failure().getMessage(), first.failure());
             }
-            return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, store,
+            return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, gauges, store,
                     tokenizer, retriever, b.retriever == null);
         } catch (RuntimeException e) {
             if (system != null) {
@@ -255,6 +259,7 @@ public final class MemLongRuntime implements AutoCloseable {
     /** The runtime's counters now; reads atomics only, never asks an actor (safe on a network thread). */
     public RuntimeStats stats() {
         return new RuntimeStats(inFlight.get(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
+                gauges.batchSize(), gauges.queueDepth(), gauges.retrievals(), gauges.retrievalNanos(),
                 settings.devices().size(), settings.maxBatch(), settings.maxQueue());
     }
 

@@ -12,6 +12,8 @@ import java.util.List;
  * @param completionTokens tokens generated
  * @param timeToFirstToken from admission to the device to the first generated token
  * @param tokensPerSecond  generated tokens per second after the first one (0 for a single token)
+ * @param retrievalTime    time the reply's memory retrievals took (query embedding, top-k search, K/V gather and
+ *                         upload; zero when the memory bank was empty)
  * @param retrieved        memory chunks retrieved while the reply was produced, chronological
  * @param stopReason       why generation ended
  * @param memoryTokens     tokens in the conversation's memory bank after the turn
@@ -20,7 +22,7 @@ import java.util.List;
  * @param tokenIds         the generated token ids (a stop token that ended the reply included)
  */
 public record Reply(String text, int promptTokens, int completionTokens, Duration timeToFirstToken,
-                    double tokensPerSecond, List<RetrievedChunk> retrieved, StopReason stopReason, long memoryTokens,
+                    double tokensPerSecond, Duration retrievalTime, List<RetrievedChunk> retrieved, StopReason stopReason, long memoryTokens,
                     int windowTokens, int device, List<Integer> tokenIds) {
 
     public Reply {

@@ -4,6 +4,7 @@ import dev.memlong.actors.conversation.ConversationRegistry;
 import dev.memlong.actors.conversation.ConversationServices;
 import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.actors.scheduler.SchedulerGauges;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -25,7 +26,7 @@ final class RuntimeGuardian {
     record Refs(ActorRef<Shutdown> guardian, ActorRef<DeviceScheduler.Command> scheduler,
                 ActorRef<ConversationRegistry.Command> registry, CompletableFuture<Void> stopped) {}
 
-    record Setup(List<Supplier<DeviceReplica>> replicas, ActorSettings settings,
+    record Setup(List<Supplier<DeviceReplica>> replicas, ActorSettings settings, SchedulerGauges gauges,
                  Function<ActorRef<DeviceScheduler.Command>, Function<Executor, ConversationServices>> services,
                  CompletableFuture<Refs> started, CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded) {}
 
@@ -34,9 +35,11 @@ final class RuntimeGuardian {
     static Behavior<Shutdown> create(Setup setup) {
         return Behaviors.setup(ctx -> {
             ActorSettings s = setup.settings();
+            Executor embedding = s.asyncEmbedding() ? ctx.getSystem().dispatchers()
+                    .lookup(DispatcherSelector.fromConfig(ActorSettings.EMBEDDING_DISPATCHER)) : null;
             ActorRef<DeviceScheduler.Command> scheduler = ctx.spawn(
                     DeviceScheduler.create(s.devices(), setup.replicas(), s.maxBatch(), s.maxQueue(),
-                            s.stepTokenBudget(), setup.loaded()), "scheduler");
+                            s.stepTokenBudget(), setup.loaded(), setup.gauges(), embedding), "scheduler");
             Executor blocking = ctx.getSystem().dispatchers()
                     .lookup(DispatcherSelector.fromConfig(ActorSettings.BLOCKING_DISPATCHER));
             ActorRef<ConversationRegistry.Command> registry = ctx.spawn(

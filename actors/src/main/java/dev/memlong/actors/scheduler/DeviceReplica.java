@@ -12,18 +12,21 @@ import java.nio.file.Path;
 
 /**
  * A device's model replica and its KV cache of {@code slots} local windows. Owns both (closes the cache, then the
- * model); the retriever is shared and not closed here. Used by one device worker's thread only.
+ * model); the retriever is shared and not closed here (the replica's sequences reach it through an
+ * {@link EmbeddingPrefetch}). Used by one device worker's thread only.
  */
 public final class DeviceReplica implements AutoCloseable {
 
     private final ModelBundle bundle;
     private final MemLongEngine engine;
     private final KvCachePool cache;
+    private final EmbeddingPrefetch prefetch;
 
-    private DeviceReplica(ModelBundle bundle, MemLongEngine engine, KvCachePool cache) {
+    private DeviceReplica(ModelBundle bundle, MemLongEngine engine, KvCachePool cache, EmbeddingPrefetch prefetch) {
         this.bundle = bundle;
         this.engine = engine;
         this.cache = cache;
+        this.prefetch = prefetch;
     }
 
     /** Loads the model onto {@code device} and allocates the cache. */
@@ -31,8 +34,9 @@ public final class DeviceReplica implements AutoCloseable {
                                      MemorySettings settings, int slots) {
         ModelBundle bundle = ModelBundle.open(modelDir, new ModelOptions(device, computeType));
         try {
-            MemLongEngine engine = new MemLongEngine(bundle, retriever, settings);
-            return new DeviceReplica(bundle, engine, engine.newCache(slots));
+            EmbeddingPrefetch prefetch = new EmbeddingPrefetch(retriever);
+            MemLongEngine engine = new MemLongEngine(bundle, prefetch, settings);
+            return new DeviceReplica(bundle, engine, engine.newCache(slots), prefetch);
         } catch (RuntimeException e) {
             bundle.close();
             throw e;
@@ -45,6 +49,11 @@ public final class DeviceReplica implements AutoCloseable {
 
     public KvCachePool cache() {
         return cache;
+    }
+
+    /** The retriever the replica's sequences embed with: vectors prepared off the device thread, else the shared one. */
+    EmbeddingPrefetch prefetch() {
+        return prefetch;
     }
 
     @Override
