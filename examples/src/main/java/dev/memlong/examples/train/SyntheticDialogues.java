@@ -193,6 +193,24 @@ public final class SyntheticDialogues {
     }
 
     /**
+     * A fact drill: the user states {@code n} facts in one message, then asks about each, in a random order. Answering
+     * means finding the asked key among the stated ones and copying the value after it; keys come from a small
+     * vocabulary (19 people, 8 attributes), so this is the easiest form of the copy the model must learn.
+     */
+    public List<ChatMessage> factDrill(int n) {
+        List<Fact> fs = facts(n);
+        StringBuilder said = new StringBuilder("remember this:");
+        fs.forEach(f -> said.append(' ').append(f.statement()));
+        List<ChatMessage> out = new ArrayList<>();
+        out.add(ChatMessage.user(said.toString()));
+        out.add(ChatMessage.assistant("okay."));
+        List<Fact> asked = new ArrayList<>(fs);
+        Collections.shuffle(asked, rnd);
+        asked.forEach(f -> out.addAll(question(f)));
+        return out;
+    }
+
+    /**
      * A short dialogue that fits a small local window (about {@code 20 * facts + 25 * filler} tokens): {@code facts}
      * facts are stated with small talk in between, then each is asked about in a random order, with more small talk
      * between questions. For pretraining without memory: every answer is in the window.
@@ -262,7 +280,7 @@ public final class SyntheticDialogues {
             }
         }
         ATTRIBUTES.forEach(a -> words.addAll(List.of(a.words().split(" "))));
-        String templates = "repeat after me my your is what do you think about tell me something interesting because i saw it was"
+        String templates = "remember this okay repeat after me my your is what do you think about tell me something interesting because i saw it was"
                 + " that sounds did like too and read both are things to think some say or";
         words.addAll(List.of(templates.split(" ")));
         return words;

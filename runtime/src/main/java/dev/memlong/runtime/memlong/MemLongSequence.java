@@ -297,12 +297,18 @@ public final class MemLongSequence implements AutoCloseable {
 
     /**
      * The retrieval query for a window {@code ids} of {@code length} tokens whose input started at
-     * {@code turnStart}, plus the pending tokens: the current input, with up to one chunk of context before it,
-     * at most two chunks in all.
+     * {@code turnStart}, plus the pending tokens: the current input (its newest two chunks at most), and the
+     * tokens just before it only where the input is shorter than {@link #MIN_QUERY_TOKENS}. Context before the
+     * input is left out because it drowns a short question: with a chunk of small talk before "what is my
+     * cousin's city?", bge-small ranked the chunk that states it in the top 8 of 118 for 7 of 20 facts; with the
+     * question alone, for 17 of 20.
      */
+    /** The shortest query: a one-word input ("and hers?") is completed with the tokens before it. */
+    static final int MIN_QUERY_TOKENS = 8;
+
     private int[] queryTokens(int[] ids, int length, int turnStart, int[] pending) {
         int end = length + pending.length;
-        int from = Math.max(0, Math.max(turnStart - chunk, end - 2 * chunk));
+        int from = Math.max(0, Math.min(Math.max(turnStart, end - 2 * chunk), end - MIN_QUERY_TOKENS));
         int[] query = new int[end - from];
         int fromWindow = Math.max(0, length - from);
         System.arraycopy(ids, from, query, 0, Math.min(fromWindow, query.length));

@@ -16,8 +16,13 @@ import java.util.List;
 /**
  * One batch slot's memory while training: a bank of the chunks of the slot's current document that it has already
  * read, with the memory layer's K/V as the forward computed them (detached) and the frozen retriever's embeddings.
- * Retrieval for a segment runs before the segment is stored, so a chunk never retrieves itself; its query is the
- * segment's text, which at inference is the current turn and the recent window.
+ * Retrieval for a segment runs before the segment is stored, so a chunk never retrieves itself.
+ *
+ * <p>A segment holds several turns but gets one memory, so it is queried piece by piece: every
+ * {@value #QUERY_TOKENS} tokens are one query (at inference the query is the current turn, about that long), and
+ * the segment gets the top-k chunks by their best score over its queries. One query of the whole segment's text
+ * would retrieve by the segment's small talk, not by the question in it, and the model would never see the chunk
+ * that answers it.
  */
 final class SlotMemory implements AutoCloseable {
 
@@ -44,16 +49,28 @@ final class SlotMemory implements AutoCloseable {
         return bank.chunkCount();
     }
 
+    /** Tokens per query: about one user turn. */
+    static final int QUERY_TOKENS = 32;
+
     /** Keys and values (token-major {@code [tokens, KV, D]}) of the top-k chunks for this segment, chronological. */
     float[][] retrieve(int[] segment) {
         if (bank.chunkCount() == 0) {
             return new float[][] {new float[0], new float[0]};
         }
-        float[] query = retriever.embed(List.of(tokenizer.decode(segment, true)))[0];
-        List<Long> seqs = new ArrayList<>();
-        for (ScoredChunk hit : bank.topK(query, settings.topK())) {
-            seqs.add(hit.seq());
+        List<String> queries = new ArrayList<>();
+        for (int from = 0; from < segment.length; from += QUERY_TOKENS) {
+            queries.add(tokenizer.decode(Arrays.copyOfRange(segment, from, Math.min(segment.length, from + QUERY_TOKENS)), true));
         }
+        java.util.Map<Long, Float> best = new java.util.HashMap<>();
+        for (float[] query : retriever.embed(queries)) {
+            for (ScoredChunk hit : bank.topK(query, settings.topK())) {
+                best.merge(hit.seq(), hit.score(), Math::max);
+            }
+        }
+        List<Long> seqs = best.entrySet().stream()
+                .sorted(java.util.Map.Entry.<Long, Float>comparingByValue().reversed()
+                        .thenComparing(java.util.Map.Entry.comparingByKey()))
+                .limit(settings.topK()).map(java.util.Map.Entry::getKey).sorted().toList();
         List<MemoryChunk> chunks = bank.fetch(seqs);
         bank.recordRetrieval(seqs);
         int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
