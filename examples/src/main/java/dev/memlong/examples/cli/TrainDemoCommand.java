@@ -45,7 +45,7 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = "--stage1-dialogues", defaultValue = "6000", description = "short dialogues for stage 1") int stage1Dialogues;
     @Option(names = "--stage2-dialogues", defaultValue = "600", description = "long dialogues for stage 2") int stage2Dialogues;
-    @Option(names = "--stage0-steps", defaultValue = "1500", description = "copy-drill steps before stage 1") int stage0Steps;
+    @Option(names = "--stage0-steps", defaultValue = "2500", description = "copy-drill steps before stage 1") int stage0Steps;
     @Option(names = "--stage1-steps", defaultValue = "1500") int stage1Steps;
     @Option(names = "--stage2-steps", defaultValue = "500") int stage2Steps;
     @Option(names = "--batch", defaultValue = "8") int batch;
@@ -101,14 +101,15 @@ final class TrainDemoCommand implements Callable<Integer> {
         Path longData = stage1.resolve("long-dialogues.jsonl");
         Files.write(shortData, shortLines);
         Files.write(longData, longLines);
+        // Every layer from the memory layer up reads memory: the memory layer itself (frozen in stage 2) reads keys
+        // of its own key space, the layers above learn to.
         List<Integer> retrievalLayers = new ArrayList<>();
-        for (int l = memoryLayer + 1; l < layers; l++) {
+        for (int l = memoryLayer; l < layers; l++) {
             retrievalLayers.add(l);
         }
-        if (!skipStage1) {
-            int vocab = WordPieceVocabularyWriter.write(stage1, SyntheticDialogues.vocabulary());
-            writeConfig(stage1, vocab, retrievalLayers);
-        }
+        // deterministic: rewriting them for --skip-stage1 changes nothing but the declared layout
+        int vocab = WordPieceVocabularyWriter.write(stage1, SyntheticDialogues.vocabulary());
+        writeConfig(stage1, vocab, retrievalLayers);
         MemorySettings memory = new MemorySettings(memoryLayer, retrievalLayers, CHUNK, TOP_K, WINDOW,
                 MemorySettings.DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16);
         Map<String, Object> json = new LinkedHashMap<>();
