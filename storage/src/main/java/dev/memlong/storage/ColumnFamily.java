@@ -13,7 +13,9 @@ enum ColumnFamily {
     /** Retriever embeddings. Key (tenant, conversation, chunk seq). */
     CHUNK_EMBEDDINGS("chunk_embeddings", false),
     /** Fine-tuned model versions. Key (model id, version). */
-    MODEL_VERSIONS("model_versions", false);
+    MODEL_VERSIONS("model_versions", false),
+    /** The version each model serves. Key (model id). */
+    MODEL_SERVING("model_serving", false);
 
     /** The column families whose keys start with a conversation prefix. */
     static final ColumnFamily[] CONVERSATION_DATA = {TURNS, CHUNKS, CHUNK_KV, CHUNK_EMBEDDINGS, CONVERSATIONS};
@@ -24,6 +26,11 @@ enum ColumnFamily {
     ColumnFamily(String cfName, boolean largeValues) {
         this.cfName = cfName;
         this.largeValues = largeValues;
+    }
+
+    /** Whether keys start with a conversation prefix (the model families' keys do not). */
+    boolean conversationKeyed() {
+        return this != MODEL_VERSIONS && this != MODEL_SERVING;
     }
 
     String cfName() {
