@@ -3,6 +3,7 @@ package dev.memlong.actors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dev.memlong.actors.trainer.TrainerSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,10 +29,11 @@ import java.util.TreeSet;
  * @param restoreTokens    tokens of recent dialogue re-read on restore, or 0 for auto
  * @param askTimeout       timeout of history/memory/forget
  * @param shutdownTimeout  how long close waits for running turns
+ * @param trainer          the trainer's settings ({@value TrainerSettings#ROOT})
  */
 public record ActorSettings(String modelId, List<String> devices, int maxBatch, int maxQueue, int stepTokenBudget,
                             Duration idleTimeout, int maxPendingTurns, int restoreTokens, Duration askTimeout,
-                            Duration shutdownTimeout) {
+                            Duration shutdownTimeout, TrainerSettings trainer) {
 
     /** The config path of these settings. */
     public static final String ROOT = "memlong.actors";
@@ -46,7 +48,7 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
 
     private static final Set<String> KEYS = Set.of("model-id", "devices", "max-batch", "max-queue",
             "step-token-budget", "idle-timeout", "max-pending-turns", "restore-tokens", "ask-timeout",
-            "shutdown-timeout", "dispatchers");
+            "shutdown-timeout", "dispatchers", "trainer");
 
     /** Keys of the former root that moved to another module's section. */
     private static final Map<String, String> MOVED = Map.of("model", "memlong.model.dir",
@@ -99,7 +101,8 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
                 get("max-pending-turns", () -> c.getInt("max-pending-turns")),
                 restore.equals("auto") ? 0 : get("restore-tokens", () -> c.getInt("restore-tokens")),
                 get("ask-timeout", () -> c.getDuration("ask-timeout")),
-                get("shutdown-timeout", () -> c.getDuration("shutdown-timeout")));
+                get("shutdown-timeout", () -> c.getDuration("shutdown-timeout")),
+                TrainerSettings.from(all));
     }
 
     private interface Read<T> {

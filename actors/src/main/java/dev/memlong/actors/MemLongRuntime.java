@@ -10,6 +10,11 @@ import dev.memlong.actors.conversation.FaultInjector;
 import dev.memlong.actors.conversation.TurnEvent;
 import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.actors.scheduler.WeightVersion;
+import dev.memlong.actors.trainer.RoundObserver;
+import dev.memlong.actors.trainer.TrainerActor;
+import dev.memlong.actors.trainer.TrainerContext;
+import dev.memlong.actors.trainer.TrainerCounters;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.retriever.Retriever;
@@ -19,6 +24,7 @@ import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationSpec;
 import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.ModelVersion;
 import dev.memlong.storage.StorageSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,6 +68,8 @@ public final class MemLongRuntime implements AutoCloseable {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     /** How long start waits for the model replicas (a large model on a slow disk takes minutes). */
     private static final Duration DEVICE_LOAD_TIMEOUT = Duration.ofMinutes(15);
+    /** How long a rollback may take: a round to cancel (one step), then every device loading the version. */
+    private static final Duration ROLLBACK_TIMEOUT = Duration.ofMinutes(10);
 
     private final ActorSettings settings;
     private final Path modelDir;
@@ -78,12 +86,13 @@ public final class MemLongRuntime implements AutoCloseable {
     private final LongAdder tokensGenerated = new LongAdder();
     private final LongAdder turnsDone = new LongAdder();
     private final LongAdder turnsFailed = new LongAdder();
+    private final TrainerCounters trainer;
     private volatile boolean closed;
 
     private MemLongRuntime(ActorSettings settings, Path modelDir, MemorySettings memorySettings,
                            ActorSystem<?> system, boolean ownSystem, RuntimeGuardian.Refs refs,
                            ConversationStore store, TextTokenizer tokenizer, Retriever retriever,
-                           boolean ownRetriever) {
+                           boolean ownRetriever, TrainerCounters trainer) {
         this.settings = settings;
         this.modelDir = modelDir;
         this.memorySettings = memorySettings;
@@ -94,6 +103,7 @@ public final class MemLongRuntime implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.retriever = retriever;
         this.ownRetriever = ownRetriever;
+        this.trainer = trainer;
     }
 
     /** Starts a runtime with its own ActorSystem. */
@@ -111,6 +121,8 @@ public final class MemLongRuntime implements AutoCloseable {
         private ActorSystem<?> system;
         private Retriever retriever;
         private FaultInjector faults = FaultInjector.NONE;
+        private RoundObserver roundObserver = RoundObserver.NONE;
+        private Consumer<DeviceReplica> replicaObserver = replica -> { };
 
         private Builder(Config config) {
             this.config = config;
@@ -131,6 +143,18 @@ public final class MemLongRuntime implements AutoCloseable {
         /** A test seam called before each turn commit. */
         public Builder faultInjector(FaultInjector injector) {
             this.faults = injector;
+            return this;
+        }
+
+        /** A test seam called on the trainer's thread before each optimizer step of a round. */
+        public Builder roundObserver(RoundObserver observer) {
+            this.roundObserver = observer;
+            return this;
+        }
+
+        /** Tests: sees each device's replica once it has loaded (on the device's thread). */
+        Builder replicaObserver(Consumer<DeviceReplica> observer) {
+            this.replicaObserver = observer;
             return this;
         }
 
@@ -164,18 +188,28 @@ public final class MemLongRuntime implements AutoCloseable {
             opened.add(store);
             ConversationSpec spec = ConversationSpec.of(modelId,
                     memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension()));
+            Path versions = settings.trainer().versionsDir(storage.path());
+            WeightVersion serving = servingWeights(store, modelId, memory, versions);
+            TrainerCounters counters = new TrainerCounters(serving.version());
             List<Supplier<DeviceReplica>> replicas = new ArrayList<>();
             for (String device : settings.devices()) {
-                replicas.add(() -> DeviceReplica.load(modelDir, DeviceNames.parse(device), computeType, retriever,
-                        memory, settings.maxBatch()));
+                replicas.add(() -> {
+                    DeviceReplica replica = DeviceReplica.load(modelDir, DeviceNames.parse(device), computeType,
+                            retriever, memory, settings.maxBatch(), serving);
+                    b.replicaObserver.accept(replica);
+                    return replica;
+                });
             }
             int restore = settings.restoreTokens() > 0 ? settings.restoreTokens() : memory.localWindow() / 2;
             CompletableFuture<RuntimeGuardian.Refs> refs = new CompletableFuture<>();
             CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
-            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, scheduler ->
-                    blocking -> new ConversationServices(store, spec, scheduler, tokenizer, template,
-                            tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(), settings.maxPendingTurns(),
-                            blocking, b.faults), refs, loaded);
+            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings,
+                    scheduler -> new TrainerContext(store, modelId, modelDir, memory, tokenizer, template, retriever,
+                            settings.trainer(), versions, scheduler, counters, b.roundObserver),
+                    (scheduler, trainer, blocking) -> new ConversationServices(store, spec, scheduler, tokenizer,
+                            template, tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(),
+                            settings.maxPendingTurns(), blocking, b.faults,
+                            tokens -> trainer.tell(new TrainerActor.DialogueCommitted(tokens))), refs, loaded);
             if (own) {
                 system = ActorSystem.create(RuntimeGuardian.create(setup), "memlong", config);
             } else {
@@ -194,7 +228,7 @@ public final class MemLongRuntime implements AutoCloseable {
                         + first.failure().getMessage(), first.failure());
             }
             return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, store,
-                    tokenizer, retriever, b.retriever == null);
+                    tokenizer, retriever, b.retriever == null, counters);
         } catch (RuntimeException e) {
             if (system != null) {
                 system.terminate();
@@ -213,6 +247,32 @@ public final class MemLongRuntime implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The weights the devices start with: the store's serving version of the model (0, the base model, until the
+     * trainer publishes one), refused when it was trained above another memory layer or its file is gone.
+     */
+    private static WeightVersion servingWeights(ConversationStore store, String modelId, MemorySettings memory,
+                                                Path versions) {
+        long serving = store.servingModelVersion(modelId);
+        if (serving == 0) {
+            return WeightVersion.BASE;
+        }
+        ModelVersion v = store.modelVersion(modelId, serving).orElseThrow(() -> new IllegalStateException(
+                "the store says model version " + serving + " of " + modelId + " serves, but has no record of it"));
+        Path file = versions.resolve(v.artifact());
+        if (v.memoryLayer() != memory.memoryLayer()) {
+            throw new IllegalStateException("model version " + serving + " was trained above memory layer "
+                    + v.memoryLayer() + ", but memlong.memory.memory-layer is " + memory.memoryLayer()
+                    + "; roll back to version 0 (memlong rollback --version 0) or restore the memory layer");
+        }
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new IllegalStateException("model version " + serving + " of " + modelId + " serves, but its file "
+                    + file + " is missing (memlong.actors.trainer.versions-dir); roll back with memlong rollback "
+                    + "--version 0, or restore the file");
+        }
+        return new WeightVersion(serving, file);
     }
 
     /** The conversation {@code id} of {@code tenant}. */
@@ -255,6 +315,60 @@ public final class MemLongRuntime implements AutoCloseable {
     public RuntimeStats stats() {
         return new RuntimeStats(inFlight.get(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
                 settings.devices().size(), settings.maxBatch(), settings.maxQueue());
+    }
+
+    /** The trainer's counters now (rounds, last held-out losses, serving version); never asks an actor. */
+    public TrainerStats trainerStats() {
+        return trainer.snapshot();
+    }
+
+    /** The model version the devices serve (0: the base model). */
+    public long servingVersion() {
+        return trainer.snapshot().servingVersion();
+    }
+
+    /**
+     * Runs a training round now, or after the round that is running; completes with its report once it is over
+     * (for a published version: once every device serves it). Works whether or not automatic rounds are on.
+     */
+    public CompletionStage<RoundReport> train() {
+        if (closed) {
+            throw new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is closed");
+        }
+        // a round takes minutes on a real model: the ask waits for it (the trainer always answers, also on stop)
+        return AskPattern.<TrainerActor.Command, RoundReport>ask(refs.trainer(), TrainerActor.TrainNow::new,
+                Duration.ofDays(1), system.scheduler());
+    }
+
+    /** Published model versions of the served model, oldest first (version 0, the base model, is not listed). */
+    public List<ModelVersion> modelVersions() {
+        return store.modelVersions(settings.modelId(modelDir));
+    }
+
+    /**
+     * Makes {@code version} (0: the base model, else a published version) the serving version: stored, then swapped
+     * into every device between two steps. A round that is training is cancelled first. Completes with the version,
+     * or fails with {@code invalid} for an unknown version.
+     */
+    public CompletionStage<Long> rollback(long version) {
+        if (closed) {
+            throw new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is closed");
+        }
+        return AskPattern.<TrainerActor.Command, org.apache.pekko.pattern.StatusReply<Long>>ask(refs.trainer(),
+                        replyTo -> new TrainerActor.Rollback(version, replyTo), ROLLBACK_TIMEOUT, system.scheduler())
+                .thenApply(reply -> {
+                    if (reply.isError()) {
+                        Throwable t = reply.getError();
+                        throw t instanceof RuntimeException re ? re : new MemLongException(
+                                MemLongException.Kind.STORAGE, t.getMessage(), t);
+                    }
+                    return reply.getValue();
+                });
+    }
+
+    /** For tests: the node's store. */
+    ConversationStore store() {
+        return store;
     }
 
     long nextTurnId() {

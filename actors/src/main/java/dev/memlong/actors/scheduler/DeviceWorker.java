@@ -31,6 +31,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * itself the next {@code Step}, so admissions, cancellations and releases queued meanwhile are handled between
  * steps. Beyond {@code maxBatch} running and {@code maxQueue} waiting turns, a turn is refused at once.
  *
+ * <p>{@link SwapWeights} swaps a published model version in between two steps (it is a message like {@code Step},
+ * so it never runs inside one): every step runs on exactly one version. Turns in flight go on with the new weights
+ * from the next step; a window built (wholly or partly) by another version is rebuilt from the turn log when its
+ * conversation's next turn arrives, so later turns never attend to upper-layer K/V of another version.
+ *
  * <p>A step whose forward throws fails the turns in it ({@link MemLongException.Kind#DEVICE_FAILED}) and the
  * device goes on; after {@value #MAX_FAILED_STEPS} failed steps in a row the device is taken to be broken and the
  * worker stops with the error, failing everything it holds, so its scheduler takes it out of service. A replica
@@ -49,6 +54,9 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
 
     /** Drops a conversation's window (passivation, restart, forget); cancels its running turn if any. */
     public record Release(ConversationKey key) implements Command {}
+
+    /** Swaps a model version in (between two steps) and reports to the scheduler. */
+    public record SwapWeights(long swapId, WeightVersion weights) implements Command {}
 
     private enum Step implements Command { INSTANCE }
 
@@ -86,7 +94,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 ctx.getLog().error("device {} ({}): the model replica failed to load", index, name, e);
                 throw e;
             }
-            scheduler.tell(new DeviceScheduler.WorkerReady(index));
+            scheduler.tell(new DeviceScheduler.WorkerReady(index, loaded.version()));
             return new DeviceWorker(ctx, index, name, loaded, maxBatch, maxQueue, stepTokenBudget, scheduler);
         });
     }
@@ -110,6 +118,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 .onMessage(Admit.class, this::onAdmit)
                 .onMessage(Cancel.class, this::onCancel)
                 .onMessage(Release.class, this::onRelease)
+                .onMessage(SwapWeights.class, this::onSwap)
                 .onMessageEquals(Step.INSTANCE, this::onStep)
                 .onSignal(PostStop.class, signal -> onStop())
                 .build();
@@ -163,6 +172,25 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         return this;
     }
 
+    /**
+     * Runs between two steps, on the device's thread. A version that cannot be loaded leaves the replica serving
+     * what it served (the swap reports the failure); the running turns are not disturbed either way.
+     */
+    private Behavior<Command> onSwap(SwapWeights swap) {
+        long from = replica.version();
+        try {
+            replica.serve(swap.weights());
+            getContext().getLog().info("device {} ({}): now serving model version {} (was {}); {} turn(s) go on with it",
+                    index, name, swap.weights().version(), from, running.size());
+            scheduler.tell(new DeviceScheduler.WorkerSwapped(index, swap.swapId(), replica.version(), null));
+        } catch (RuntimeException e) {
+            getContext().getLog().error("device {} ({}): model version {} could not be swapped in; still serving {}",
+                    index, name, swap.weights().version(), from, e);
+            scheduler.tell(new DeviceScheduler.WorkerSwapped(index, swap.swapId(), replica.version(), e));
+        }
+        return this;
+    }
+
     private static GenerationEvent.Failed cancelled(TurnRequest r) {
         return new GenerationEvent.Failed(r.id(), new MemLongException(MemLongException.Kind.CANCELLED,
                 "turn " + r.id() + " of " + r.key() + " was cancelled"));
@@ -183,9 +211,13 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
 
     private void admit(TurnRequest request) {
         SlotTable.Resident resident = slots.find(request.key(), request.bank());
+        if (resident != null && resident.version != replica.version()) {
+            slots.release(request.key()); // built by another model version: rebuild it on this one
+            resident = null;
+        }
         int[] prompt;
         if (resident == null) {
-            resident = slots.claim(request.key(), request.bank());
+            resident = slots.claim(request.key(), request.bank(), replica.version());
             prompt = request.freshTokens();
         } else if (resident.unfedToken >= 0) {
             prompt = new int[request.resumeTokens().length + 1];
@@ -280,8 +312,10 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             memories.add(sequence.memory());
         }
         float[][][] logits = replica.engine().model().forward(replica.cache(), steps, false, memories);
+        long version = replica.version();
         for (int k = 0; k < order.length; k++) {
             RunningTurn turn = batch.get(order[k]);
+            turn.ranOn(version);
             int[] piece = pieces.get(order[k]);
             turn.resident().sequence.appended(piece);
             if (turn.afterForward(piece, logits[k][0])) {

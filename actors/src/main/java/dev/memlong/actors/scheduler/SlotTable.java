@@ -20,15 +20,18 @@ final class SlotTable {
         final ConversationKey key;
         final MemoryBank bank;
         final MemLongSequence sequence;
+        /** The model version that built the window (a window is rebuilt when another version serves). */
+        final long version;
         long lastUsed;
         /** The last sampled token when a reply ended without feeding it (length or stop-string end), else -1. */
         int unfedToken = -1;
         RunningTurn current;
 
-        Resident(ConversationKey key, MemoryBank bank, MemLongSequence sequence) {
+        Resident(ConversationKey key, MemoryBank bank, MemLongSequence sequence, long version) {
             this.key = key;
             this.bank = bank;
             this.sequence = sequence;
+            this.version = version;
         }
 
         int slot() {
@@ -59,11 +62,11 @@ final class SlotTable {
     }
 
     /**
-     * A fresh window for the conversation: the lowest free slot, else the least recently used idle one's.
+     * A fresh window for the conversation, built by model {@code version}: the lowest free slot, else the least recently used idle one's.
      *
      * @throws IllegalStateException if every slot runs a turn (the caller admits at most slots turns)
      */
-    Resident claim(ConversationKey key, MemoryBank bank) {
+    Resident claim(ConversationKey key, MemoryBank bank, long version) {
         release(key);
         int slot = -1;
         for (int i = 0; i < slots.length && slot < 0; i++) {
@@ -84,7 +87,7 @@ final class SlotTable {
             slot = lru.slot();
             release(lru.key);
         }
-        Resident r = new Resident(key, bank, engine.newSequence(cache, slot, bank));
+        Resident r = new Resident(key, bank, engine.newSequence(cache, slot, bank), version);
         r.sequence.onRetrieval(retrieval -> {
             if (r.current != null) {
                 r.current.retrieved(retrieval);

@@ -153,7 +153,7 @@ class ConversationActorTest {
         KvLayout layout = ActorTestSupport.layout();
         ConversationServices services = new ConversationServices(store, ConversationSpec.of("tiny", layout),
                 scheduler.ref(), tokenizer, ChatTemplate.find(ActorTestSupport.model()), tokenizer.eosTokenIds(), 64,
-                32, idleTimeout, 4, blocking, FaultInjector.NONE);
+                32, idleTimeout, 4, blocking, FaultInjector.NONE, tokens -> { });
         return testKit.spawn(ConversationActor.create(KEY, services, registry.ref()));
     }
 
@@ -166,7 +166,8 @@ class ConversationActorTest {
         }
         events.tell(new GenerationEvent.Token(request.id(), 7, text));
         events.tell(new GenerationEvent.Finished(request.id(), new int[] {7}, text, Reply.StopReason.STOP_TOKEN,
-                request.freshTokens().length, 1_000_000, 1_000_000, List.of(), request.bank().tokenCount(), 20, 0));
+                request.freshTokens().length, 1_000_000, 1_000_000, List.of(), request.bank().tokenCount(), 20, 0,
+                List.of(0L)));
     }
 
     /** A memory chunk of 8 tokens, as the device would move out of the window. */
