@@ -51,7 +51,7 @@ final class TrainerFixtures {
 
     static MemLongRuntime start(Path data, int devices, String trainerExtra, RoundObserver observer,
                                 Consumer<DeviceReplica> replicas) {
-        return MemLongRuntime.builder(TestRuntimes.config(data, devices, 4, 16, trainer(trainerExtra)))
+        return MemLongRuntime.builder(TestRuntimes.config(data, devices, 8, 16, trainer(trainerExtra)))
                 .retriever(TestRuntimes.RETRIEVER).faultInjector(FaultInjector.NONE).roundObserver(observer)
                 .replicaObserver(replicas).start();
     }

@@ -211,7 +211,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
 
     private void admit(TurnRequest request) {
         SlotTable.Resident resident = slots.find(request.key(), request.bank());
-        if (resident != null && resident.version != replica.version()) {
+        if (resident != null && !resident.builtBy(replica.version())) {
             slots.release(request.key()); // built by another model version: rebuild it on this one
             resident = null;
         }
@@ -316,6 +316,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         for (int k = 0; k < order.length; k++) {
             RunningTurn turn = batch.get(order[k]);
             turn.ranOn(version);
+            turn.resident().wroteWith(version);
             int[] piece = pieces.get(order[k]);
             turn.resident().sequence.appended(piece);
             if (turn.afterForward(piece, logits[k][0])) {

@@ -20,8 +20,10 @@ final class SlotTable {
         final ConversationKey key;
         final MemoryBank bank;
         final MemLongSequence sequence;
-        /** The model version that built the window (a window is rebuilt when another version serves). */
+        /** The model version that built the window. */
         final long version;
+        /** Whether every step that wrote to the window ran on {@link #version} (a swap mid-turn makes it mixed). */
+        boolean pure = true;
         long lastUsed;
         /** The last sampled token when a reply ended without feeding it (length or stop-string end), else -1. */
         int unfedToken = -1;
@@ -36,6 +38,21 @@ final class SlotTable {
 
         int slot() {
             return sequence.slot();
+        }
+
+        /** Records that a step on model {@code stepVersion} wrote to the window. */
+        void wroteWith(long stepVersion) {
+            if (stepVersion != version) {
+                pure = false;
+            }
+        }
+
+        /**
+         * Whether the window's upper-layer K/V all come from {@code current}: if not, it must be rebuilt before the
+         * next turn reads it, or that turn would attend to another version's K/V.
+         */
+        boolean builtBy(long current) {
+            return pure && version == current;
         }
     }
 

@@ -1,0 +1,94 @@
+package dev.memlong.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.ModelVersion;
+import dev.memlong.storage.TurnCommit;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Versions are listed, rolled back to (and forward), and the serving one survives a restart. */
+class TrainerVersionsTest {
+
+    /** Greedy and long enough that different weights give different text. */
+    private static final GenerationParams GREEDY = GenerationParams.greedy(12).withIgnoreEos(true);
+    private static final String PROMPT = "The garden is green. What is green?";
+
+    @TempDir
+    Path data;
+
+    /** What a fresh conversation answers to {@link #PROMPT}, and the versions that produced it. */
+    private static Reply ask(MemLongRuntime rt, String id) {
+        return rt.conversation("probe", id).send(PROMPT, GREEDY).join();
+    }
+
+    @Test
+    void versionsAreListedRolledBackToAndTheServingOneSurvivesARestart() {
+        String base;
+        String v2Text;
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "memlong.actors.trainer.tolerance = 1.0")) {
+            List<ConversationKey> seeded = TrainerFixtures.seedFour(rt.store());
+            base = ask(rt, "base").text();
+            assertEquals(RoundReport.Outcome.PUBLISHED, rt.train().toCompletableFuture().join().outcome());
+            for (ConversationKey key : seeded) { // new dialogue for a second round
+                rt.store().commitTurn(key, TurnCommit.of(TestRuntimes.message("More about it:", 14, 3), 20,
+                        TestRuntimes.message("Indeed:", 14, 4), 20, List.of()));
+            }
+            RoundReport second = rt.train().toCompletableFuture().join();
+            assertEquals(RoundReport.Outcome.PUBLISHED, second.outcome(), second.message());
+            assertEquals(2, second.version());
+            assertEquals(1, second.parentVersion());
+
+            List<ModelVersion> versions = rt.modelVersions();
+            assertEquals(List.of(1L, 2L), versions.stream().map(ModelVersion::version).toList());
+            assertEquals(List.of(0L, 1L), versions.stream().map(ModelVersion::parentVersion).toList());
+            assertEquals(6, versions.get(1).dataRange().get(0).fromSeq(), "round 2 read only what came after round 1");
+
+            Reply onV2 = ask(rt, "v2");
+            assertEquals(List.of(2L), onV2.modelVersions());
+            v2Text = onV2.text();
+            assertNotEquals(base, v2Text, "training changed what the model says");
+
+            assertEquals(1L, rt.rollback(1).toCompletableFuture().join());
+            assertEquals(1, rt.servingVersion());
+            assertEquals(List.of(1L), ask(rt, "v1").modelVersions());
+            assertEquals(0L, rt.rollback(0).toCompletableFuture().join());
+            Reply onBase = ask(rt, "base-again");
+            assertEquals(List.of(0L), onBase.modelVersions());
+            assertEquals(base, onBase.text(), "version 0 is the base model exactly");
+
+            CompletionException unknown = assertThrows(CompletionException.class,
+                    () -> rt.rollback(7).toCompletableFuture().join());
+            MemLongException e = assertInstanceOf(MemLongException.class, unknown.getCause());
+            assertEquals(MemLongException.Kind.INVALID, e.kind());
+            assertEquals(0, rt.servingVersion(), "a refused rollback changes nothing");
+
+            assertEquals(2L, rt.rollback(2).toCompletableFuture().join());
+        }
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "")) {
+            assertEquals(2, rt.servingVersion(), "the serving version survives the restart");
+            Reply onV2 = ask(rt, "v2-after-restart");
+            assertEquals(List.of(2L), onV2.modelVersions());
+            assertEquals(v2Text, onV2.text(), "the same weights came back");
+            assertEquals(2, rt.modelVersions().size());
+            // a round after a rollback trains from the serving version and gets the next number
+            assertEquals(1L, rt.rollback(1).toCompletableFuture().join());
+            TrainerFixtures.seed(rt.store(), "t", "new-a", "The lamp is bright.", 3);
+            TrainerFixtures.seed(rt.store(), "t", "new-b", "The road is long.", 3);
+            RoundReport third = rt.train().toCompletableFuture().join();
+            assertEquals(RoundReport.Outcome.PUBLISHED, third.outcome(), third.message());
+            assertEquals(3, third.version());
+            assertEquals(1, third.parentVersion());
+        }
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "")) {
+            assertEquals(3, rt.servingVersion());
+        }
+    }
+}
