@@ -25,7 +25,8 @@ import java.util.Set;
  *
  * <p>The held-out split is by conversation, from a hash of its key, so it is the same in every round and the
  * losses before and after a round are measured on the same documents; when the hash holds out no conversation but
- * there are two or more, the one with the smallest hash is held out.
+ * there are two or more, the one with the smallest hash is held out (and when it holds out all of them, the one
+ * with the largest hash trains).
  */
 final class DialogueDocuments {
 
@@ -80,10 +81,15 @@ final class DialogueDocuments {
             }
             (heldoutHash(c.key()) < heldoutFraction ? heldout : train).add(d);
         }
+        // small numbers of conversations: keep both sides non-empty, deterministically
         if (heldout.isEmpty() && train.size() >= 2) {
             Document first = train.stream().min(Comparator.comparingDouble(d -> heldoutHash(d.key()))).orElseThrow();
             train.remove(first);
             heldout.add(first);
+        } else if (train.isEmpty() && heldout.size() >= 2) {
+            Document last = heldout.stream().max(Comparator.comparingDouble(d -> heldoutHash(d.key()))).orElseThrow();
+            heldout.remove(last);
+            train.add(last);
         }
         return new Split(List.copyOf(train), heldout.stream().map(DialogueDocuments::heldout).toList());
     }
