@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ModelVersion;
@@ -27,6 +28,26 @@ class TrainerVersionsTest {
     /** What a fresh conversation answers to {@link #PROMPT}, and the versions that produced it. */
     private static Reply ask(MemLongRuntime rt, String id) {
         return rt.conversation("probe", id).send(PROMPT, GREEDY).join();
+    }
+
+    @Test
+    void aVersionNoDeviceCanLoadIsNotSwappedInAndTheServingVersionStays() throws Exception {
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 2, "memlong.actors.trainer.tolerance = 1.0")) {
+            TrainerFixtures.seedFour(rt.store());
+            assertEquals(RoundReport.Outcome.PUBLISHED, rt.train().toCompletableFuture().join().outcome());
+            assertEquals(0L, rt.rollback(0).toCompletableFuture().join());
+            java.nio.file.Files.write(data.resolve("models/v1/upper.safetensors"), new byte[] {1, 2, 3});
+
+            CompletionException failed = assertThrows(CompletionException.class,
+                    () -> rt.rollback(1).toCompletableFuture().join());
+            MemLongException e = assertInstanceOf(MemLongException.class, failed.getCause());
+            assertEquals(MemLongException.Kind.DEVICE_FAILED, e.kind());
+            assertTrue(e.getMessage().contains("version 0 serves again"), e.getMessage());
+            assertEquals(0, rt.servingVersion());
+            assertEquals(0, rt.store().servingModelVersion(TrainerFixtures.MODEL_ID), "the store says so too");
+            Reply r = ask(rt, "still-serving");
+            assertEquals(List.of(0L), r.modelVersions());
+        }
     }
 
     @Test
