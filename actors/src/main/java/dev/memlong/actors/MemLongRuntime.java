@@ -46,7 +46,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * The embeddable runtime: a model on every configured device behind one scheduler, a conversation actor per
- * conversation, and the node's store.
+ * conversation, the trainer, and the node's store. The trainer's rounds, model versions and rollback are reached
+ * through {@link #train()}, {@link #modelVersions()}, {@link #rollback(long)} and {@link #trainerStats()}; the
+ * devices start on the store's serving version.
  *
  * <pre>{@code
  * try (MemLongRuntime rt = MemLongRuntime.start(config)) {
