@@ -9,9 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ModelVersion;
 import dev.memlong.storage.TurnCommit;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,12 +35,45 @@ class TrainerVersionsTest {
     }
 
     @Test
+    void aRollbackCancelsTheRoundThatIsTraining() throws Exception {
+        AtomicReference<MemLongRuntime> runtime = new AtomicReference<>();
+        CompletableFuture<Long> rollback = new CompletableFuture<>();
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "memlong.actors.trainer.tolerance = 1.0",
+                (attempt, step, training) -> {
+                    if (step == 1 && !rollback.isDone()) {
+                        runtime.get().rollback(0).whenComplete((v, e) -> {
+                            if (e != null) {
+                                rollback.completeExceptionally(e);
+                            } else {
+                                rollback.complete(v);
+                            }
+                        });
+                        try {
+                            Thread.sleep(300); // the rollback reaches the trainer while this step trains
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }, r -> { })) {
+            runtime.set(rt);
+            TrainerFixtures.seedFour(rt.store());
+            RoundReport report = rt.train().toCompletableFuture().join();
+            assertEquals(RoundReport.Outcome.CANCELLED, report.outcome(), report.toString());
+            assertEquals(0L, rollback.get(60, TimeUnit.SECONDS));
+            assertEquals(0, rt.servingVersion());
+            assertTrue(rt.modelVersions().isEmpty(), "the cancelled round published nothing");
+            RoundReport next = rt.train().toCompletableFuture().join(); // its dialogue is still there
+            assertEquals(RoundReport.Outcome.PUBLISHED, next.outcome(), next.message());
+        }
+    }
+
+    @Test
     void aVersionNoDeviceCanLoadIsNotSwappedInAndTheServingVersionStays() throws Exception {
         try (MemLongRuntime rt = TrainerFixtures.start(data, 2, "memlong.actors.trainer.tolerance = 1.0")) {
             TrainerFixtures.seedFour(rt.store());
             assertEquals(RoundReport.Outcome.PUBLISHED, rt.train().toCompletableFuture().join().outcome());
             assertEquals(0L, rt.rollback(0).toCompletableFuture().join());
-            java.nio.file.Files.write(data.resolve("models/v1/upper.safetensors"), new byte[] {1, 2, 3});
+            Files.write(data.resolve("models/v1/upper.safetensors"), new byte[] {1, 2, 3});
 
             CompletionException failed = assertThrows(CompletionException.class,
                     () -> rt.rollback(1).toCompletableFuture().join());
