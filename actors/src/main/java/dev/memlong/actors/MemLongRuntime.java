@@ -191,7 +191,7 @@ public final class MemLongRuntime implements AutoCloseable {
             ConversationSpec spec = ConversationSpec.of(modelId,
                     memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension()));
             Path versions = settings.trainer().versionsDir(storage.path());
-            WeightVersion serving = servingWeights(store, modelId, memory, versions);
+            WeightVersion serving = StartupChecks.servingWeights(store, modelId, memory, versions);
             TrainerCounters counters = new TrainerCounters(serving.version());
             List<Supplier<DeviceReplica>> replicas = new ArrayList<>();
             for (String device : settings.devices()) {
@@ -249,32 +249,6 @@ public final class MemLongRuntime implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    /**
-     * The weights the devices start with: the store's serving version of the model (0, the base model, until the
-     * trainer publishes one), refused when it was trained above another memory layer or its file is gone.
-     */
-    private static WeightVersion servingWeights(ConversationStore store, String modelId, MemorySettings memory,
-                                                Path versions) {
-        long serving = store.servingModelVersion(modelId);
-        if (serving == 0) {
-            return WeightVersion.BASE;
-        }
-        ModelVersion v = store.modelVersion(modelId, serving).orElseThrow(() -> new IllegalStateException(
-                "the store says model version " + serving + " of " + modelId + " serves, but has no record of it"));
-        Path file = versions.resolve(v.artifact());
-        if (v.memoryLayer() != memory.memoryLayer()) {
-            throw new IllegalStateException("model version " + serving + " was trained above memory layer "
-                    + v.memoryLayer() + ", but memlong.memory.memory-layer is " + memory.memoryLayer()
-                    + "; roll back to version 0 (memlong rollback --version 0) or restore the memory layer");
-        }
-        if (!java.nio.file.Files.isRegularFile(file)) {
-            throw new IllegalStateException("model version " + serving + " of " + modelId + " serves, but its file "
-                    + file + " is missing (memlong.actors.trainer.versions-dir); roll back with memlong rollback "
-                    + "--version 0, or restore the file");
-        }
-        return new WeightVersion(serving, file);
     }
 
     /** The conversation {@code id} of {@code tenant}. */

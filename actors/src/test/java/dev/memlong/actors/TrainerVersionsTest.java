@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.StorageSettings;
 import dev.memlong.storage.ModelVersion;
 import dev.memlong.storage.TurnCommit;
 import java.nio.file.Files;
@@ -88,7 +91,7 @@ class TrainerVersionsTest {
     }
 
     @Test
-    void versionsAreListedRolledBackToAndTheServingOneSurvivesARestart() {
+    void versionsAreListedRolledBackToAndTheServingOneSurvivesARestart() throws Exception {
         String base;
         String v2Text;
         try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "memlong.actors.trainer.tolerance = 1.0")) {
@@ -147,6 +150,20 @@ class TrainerVersionsTest {
         }
         try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "")) {
             assertEquals(3, rt.servingVersion());
+        }
+        // a serving version whose file is gone stops the start with the way out
+        Files.delete(data.resolve("models/v3/upper.safetensors"));
+        IllegalStateException missing = assertThrows(IllegalStateException.class,
+                () -> TrainerFixtures.start(data, 1, "").close());
+        assertTrue(missing.getMessage().contains("model version 3 of hf-tiny-llama serves, but its file")
+                && missing.getMessage().contains("memlong rollback --version 0"), missing.getMessage());
+        // the failed start closed the store; the way out (what memlong rollback does) works
+        try (ConversationStore store = ConversationStore.open(StorageSettings.from(ConfigFactory.load(
+                TestRuntimes.config(data, 1, 1, 1, ""))))) {
+            store.setServingModelVersion(TrainerFixtures.MODEL_ID, 1);
+        }
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "")) {
+            assertEquals(List.of(1L), ask(rt, "after-the-fix").modelVersions());
         }
     }
 }

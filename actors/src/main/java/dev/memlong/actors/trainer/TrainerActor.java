@@ -188,8 +188,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
                     report.heldoutConversations(), report.restarts(), report.seconds(),
                     "published version " + report.version() + " could not be swapped in: " + result.failures()
                             + "; version " + previous + " serves again");
-            return storeServing(previous, stored -> swap(stored.weights() != null ? stored.weights()
-                    : WeightVersion.BASE, back -> roundDone(failed)));
+            return storeServing(previous, stored -> stored.weights() == null ? roundDone(failed)
+                    : swap(stored.weights(), back -> roundDone(failed)));
         });
     }
 
@@ -231,7 +231,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         }
         long from = ctx.counters().serving();
         return storeServing(rollback.version(), stored -> {
-            if (stored.error() != null) {
+            if (stored.error() != null) { // unknown version, or the store failed: nothing changed on the devices
                 rollback.replyTo().tell(StatusReply.error(stored.error()));
                 return becomeIdle();
             }
@@ -245,30 +245,50 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
                 MemLongException error = new MemLongException(MemLongException.Kind.DEVICE_FAILED, "version "
                         + rollback.version() + " could not be swapped in: " + result.failures() + "; version " + from
                         + " serves again");
-                return storeServing(from, back -> swap(back.weights() != null ? back.weights() : WeightVersion.BASE,
-                        ignored -> {
-                            rollback.replyTo().tell(StatusReply.error(error));
-                            return becomeIdle();
-                        }));
+                return storeServing(from, back -> {
+                    if (back.weights() == null) {
+                        rollback.replyTo().tell(StatusReply.error(error));
+                        return becomeIdle();
+                    }
+                    return swap(back.weights(), ignored -> {
+                        rollback.replyTo().tell(StatusReply.error(error));
+                        return becomeIdle();
+                    });
+                });
             });
         });
     }
 
-    /** Writes the serving pointer on the trainer thread (0 or a stored version), then continues with {@code next}. */
+    /**
+     * Writes the serving pointer on the trainer thread (0 or a stored version), then continues with {@code next}. The
+     * {@link Stored} it continues with names the version's weights whenever the version exists, even if the write
+     * failed, so a revert can still put the devices back.
+     */
     private Behavior<Command> storeServing(long version, Function<Stored, Behavior<Command>> next) {
         phase = Phase.STORING;
         afterStore = next;
-        Supplier<WeightVersion> write = () -> {
-            ModelVersion v = version == 0 ? null : ctx.store().modelVersion(ctx.modelId(), version).orElseThrow(() ->
-                    new MemLongException(MemLongException.Kind.INVALID, "no model version " + version + " of "
-                            + ctx.modelId() + " (versions: " + ctx.store().modelVersions(ctx.modelId()).stream()
-                            .map(ModelVersion::version).toList() + ")"));
-            ctx.store().setServingModelVersion(ctx.modelId(), version);
-            return ctx.versionFiles().weights(version, v == null ? null : v.artifact());
+        Supplier<Stored> write = () -> {
+            WeightVersion weights;
+            try {
+                ModelVersion v = version == 0 ? null : ctx.store().modelVersion(ctx.modelId(), version).orElseThrow(
+                        () -> new MemLongException(MemLongException.Kind.INVALID, "no model version " + version
+                                + " of " + ctx.modelId() + " (versions: " + ctx.store().modelVersions(ctx.modelId())
+                                .stream().map(ModelVersion::version).toList() + "; 0 is the base model)"));
+                weights = ctx.versionFiles().weights(version, v == null ? null : v.artifact());
+            } catch (RuntimeException e) {
+                return new Stored(null, e);
+            }
+            try {
+                ctx.store().setServingModelVersion(ctx.modelId(), version);
+                return new Stored(weights, null);
+            } catch (RuntimeException e) {
+                getContext().getLog().error("the serving version {} could not be stored", version, e);
+                return new Stored(weights, new MemLongException(MemLongException.Kind.STORAGE,
+                        "the serving version could not be stored: " + e.getMessage(), e));
+            }
         };
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(write, thread), (weights, error) ->
-                new Stored(weights, error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                        ? c.getCause() : error));
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(write, thread), (stored, error) ->
+                error == null ? stored : new Stored(null, error));
         return this;
     }
 
