@@ -311,8 +311,8 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             steps.add(sequence.prepare(pieces.get(i)));
             memories.add(sequence.memory());
         }
+        long version = replica.version(); // the one version this forward runs on (swaps happen between steps)
         float[][][] logits = replica.engine().model().forward(replica.cache(), steps, false, memories);
-        long version = replica.version();
         for (int k = 0; k < order.length; k++) {
             RunningTurn turn = batch.get(order[k]);
             turn.ranOn(version);
