@@ -29,11 +29,12 @@ import java.util.TreeSet;
  * @param restoreTokens    tokens of recent dialogue re-read on restore, or 0 for auto
  * @param askTimeout       timeout of history/memory/forget
  * @param shutdownTimeout  how long close waits for running turns
+ * @param asyncEmbedding   whether the retriever embeds on the embedding dispatcher (else on the device threads)
  * @param trainer          the trainer's settings ({@value TrainerSettings#ROOT})
  */
 public record ActorSettings(String modelId, List<String> devices, int maxBatch, int maxQueue, int stepTokenBudget,
                             Duration idleTimeout, int maxPendingTurns, int restoreTokens, Duration askTimeout,
-                            Duration shutdownTimeout, TrainerSettings trainer) {
+                            Duration shutdownTimeout, boolean asyncEmbedding, TrainerSettings trainer) {
 
     /** The config path of these settings. */
     public static final String ROOT = "memlong.actors";
@@ -45,10 +46,12 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
     public static final String CONVERSATION_DISPATCHER = ROOT + ".dispatchers.conversation";
     /** Pekko dispatcher for blocking storage calls. */
     public static final String BLOCKING_DISPATCHER = ROOT + ".dispatchers.blocking";
+    /** Pekko dispatcher the retriever embeds on (query and chunk texts), off the device threads. */
+    public static final String EMBEDDING_DISPATCHER = ROOT + ".dispatchers.embedding";
 
     private static final Set<String> KEYS = Set.of("model-id", "devices", "max-batch", "max-queue",
             "step-token-budget", "idle-timeout", "max-pending-turns", "restore-tokens", "ask-timeout",
-            "shutdown-timeout", "dispatchers", "trainer");
+            "shutdown-timeout", "async-embedding", "dispatchers", "trainer");
 
     /** Keys of the former root that moved to another module's section. */
     private static final Map<String, String> MOVED = Map.of("model", "memlong.model.dir",
@@ -102,6 +105,7 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
                 restore.equals("auto") ? 0 : get("restore-tokens", () -> c.getInt("restore-tokens")),
                 get("ask-timeout", () -> c.getDuration("ask-timeout")),
                 get("shutdown-timeout", () -> c.getDuration("shutdown-timeout")),
+                get("async-embedding", () -> c.getBoolean("async-embedding")),
                 TrainerSettings.from(all));
     }
 

@@ -39,6 +39,11 @@ public final class Conversation {
      * cancels the turn.
      */
     public CompletableFuture<Reply> send(String text, GenerationParams params) {
+        return send(UserMessage.of(text), params);
+    }
+
+    /** {@link #send(String, GenerationParams)} with a system prompt (see {@link UserMessage}). */
+    public CompletableFuture<Reply> send(UserMessage message, GenerationParams params) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         long turnId = runtime.nextTurnId();
         reply.whenComplete((r, e) -> {
@@ -46,7 +51,7 @@ public final class Conversation {
                 runtime.deliver(key, new ConversationActor.CancelTurn(turnId));
             }
         });
-        startTurn(turnId, text, params, event -> {
+        startTurn(turnId, message, params, event -> {
             switch (event) {
                 case TurnEvent.Done done -> reply.complete(done.reply());
                 case TurnEvent.Error error -> reply.completeExceptionally(error.error());
@@ -62,10 +67,15 @@ public final class Conversation {
      * cancelling the subscription cancels it.
      */
     public Flow.Publisher<StreamEvent> stream(String text, GenerationParams params) {
+        return stream(UserMessage.of(text), params);
+    }
+
+    /** {@link #stream(String, GenerationParams)} with a system prompt (see {@link UserMessage}). */
+    public Flow.Publisher<StreamEvent> stream(UserMessage message, GenerationParams params) {
         long turnId = runtime.nextTurnId();
         TokenPublisher[] publisher = new TokenPublisher[1];
         publisher[0] = new TokenPublisher(
-                () -> startTurn(turnId, text, params, event -> {
+                () -> startTurn(turnId, message, params, event -> {
                     switch (event) {
                         case TurnEvent.Delta delta -> publisher[0].delta(delta.text(), delta.tokenId());
                         case TurnEvent.Done done -> publisher[0].complete(done.reply());
@@ -76,9 +86,9 @@ public final class Conversation {
         return publisher[0];
     }
 
-    private void startTurn(long turnId, String text, GenerationParams params, Consumer<TurnEvent> handler) {
+    private void startTurn(long turnId, UserMessage message, GenerationParams params, Consumer<TurnEvent> handler) {
         ActorRef<TurnEvent> sink = runtime.turnSink(turnId, handler);
-        runtime.deliver(key, new ConversationActor.Send(turnId, text, params, sink));
+        runtime.deliver(key, new ConversationActor.Send(turnId, message.text(), message.systemPrompt(), params, sink));
     }
 
     /** The whole stored dialogue, chronological. */

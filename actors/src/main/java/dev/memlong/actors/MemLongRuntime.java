@@ -10,6 +10,7 @@ import dev.memlong.actors.conversation.FaultInjector;
 import dev.memlong.actors.conversation.TurnEvent;
 import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.actors.scheduler.SchedulerGauges;
 import dev.memlong.actors.scheduler.WeightVersion;
 import dev.memlong.actors.trainer.RoundObserver;
 import dev.memlong.actors.trainer.TrainerActor;
@@ -79,6 +80,7 @@ public final class MemLongRuntime implements AutoCloseable {
     private final ActorSystem<?> system;
     private final boolean ownSystem;
     private final RuntimeGuardian.Refs refs;
+    private final SchedulerGauges gauges;
     private final ConversationStore store;
     private final TextTokenizer tokenizer;
     private final Retriever retriever;
@@ -93,14 +95,15 @@ public final class MemLongRuntime implements AutoCloseable {
 
     private MemLongRuntime(ActorSettings settings, Path modelDir, MemorySettings memorySettings,
                            ActorSystem<?> system, boolean ownSystem, RuntimeGuardian.Refs refs,
-                           ConversationStore store, TextTokenizer tokenizer, Retriever retriever,
-                           boolean ownRetriever, TrainerCounters trainer) {
+                           SchedulerGauges gauges, ConversationStore store, TextTokenizer tokenizer,
+                           Retriever retriever, boolean ownRetriever, TrainerCounters trainer) {
         this.settings = settings;
         this.modelDir = modelDir;
         this.memorySettings = memorySettings;
         this.system = system;
         this.ownSystem = ownSystem;
         this.refs = refs;
+        this.gauges = gauges;
         this.store = store;
         this.tokenizer = tokenizer;
         this.retriever = retriever;
@@ -172,7 +175,8 @@ public final class MemLongRuntime implements AutoCloseable {
         StorageSettings storage = StorageSettings.from(config);
         Path modelDir = runtime.modelDir();
         ModelConfig model = StartupChecks.modelConfig(modelDir);
-        MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings());
+        MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings(),
+                StartupChecks.memoryLayout(modelDir));
         DataType computeType = runtime.modelOptions().computeType();
         String modelId = settings.modelId(modelDir);
         List<AutoCloseable> opened = new ArrayList<>();
@@ -205,7 +209,8 @@ public final class MemLongRuntime implements AutoCloseable {
             int restore = settings.restoreTokens() > 0 ? settings.restoreTokens() : memory.localWindow() / 2;
             CompletableFuture<RuntimeGuardian.Refs> refs = new CompletableFuture<>();
             CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
-            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings,
+            SchedulerGauges gauges = new SchedulerGauges(settings.devices().size());
+            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, gauges,
                     scheduler -> new TrainerContext(store, modelId, modelDir, memory, tokenizer, template, retriever,
                             settings.trainer(), versions, scheduler, counters, b.roundObserver),
                     (scheduler, trainer, blocking) -> new ConversationServices(store, spec, scheduler, tokenizer,
@@ -229,8 +234,8 @@ public final class MemLongRuntime implements AutoCloseable {
                         + " (memlong.model.dir): device " + first.device() + " (" + first.name() + "): "
                         + first.failure().getMessage(), first.failure());
             }
-            return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, store,
-                    tokenizer, retriever, b.retriever == null, counters);
+            return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, gauges,
+                    store, tokenizer, retriever, b.retriever == null, counters);
         } catch (RuntimeException e) {
             if (system != null) {
                 system.terminate();
@@ -290,6 +295,7 @@ public final class MemLongRuntime implements AutoCloseable {
     /** The runtime's counters now; reads atomics only, never asks an actor (safe on a network thread). */
     public RuntimeStats stats() {
         return new RuntimeStats(inFlight.get(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
+                gauges.batchSize(), gauges.queueDepth(), gauges.retrievals(), gauges.retrievalNanos(),
                 settings.devices().size(), settings.maxBatch(), settings.maxQueue());
     }
 

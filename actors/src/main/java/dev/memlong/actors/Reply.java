@@ -12,6 +12,8 @@ import java.util.List;
  * @param completionTokens tokens generated
  * @param timeToFirstToken from admission to the device to the first generated token
  * @param tokensPerSecond  generated tokens per second after the first one (0 for a single token)
+ * @param retrievalTime    time the reply's memory retrievals took (query embedding, top-k search, K/V gather and
+ *                         upload; zero when the memory bank was empty)
  * @param retrieved        memory chunks retrieved while the reply was produced, chronological
  * @param stopReason       why generation ended
  * @param memoryTokens     tokens in the conversation's memory bank after the turn
@@ -22,8 +24,8 @@ import java.util.List;
  *                         or several when a new version was swapped in while the turn ran (0: the base model)
  */
 public record Reply(String text, int promptTokens, int completionTokens, Duration timeToFirstToken,
-                    double tokensPerSecond, List<RetrievedChunk> retrieved, StopReason stopReason, long memoryTokens,
-                    int windowTokens, int device, List<Integer> tokenIds, List<Long> modelVersions) {
+                    double tokensPerSecond, Duration retrievalTime, List<RetrievedChunk> retrieved, StopReason stopReason,
+                    long memoryTokens, int windowTokens, int device, List<Integer> tokenIds, List<Long> modelVersions) {
 
     public Reply {
         retrieved = List.copyOf(retrieved);
@@ -33,10 +35,10 @@ public record Reply(String text, int promptTokens, int completionTokens, Duratio
 
     /** A reply without model version information (for callers that build replies themselves, such as tests). */
     public Reply(String text, int promptTokens, int completionTokens, Duration timeToFirstToken,
-                 double tokensPerSecond, List<RetrievedChunk> retrieved, StopReason stopReason, long memoryTokens,
-                 int windowTokens, int device, List<Integer> tokenIds) {
-        this(text, promptTokens, completionTokens, timeToFirstToken, tokensPerSecond, retrieved, stopReason,
-                memoryTokens, windowTokens, device, tokenIds, List.of());
+                 double tokensPerSecond, Duration retrievalTime, List<RetrievedChunk> retrieved, StopReason stopReason,
+                 long memoryTokens, int windowTokens, int device, List<Integer> tokenIds) {
+        this(text, promptTokens, completionTokens, timeToFirstToken, tokensPerSecond, retrievalTime, retrieved,
+                stopReason, memoryTokens, windowTokens, device, tokenIds, List.of());
     }
 
     /** The model version that produced the reply's last token (the last of {@link #modelVersions}), or -1. */

@@ -4,6 +4,7 @@ import dev.memlong.actors.conversation.ConversationRegistry;
 import dev.memlong.actors.conversation.ConversationServices;
 import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.actors.scheduler.SchedulerGauges;
 import dev.memlong.actors.trainer.TrainerActor;
 import dev.memlong.actors.trainer.TrainerContext;
 import java.util.List;
@@ -37,7 +38,7 @@ final class RuntimeGuardian {
                                     Executor blocking);
     }
 
-    record Setup(List<Supplier<DeviceReplica>> replicas, ActorSettings settings,
+    record Setup(List<Supplier<DeviceReplica>> replicas, ActorSettings settings, SchedulerGauges gauges,
                  Function<ActorRef<DeviceScheduler.Command>, TrainerContext> trainer, ServicesFactory services,
                  CompletableFuture<Refs> started, CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded) {}
 
@@ -46,9 +47,11 @@ final class RuntimeGuardian {
     static Behavior<Shutdown> create(Setup setup) {
         return Behaviors.setup(ctx -> {
             ActorSettings s = setup.settings();
+            Executor embedding = s.asyncEmbedding() ? ctx.getSystem().dispatchers()
+                    .lookup(DispatcherSelector.fromConfig(ActorSettings.EMBEDDING_DISPATCHER)) : null;
             ActorRef<DeviceScheduler.Command> scheduler = ctx.spawn(
                     DeviceScheduler.create(s.devices(), setup.replicas(), s.maxBatch(), s.maxQueue(),
-                            s.stepTokenBudget(), setup.loaded()), "scheduler");
+                            s.stepTokenBudget(), setup.loaded(), setup.gauges(), embedding), "scheduler");
             Executor blocking = ctx.getSystem().dispatchers()
                     .lookup(DispatcherSelector.fromConfig(ActorSettings.BLOCKING_DISPATCHER));
             // its own thread trains; the actor itself only coordinates, and blocks briefly when it stops

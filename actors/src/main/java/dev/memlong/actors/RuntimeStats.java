@@ -8,9 +8,14 @@ package dev.memlong.actors;
  * @param tokensGenerated reply tokens generated since start, all conversations and devices
  * @param turnsDone       turns committed since start
  * @param turnsFailed     turns that ended with an error (cancelled, overloaded, ...) since start
+ * @param batchSize       sequences in the devices' running batches now (as the device workers last reported)
+ * @param queueDepth      turns waiting at the devices for a batch slot now
+ * @param retrievals      memory retrievals since start, all devices
+ * @param retrievalNanos  total time of those retrievals (query embedding, top-k search, K/V gather and upload)
  * @param devices         device workers
  * @param maxBatch        sequences one device runs at once
  * @param maxQueue        turns one device keeps waiting
  */
-public record RuntimeStats(int turnsInFlight, long tokensGenerated, long turnsDone, long turnsFailed, int devices,
-                           int maxBatch, int maxQueue) {}
+public record RuntimeStats(int turnsInFlight, long tokensGenerated, long turnsDone, long turnsFailed, int batchSize,
+                           int queueDepth, long retrievals, long retrievalNanos, int devices, int maxBatch,
+                           int maxQueue) {}

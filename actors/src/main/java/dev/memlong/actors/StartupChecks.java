@@ -33,6 +33,16 @@ final class StartupChecks {
         }
     }
 
+    /** The MemLong layout the model's config.json declares (checked like the rest of the model directory). */
+    static dev.memlong.memory.ModelMemoryLayout memoryLayout(Path modelDir) {
+        try {
+            return dev.memlong.runtime.config.MemoryLayoutReader.read(modelDir);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("invalid configuration memlong.model.dir: " + modelDir.toAbsolutePath()
+                    .normalize() + " is not a usable model directory: " + e.getMessage(), e);
+        }
+    }
+
     /** Fails fast, naming memlong.model.dir, when the model directory is missing or has no usable config.json. */
     static ModelConfig modelConfig(Path modelDir) {
         Path dir = modelDir.toAbsolutePath().normalize();

@@ -38,8 +38,8 @@ class LifecycleTest {
             waitUntil(() -> rt.activeConversations() == 0);
             Conversation c = rt.conversation("t", "idle-0");
             Reply restored = c.send("Where do I live?", GREEDY).join();
-            assertTrue(restored.promptTokens() > 12, "the window was rebuilt from the recent dialogue: "
-                    + restored.promptTokens() + " prompt tokens");
+            assertTrue(restored.promptTokens() < 20, "the saved window came back: only the new turn was fed, "
+                    + restored.promptTokens() + " prompt tokens (ExactRestoreTest checks it continues exactly)");
             assertEquals(before.get(0).memoryTokens(), restored.memoryTokens(), "memory came back from storage");
             assertEquals(4, c.history().toCompletableFuture().join().size());
         }
@@ -47,7 +47,9 @@ class LifecycleTest {
         try (MemLongRuntime rt = TestRuntimes.start(data, 1, 2, 4)) {
             Conversation c = rt.conversation("t", "idle-1");
             Reply r = c.send("Where do I live?", GREEDY).join();
-            assertEquals(before.get(1).memoryTokens(), r.memoryTokens());
+            // the memory came back; the saved window came back too, so this turn may move part of it to memory
+            assertTrue(r.memoryTokens() >= before.get(1).memoryTokens(), r.memoryTokens() + " memory tokens");
+            assertTrue(r.promptTokens() < 20, "the saved window came back: " + r.promptTokens() + " prompt tokens");
             assertEquals(4, c.history().toCompletableFuture().join().size());
         }
     }

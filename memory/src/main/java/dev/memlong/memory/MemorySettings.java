@@ -61,10 +61,17 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
 
     /** The defaults for a model of {@code numLayers} layers trained on {@code maxPositions} positions. */
     public static MemorySettings defaults(int numLayers, int maxPositions) {
-        int m = defaultMemoryLayer(numLayers);
-        return new MemorySettings(m, defaultRetrievalLayers(m, numLayers), DEFAULT_CHUNK_SIZE, DEFAULT_TOP_K,
-                defaultLocalWindow(maxPositions, DEFAULT_CHUNK_SIZE), DEFAULT_CAPACITY_TOKENS,
-                EvictionPolicy.FREQUENCY, KvDType.BF16).requireFits(numLayers, maxPositions);
+        return defaults(numLayers, maxPositions, ModelMemoryLayout.NONE);
+    }
+
+    /** The defaults for a model, with the layout it declares taking the place of the formulas. */
+    public static MemorySettings defaults(int numLayers, int maxPositions, ModelMemoryLayout model) {
+        int m = model.memoryLayerOr(defaultMemoryLayer(numLayers));
+        int chunk = model.chunkSizeOr(DEFAULT_CHUNK_SIZE);
+        return new MemorySettings(m, model.retrievalLayers() != null ? model.retrievalLayers()
+                : defaultRetrievalLayers(m, numLayers), chunk, model.topKOr(DEFAULT_TOP_K),
+                model.localWindow() != null ? model.localWindow() : defaultLocalWindow(maxPositions, chunk),
+                DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16).requireFits(numLayers, maxPositions);
     }
 
     /**
@@ -72,7 +79,12 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
      * {@code auto} values resolved for the model. Unknown keys are errors.
      */
     public static MemorySettings fromConfig(Config config, int numLayers, int maxPositions) {
-        return MemorySettingsReader.read(config, numLayers, maxPositions);
+        return fromConfig(config, numLayers, maxPositions, ModelMemoryLayout.NONE);
+    }
+
+    /** As {@link #fromConfig(Config, int, int)}, {@code auto} values taken from the model's declared layout first. */
+    public static MemorySettings fromConfig(Config config, int numLayers, int maxPositions, ModelMemoryLayout model) {
+        return MemorySettingsReader.read(config, numLayers, maxPositions, model);
     }
 
     /** floor(L / 2). */

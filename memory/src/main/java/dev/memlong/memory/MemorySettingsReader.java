@@ -18,7 +18,7 @@ final class MemorySettingsReader {
 
     private MemorySettingsReader() {}
 
-    static MemorySettings read(Config config, int numLayers, int maxPositions) {
+    static MemorySettings read(Config config, int numLayers, int maxPositions, ModelMemoryLayout model) {
         Config all = config.withFallback(ConfigFactory.defaultReference(MemorySettingsReader.class.getClassLoader()));
         Config c = section(all);
         for (String key : c.root().keySet()) {
@@ -27,19 +27,24 @@ final class MemorySettingsReader {
                         + MemorySettings.PATH + " are " + new TreeSet<>(KEYS));
             }
         }
-        int chunkSize = integer(c, "chunk-size");
+        Integer chunk = autoOrInteger(c, "chunk-size");
+        int chunkSize = chunk != null ? chunk : model.chunkSizeOr(MemorySettings.DEFAULT_CHUNK_SIZE);
         Integer layer = autoOrInteger(c, "memory-layer");
-        int memoryLayer = layer != null ? layer : MemorySettings.defaultMemoryLayer(numLayers);
+        int memoryLayer = layer != null ? layer : model.memoryLayerOr(MemorySettings.defaultMemoryLayer(numLayers));
         MemorySettings.requireMemoryLayer(memoryLayer, numLayers);
         List<Integer> retrievalLayers = isAuto(c, "retrieval-layers")
-                ? MemorySettings.defaultRetrievalLayers(memoryLayer, numLayers)
+                ? (model.retrievalLayers() != null && layer == null ? model.retrievalLayers()
+                        : MemorySettings.defaultRetrievalLayers(memoryLayer, numLayers))
                 : attempt("retrieval-layers", () -> c.getIntList("retrieval-layers").stream().sorted().toList());
         Integer window = autoOrInteger(c, "local-window");
-        int localWindow = window != null ? window : MemorySettings.defaultLocalWindow(maxPositions, chunkSize);
+        int localWindow = window != null ? window : model.localWindow() != null && chunk == null ? model.localWindow()
+                : MemorySettings.defaultLocalWindow(maxPositions, chunkSize);
         long capacity = attempt("capacity-tokens", () -> c.getLong("capacity-tokens"));
         EvictionPolicy eviction = choice(c, "eviction", EvictionPolicy.class, List.of("frequency", "fifo"));
         KvDType dtype = choice(c, "kv-dtype", KvDType.class, List.of("fp16", "bf16", "fp32"));
-        return new MemorySettings(memoryLayer, retrievalLayers, chunkSize, integer(c, "top-k"), localWindow,
+        Integer topK = autoOrInteger(c, "top-k");
+        return new MemorySettings(memoryLayer, retrievalLayers, chunkSize, topK != null ? topK
+                : model.topKOr(MemorySettings.DEFAULT_TOP_K), localWindow,
                 capacity, eviction, dtype).requireFits(numLayers, maxPositions);
     }
 

@@ -139,4 +139,34 @@ class MemorySettingsTest {
         KvLayout layout = MemorySettings.defaults(26, 2048).layout(32, 100, 384);
         assertEquals(new KvLayout(32, 100, KvDType.BF16, 384), layout);
     }
+
+    @Test
+    void autoTakesTheLayoutTheModelDeclaresAndExplicitValuesWin() {
+        ModelMemoryLayout demo = new ModelMemoryLayout(2, List.of(3, 4, 5), 64, 6, 256);
+        MemorySettings s = MemorySettings.fromConfig(conf(""), 6, 256, demo);
+        assertEquals(2, s.memoryLayer());
+        assertEquals(List.of(3, 4, 5), s.retrievalLayers());
+        assertEquals(64, s.chunkSize());
+        assertEquals(6, s.topK());
+        assertEquals(256, s.localWindow());
+        assertEquals(s, MemorySettings.defaults(6, 256, demo));
+
+        // an explicit memory layer takes the formula's retrieval layers, not the model's (which assume its layer)
+        MemorySettings layer1 = MemorySettings.fromConfig(conf("memlong.memory.memory-layer = 1"), 6, 256, demo);
+        assertEquals(1, layer1.memoryLayer());
+        assertEquals(List.of(1, 5), layer1.retrievalLayers());
+        // an explicit chunk size takes the formula's window
+        MemorySettings chunk32 = MemorySettings.fromConfig(conf("memlong.memory.chunk-size = 32"), 6, 2048, demo);
+        assertEquals(32, chunk32.chunkSize());
+        assertEquals(2048, chunk32.localWindow());
+        assertEquals(8, MemorySettings.fromConfig(conf("memlong.memory.top-k = 8"), 6, 256, demo).topK());
+        // a model that declares nothing keeps the formulas
+        assertEquals(MemorySettings.defaults(26, 2048), MemorySettings.fromConfig(conf(""), 26, 2048, ModelMemoryLayout.NONE));
+    }
+
+    @Test
+    void aDeclaredLayoutThatDoesNotFitTheModelIsAnError() {
+        ModelMemoryLayout bad = new ModelMemoryLayout(7, null, null, null, null);
+        assertInvalid("memory-layer", "", () -> MemorySettings.fromConfig(conf(""), 6, 256, bad));
+    }
 }

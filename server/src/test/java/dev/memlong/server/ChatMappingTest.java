@@ -53,12 +53,12 @@ class ChatMappingTest {
         assertEquals(42, g.seed());
         assertEquals(List.of("\n\n"), g.stopStrings());
 
-        Reply r = new Reply("Rex.", 20, 3, Duration.ofMillis(12), 50.0, List.of(new RetrievedChunk(4, 0.9f, "dog Rex")),
+        Reply r = new Reply("Rex.", 20, 3, Duration.ofMillis(12), 50.0, Duration.ofMillis(3), List.of(new RetrievedChunk(4, 0.9f, "dog Rex")),
                 Reply.StopReason.STOP_STRING, 16, 24, 0, List.of(5, 6, 7));
         ChatReply c = ChatMapping.reply(r);
-        assertEquals(new ChatReply("Rex.", 20, 3, Duration.ofMillis(12), 50.0, Duration.ZERO,
+        assertEquals(new ChatReply("Rex.", 20, 3, Duration.ofMillis(12), 50.0, Duration.ofMillis(3),
                 List.of(new ChatReply.Retrieved(4, 0.9f, "dog Rex")), ChatReply.Finish.STOP, 16, 24), c);
-        assertEquals(ChatReply.Finish.LENGTH, ChatMapping.reply(new Reply("", 1, 1, Duration.ZERO, 0, List.of(),
+        assertEquals(ChatReply.Finish.LENGTH, ChatMapping.reply(new Reply("", 1, 1, Duration.ZERO, 0, Duration.ZERO, List.of(),
                 Reply.StopReason.LENGTH, 0, 0, 0, List.of(1))).finish());
 
         List<ChatTurn> history = ChatMapping.history(List.of(new Turn(0, Role.SYSTEM, "sys", 1, 0),

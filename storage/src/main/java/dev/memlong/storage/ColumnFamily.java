@@ -12,13 +12,16 @@ enum ColumnFamily {
     CHUNK_KV("chunk_kv", true),
     /** Retriever embeddings. Key (tenant, conversation, chunk seq). */
     CHUNK_EMBEDDINGS("chunk_embeddings", false),
+    /** The local window of a passivated conversation (cache rows). Key (tenant, conversation). */
+    WINDOWS("windows", true),
     /** Fine-tuned model versions. Key (model id, version). */
     MODEL_VERSIONS("model_versions", false),
     /** The version each model serves. Key (model id). */
     MODEL_SERVING("model_serving", false);
 
     /** The column families whose keys start with a conversation prefix. */
-    static final ColumnFamily[] CONVERSATION_DATA = {TURNS, CHUNKS, CHUNK_KV, CHUNK_EMBEDDINGS, CONVERSATIONS};
+    static final ColumnFamily[] CONVERSATION_DATA = {TURNS, CHUNKS, CHUNK_KV, CHUNK_EMBEDDINGS, WINDOWS,
+        CONVERSATIONS};
 
     private final String cfName;
     private final boolean largeValues;

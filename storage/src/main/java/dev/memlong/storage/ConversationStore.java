@@ -1,7 +1,6 @@
 package dev.memlong.storage;
 
 import dev.memlong.storage.proto.ConversationRecord;
-
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -28,6 +27,7 @@ public final class ConversationStore implements AutoCloseable {
     private final TurnLog turns;
     private final ConversationTransfer transfer;
     private final ModelVersionLog models;
+    private final WindowLog windows;
     private final List<Consumer<ConversationKey>> exclusionListeners = new CopyOnWriteArrayList<>();
 
     private ConversationStore(StoreContext ctx) {
@@ -46,6 +46,7 @@ public final class ConversationStore implements AutoCloseable {
         });
         this.transfer = new ConversationTransfer(ctx);
         this.models = new ModelVersionLog(ctx);
+        this.windows = new WindowLog(ctx);
     }
 
     /**
@@ -166,6 +167,42 @@ public final class ConversationStore implements AutoCloseable {
     /** Messages from {@code fromSeq} on, at most {@code limit}. */
     public List<Turn> history(ConversationKey key, long fromSeq, int limit) {
         return turns.history(key, fromSeq, limit);
+    }
+
+    /**
+     * The conversation's system prompt: the text of its latest system message, if it has one (without reading
+     * the rest of the dialogue).
+     */
+    public Optional<String> systemPrompt(ConversationKey key) {
+        ConversationRecord meta = ConversationMeta.require(ctx.db, key);
+        long turn = meta.getSystemPromptTurn();
+        if (turn == 0) {
+            return Optional.empty();
+        }
+        List<Turn> found = turns.history(key, turn - 1, 1);
+        return found.isEmpty() || found.get(0).seq() != turn - 1 || found.get(0).role() != Role.SYSTEM
+                ? Optional.empty() : Optional.of(found.get(0).text());
+    }
+
+    /**
+     * Saves the conversation's local window (at passivation), stamped with its current turn and chunk counters:
+     * the next committed turn makes it stale. Replaces any window saved before.
+     */
+    public void saveWindow(ConversationKey key, SavedWindow window) {
+        windows.save(key, window);
+    }
+
+    /**
+     * The window saved for the conversation, if nothing was written to the conversation since and it was computed
+     * by the model {@code modelTag} names.
+     */
+    public Optional<SavedWindow> savedWindow(ConversationKey key, String modelTag) {
+        return windows.find(key, modelTag);
+    }
+
+    /** Deletes the conversation's saved window, if any (it was used, or is stale). */
+    public void deleteWindow(ConversationKey key) {
+        windows.delete(key);
     }
 
     /** The memory chunks (metadata and text, no K/V), chronological. */

@@ -11,6 +11,7 @@ import dev.memlong.storage.proto.ConversationRecord;
 import dev.memlong.storage.proto.ModelVersionRecord;
 import dev.memlong.storage.proto.ServingVersionRecord;
 import dev.memlong.storage.proto.TurnRecord;
+import dev.memlong.storage.proto.WindowRecord;
 
 import java.util.function.ToIntFunction;
 
@@ -37,6 +38,10 @@ final class RecordCodec {
 
     static ChunkRecord chunk(byte[] key, byte[] value) {
         return parse(ColumnFamily.CHUNKS, key, value, ChunkRecord.parser(), ChunkRecord::getSchemaVersion);
+    }
+
+    static WindowRecord window(byte[] key, byte[] value) {
+        return parse(ColumnFamily.WINDOWS, key, value, WindowRecord.parser(), WindowRecord::getSchemaVersion);
     }
 
     static ModelVersionRecord modelVersion(byte[] key, byte[] value) {

@@ -71,6 +71,9 @@ final class TurnLog {
         for (TurnMessage m : messages) {
             long seq = meta.getNextTurnSeq();
             meta.setNextTurnSeq(seq + 1).setTurnCount(meta.getTurnCount() + 1);
+            if (m.role() == Role.SYSTEM) {
+                meta.setSystemPromptTurn(seq + 1);
+            }
             batch.put(ColumnFamily.TURNS, StoreKeys.item(prefix, seq), Records.turn(seq, m, now).toByteArray());
             seqs.add(seq);
         }

@@ -13,7 +13,10 @@ import dev.memlong.storage.CommittedTurn;
 import dev.memlong.storage.ConversationInfo;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.Turn;
+import dev.memlong.storage.Role;
+import dev.memlong.storage.SavedWindow;
 import dev.memlong.storage.TurnCommit;
+import dev.memlong.storage.TurnMessage;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -51,9 +54,19 @@ public final class ConversationActor {
     /** Messages of a conversation. */
     public sealed interface Command {}
 
-    /** A user message; the reply streams to {@code replyTo}. */
-    public record Send(long turnId, String text, GenerationParams params, ActorRef<TurnEvent> replyTo)
-            implements Command {}
+    /**
+     * A user message; the reply streams to {@code replyTo}.
+     *
+     * @param systemPrompt the conversation's system prompt from this turn on, or null to keep the current one
+     */
+    public record Send(long turnId, String text, String systemPrompt, GenerationParams params,
+                       ActorRef<TurnEvent> replyTo) implements Command {
+
+        /** A user message that keeps the conversation's system prompt. */
+        public Send(long turnId, String text, GenerationParams params, ActorRef<TurnEvent> replyTo) {
+            this(turnId, text, null, params, replyTo);
+        }
+    }
 
     /** Cancels the turn if it is still running (its slot is freed at the device's next step). */
     public record CancelTurn(long turnId) implements Command {}
@@ -73,7 +86,8 @@ public final class ConversationActor {
     /** From the registry, after this actor asked to passivate: release everything and stop. */
     public enum Stop implements Command { INSTANCE }
 
-    private record Loaded(StagingBank bank, List<ChatMessage> recent) implements Command {}
+    private record Loaded(StagingBank bank, List<ChatMessage> recent, String systemPrompt, SavedWindow saved)
+            implements Command {}
 
     private record LoadFailed(Throwable error) implements Command {}
 
@@ -81,14 +95,23 @@ public final class ConversationActor {
 
     private record CommitDone(CommittedTurn result, Throwable error) implements Command {}
 
+    private record WindowToSave(SavedWindow window) implements Command {}
+
     private record Answered(Runnable reply, boolean reload) implements Command {}
 
     private enum Closed implements Command { INSTANCE }
 
     private enum IdleTimeout implements Command { INSTANCE }
 
-    /** The turn in progress. */
-    private record Current(Send send, int userTokens) {}
+    /**
+     * The turn in progress.
+     *
+     * @param newSystemPrompt the system prompt the turn sets (stored with it), or null
+     */
+    private record Current(Send send, int userTokens, String newSystemPrompt) {}
+
+    /** How long passivation waits for the device to copy the window out (it answers between two steps). */
+    private static final Duration WINDOW_SAVE_TIMEOUT = Duration.ofSeconds(30);
 
     private final ActorContext<Command> ctx;
     private final StashBuffer<Command> stash;
@@ -98,6 +121,9 @@ public final class ConversationActor {
     private final DialoguePrompt prompt;
     private final ActorRef<GenerationEvent> events;
     private final Deque<ChatMessage> recent = new ArrayDeque<>();
+    private String systemPrompt;
+    /** The window saved when the conversation last passivated, until a committed turn makes it stale. */
+    private SavedWindow saved;
     private StagingBank bank;
     private int device = -1;
     private Current current;
@@ -134,9 +160,12 @@ public final class ConversationActor {
         int keep = services.recentMessages();
         List<ChatMessage> messages = new ArrayList<>();
         for (Turn t : services.store().history(key, Math.max(0, info.turnCount() - keep), keep)) {
-            messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
+            if (t.role() != Role.SYSTEM) { // the system prompt is kept apart: a rebuilt window starts with it
+                messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
+            }
         }
-        return new Loaded(staging, messages);
+        return new Loaded(staging, messages, services.store().systemPrompt(key).orElse(null),
+                services.store().savedWindow(key, modelTag()).orElse(null));
     }
 
     private Behavior<Command> loading() {
@@ -151,6 +180,8 @@ public final class ConversationActor {
         bank = loaded.bank();
         recent.clear();
         recent.addAll(loaded.recent());
+        systemPrompt = loaded.systemPrompt();
+        saved = loaded.saved();
         return stash.unstashAll(idle());
     }
 
@@ -186,19 +217,27 @@ public final class ConversationActor {
                     new MemLongException(MemLongException.Kind.INVALID, "a message needs some text")));
             return Behaviors.same();
         }
+        String newSystem = send.systemPrompt() != null && !sameText(send.systemPrompt(), systemPrompt)
+                ? send.systemPrompt() : null;
         DialoguePrompt.Tokens tokens;
         try {
-            tokens = prompt.turn(List.copyOf(recent), send.text());
+            tokens = prompt.turn(List.copyOf(recent), newSystem != null ? newSystem : systemPrompt, newSystem != null,
+                    send.text());
         } catch (RuntimeException e) {
             send.replyTo().tell(new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.INVALID,
                     "cannot render the message with the chat template: " + e.getMessage(), e)));
             return Behaviors.same();
         }
-        TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(),
+        TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(), saved,
                 send.params().toSampling(services.stopTokenIds()), events);
         services.scheduler().tell(new DeviceScheduler.Submit(request, device));
-        current = new Current(send, tokens.userTokens());
+        current = new Current(send, tokens.userTokens(), newSystem);
         return generating();
+    }
+
+    /** Whether two system prompts are the same (clients resend it with every request, spacing may differ). */
+    private static boolean sameText(String a, String b) {
+        return b != null && a.strip().equals(b.strip());
     }
 
     private Behavior<Command> generating() {
@@ -246,10 +285,21 @@ public final class ConversationActor {
 
     private Behavior<Command> onFinished(GenerationEvent.Finished finished) {
         services.faults().beforeCommit(key, current.send().text());
-        TurnCommit commit = TurnCommit.of(current.send().text(), current.userTokens(), finished.text(),
-                finished.ids().length, bank.staged());
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> services.store().commitTurn(key, commit),
-                services.blocking()), CommitDone::new);
+        List<TurnMessage> messages = new ArrayList<>(3);
+        if (current.newSystemPrompt() != null) {
+            messages.add(new TurnMessage(Role.SYSTEM, current.newSystemPrompt(), 0));
+        }
+        messages.add(new TurnMessage(Role.USER, current.send().text(), current.userTokens()));
+        messages.add(new TurnMessage(Role.ASSISTANT, finished.text(), finished.ids().length));
+        TurnCommit commit = new TurnCommit(messages, bank.staged());
+        boolean staleWindow = saved != null;
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+            CommittedTurn committed = services.store().commitTurn(key, commit);
+            if (staleWindow) {
+                services.store().deleteWindow(key); // the commit made it stale; only its space is left to free
+            }
+            return committed;
+        }, services.blocking()), CommitDone::new);
         return committing(finished);
     }
 
@@ -264,6 +314,7 @@ public final class ConversationActor {
     private Behavior<Command> onCommitted(GenerationEvent.Finished f, CommitDone done) {
         Send send = current.send();
         int userTokens = current.userTokens();
+        String newSystem = current.newSystemPrompt();
         current = null;
         if (done.error() != null) {
             ctx.getLog().error("conversation {}: turn {} cannot be committed", key, send.turnId(), done.error());
@@ -274,6 +325,7 @@ public final class ConversationActor {
                     "the turn could not be committed: " + done.error().getMessage(), done.error())));
             return stash.unstashAll(idle());
         }
+        saved = null;
         Map<Long, Long> stored = bank.committed(done.result().chunkSeqs());
         List<RetrievedChunk> retrieved = f.retrieved().stream()
                 .map(c -> new RetrievedChunk(stored.getOrDefault(c.seq(), c.seq()), c.score(), c.text()))
@@ -281,8 +333,11 @@ public final class ConversationActor {
         double decodeSeconds = f.decodeNanos() / 1e9;
         double tokensPerSecond = f.ids().length > 1 && decodeSeconds > 0 ? (f.ids().length - 1) / decodeSeconds : 0;
         Reply reply = new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
-                tokensPerSecond, retrieved, f.stopReason(), f.memoryTokens(), f.windowTokens(), f.device(),
-                java.util.Arrays.stream(f.ids()).boxed().toList(), f.modelVersions());
+                tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(),
+                f.windowTokens(), f.device(), java.util.Arrays.stream(f.ids()).boxed().toList(), f.modelVersions());
+        if (newSystem != null) {
+            systemPrompt = newSystem;
+        }
         remember(ChatMessage.user(send.text()));
         remember(ChatMessage.assistant(f.text()));
         services.dialogueCommitted().accept(userTokens + f.ids().length);
@@ -309,6 +364,8 @@ public final class ConversationActor {
         StagingBank closing = bank;
         bank = null;
         recent.clear();
+        systemPrompt = null;
+        saved = null;
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             closing.close();
             return services.store().forget(key);
@@ -335,13 +392,50 @@ public final class ConversationActor {
         return Behaviors.same();
     }
 
+    /**
+     * Passivation. When a device holds the window, it is saved first (so that the next message continues exactly
+     * where this one left off), then the bank closes.
+     */
     private Behavior<Command> onStop() {
         ctx.cancelReceiveTimeout();
-        services.scheduler().tell(new DeviceScheduler.Release(key, device));
+        if (device < 0) {
+            services.scheduler().tell(new DeviceScheduler.Release(key, -1));
+            return close(null);
+        }
+        ctx.ask(DeviceScheduler.WindowSaved.class, services.scheduler(), WINDOW_SAVE_TIMEOUT,
+                replyTo -> new DeviceScheduler.SaveAndRelease(key, device, modelTag(), replyTo),
+                (answer, error) -> new WindowToSave(answer == null ? null : answer.window()));
+        device = -1;
+        return signals(Behaviors.receive(Command.class)
+                .onMessage(WindowToSave.class, w -> close(w.window()))
+                .onMessage(Command.class, this::stashOrRefuse));
+    }
+
+    /** Saves {@code window} (if any) and closes the bank on the blocking dispatcher, then stops. */
+    private Behavior<Command> close(SavedWindow window) {
         StagingBank closing = bank;
         bank = null;
-        ctx.pipeToSelf(CompletableFuture.runAsync(closing::close, services.blocking()), (ok, error) -> Closed.INSTANCE);
+        ctx.pipeToSelf(CompletableFuture.runAsync(() -> {
+            try {
+                if (window != null) {
+                    services.store().saveWindow(key, window);
+                }
+            } finally {
+                closing.close();
+            }
+        }, services.blocking()), (ok, error) -> {
+            if (error != null) {
+                ctx.getLog().warn("conversation {}: saving its window at passivation failed; it will be rebuilt",
+                        key, error);
+            }
+            return Closed.INSTANCE;
+        });
         return closing();
+    }
+
+    /** The model a saved window's cache rows belong to. */
+    private String modelTag() {
+        return services.spec().modelId();
     }
 
     private Behavior<Command> closing() {

@@ -12,7 +12,11 @@ import java.util.Optional;
  * already holds the earlier dialogue, so a turn feeds only what the template adds after it: the end of the
  * previous reply (the template's closing of an assistant message, which generation stops before) and the new
  * user message with the assistant prompt. When the window must be rebuilt, the recent dialogue (whole messages,
- * at most {@code restoreTokens}) is rendered in front of it. Tokenized as transformers'
+ * at most {@code restoreTokens}) is rendered in front of it.
+ *
+ * <p>The system prompt (the chat template's system role) is a property of the conversation: a turn that sets a new
+ * one feeds it, rendered as a system message, right before its user message; a rebuilt window starts with the
+ * current system prompt, before the recent dialogue, as a template expects it. Tokenized as transformers'
  * {@code apply_chat_template(tokenize=True)} does, without adding special tokens (the template has them).
  */
 final class DialoguePrompt {
@@ -30,13 +34,26 @@ final class DialoguePrompt {
         this.restoreTokens = restoreTokens;
     }
 
-    Tokens turn(List<ChatMessage> recent, String userText) {
+    /**
+     * @param recent        the recent user and assistant messages, chronological
+     * @param systemPrompt  the system prompt that applies from this turn on, or null for none
+     * @param systemChanged whether this turn sets it (so the window does not hold it yet)
+     */
+    Tokens turn(List<ChatMessage> recent, String systemPrompt, boolean systemChanged, String userText) {
         ChatMessage user = ChatMessage.user(userText);
-        String resume = closing(recent) + delta(tail(recent, 2), user);
-        List<ChatMessage> restore = restorable(recent);
-        List<ChatMessage> withUser = new ArrayList<>(restore);
-        withUser.add(user);
-        String fresh = render(withUser, true);
+        List<ChatMessage> added = new ArrayList<>();
+        if (systemChanged && systemPrompt != null) {
+            added.add(ChatMessage.system(systemPrompt));
+        }
+        added.add(user);
+        String resume = closing(recent) + delta(tail(recent, 2), added);
+        List<ChatMessage> rebuilt = new ArrayList<>();
+        if (systemPrompt != null) {
+            rebuilt.add(ChatMessage.system(systemPrompt));
+        }
+        rebuilt.addAll(restorable(recent));
+        rebuilt.add(user);
+        String fresh = render(rebuilt, true);
         return new Tokens(encode(resume), encode(fresh), encode(userText).length);
     }
 
@@ -56,16 +73,16 @@ final class DialoguePrompt {
         return done.startsWith(asked) ? done.substring(asked.length()) : "";
     }
 
-    /** What rendering {@code user} after {@code context} adds to the rendering of {@code context}. */
-    private String delta(List<ChatMessage> context, ChatMessage user) {
-        List<ChatMessage> withUser = new ArrayList<>(context);
-        withUser.add(user);
-        String full = render(withUser, true);
+    /** What rendering {@code added} after {@code context} adds to the rendering of {@code context}. */
+    private String delta(List<ChatMessage> context, List<ChatMessage> added) {
+        List<ChatMessage> all = new ArrayList<>(context);
+        all.addAll(added);
+        String full = render(all, true);
         if (context.isEmpty()) {
             return full;
         }
         String before = render(context, false);
-        return full.startsWith(before) ? full.substring(before.length()) : render(List.of(user), true);
+        return full.startsWith(before) ? full.substring(before.length()) : render(added, true);
     }
 
     /** The longest suffix of whole messages, starting at a user message, whose rendering fits the budget. */

@@ -16,11 +16,13 @@ import java.nio.file.Path;
 
 /**
  * A device's model replica and its KV cache of {@code slots} local windows. Owns both (closes the cache, then the
- * model); the retriever is shared and not closed here. Used by one device worker's thread only.
+ * model); the retriever is shared and not closed here (the replica's sequences reach it through an
+ * {@link EmbeddingPrefetch}). Used by one device worker's thread only.
  *
  * <p>A published model version is swapped in by {@link #serve}: only the layers above the memory layer and the final
  * norm are replaced, in place; the embedding, layers {@code 0..m} and {@code lm_head} stay the same arrays, so the
- * K/V of layers {@code 0..m} in the cache and every stored memory stay valid.
+ * K/V of layers {@code 0..m} in the cache and every stored memory stay valid. The retriever is a separate model the
+ * trainer never changes, so vectors prefetched before a swap stay valid after it.
  */
 public final class DeviceReplica implements AutoCloseable {
 
@@ -28,12 +30,15 @@ public final class DeviceReplica implements AutoCloseable {
     private final MemLongEngine engine;
     private final KvCachePool cache;
     private final Path modelDir;
+    private final EmbeddingPrefetch prefetch;
 
-    private DeviceReplica(ModelBundle bundle, MemLongEngine engine, KvCachePool cache, Path modelDir) {
+    private DeviceReplica(ModelBundle bundle, MemLongEngine engine, KvCachePool cache, Path modelDir,
+                          EmbeddingPrefetch prefetch) {
         this.bundle = bundle;
         this.engine = engine;
         this.cache = cache;
         this.modelDir = modelDir;
+        this.prefetch = prefetch;
     }
 
     /** Loads the base model onto {@code device} and allocates the cache. */
@@ -49,8 +54,9 @@ public final class DeviceReplica implements AutoCloseable {
         Engines.setIntraOpThreads(Engines.defaultIntraOpThreads());
         ModelBundle bundle = ModelBundle.open(modelDir, new ModelOptions(device, computeType));
         try {
-            MemLongEngine engine = new MemLongEngine(bundle, retriever, settings);
-            DeviceReplica replica = new DeviceReplica(bundle, engine, engine.newCache(slots), modelDir);
+            EmbeddingPrefetch prefetch = new EmbeddingPrefetch(retriever);
+            MemLongEngine engine = new MemLongEngine(bundle, prefetch, settings);
+            DeviceReplica replica = new DeviceReplica(bundle, engine, engine.newCache(slots), modelDir, prefetch);
             if (weights.version() != 0) {
                 replica.serve(weights);
             }
@@ -88,6 +94,11 @@ public final class DeviceReplica implements AutoCloseable {
 
     public KvCachePool cache() {
         return cache;
+    }
+
+    /** The retriever the replica's sequences embed with: vectors prepared off the device thread, else the shared one. */
+    EmbeddingPrefetch prefetch() {
+        return prefetch;
     }
 
     @Override

@@ -3,12 +3,14 @@ package dev.memlong.actors.scheduler;
 import dev.memlong.actors.ActorSettings;
 import dev.memlong.actors.MemLongException;
 import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.SavedWindow;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorInitializationException;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -66,6 +68,16 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
      */
     public record SwapResult(long version, List<Integer> swapped, Map<Integer, String> failures) {}
 
+    /**
+     * Passivation of a conversation whose window is on {@code device}: replies {@link WindowSaved} (with a null
+     * window when the device holds none or is out of service) and drops the window.
+     */
+    public record SaveAndRelease(ConversationKey key, int device, String modelTag, ActorRef<WindowSaved> replyTo)
+            implements Command {}
+
+    /** The answer to {@link SaveAndRelease}. */
+    public record WindowSaved(ConversationKey key, SavedWindow window) {}
+
     /** A worker's running plus queued turns. */
     record WorkerLoad(int device, int load) implements Command {}
 
@@ -121,20 +133,24 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
      * @param names    the device names (for errors and logs), aligned with {@code replicas}
      * @param replicas one replica loader per device (called on that device's thread)
      * @param loaded   completed once every device has loaded or failed
+     * @param gauges    where the workers report their batch, queue and retrievals (one entry per device)
+     * @param embedding where the workers have the retriever embed, off their own threads (null: on them)
      */
     public static Behavior<Command> create(List<String> names, List<Supplier<DeviceReplica>> replicas, int maxBatch,
                                            int maxQueue, int stepTokenBudget,
-                                           CompletableFuture<List<DeviceStatus>> loaded) {
+                                           CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges,
+                                           Executor embedding) {
         if (names.size() != replicas.size()) {
             throw new IllegalArgumentException(names.size() + " names for " + replicas.size() + " devices");
         }
         return Behaviors.setup(ctx -> new DeviceScheduler(ctx, names, replicas, maxBatch, maxQueue, stepTokenBudget,
-                loaded));
+                loaded, gauges, embedding));
     }
 
     private DeviceScheduler(ActorContext<Command> ctx, List<String> names, List<Supplier<DeviceReplica>> replicas,
                             int maxBatch, int maxQueue, int stepTokenBudget,
-                            CompletableFuture<List<DeviceStatus>> loaded) {
+                            CompletableFuture<List<DeviceStatus>> loaded, SchedulerGauges gauges,
+                            Executor embedding) {
         super(ctx);
         this.names = List.copyOf(names);
         this.state = new State[replicas.size()];
@@ -144,7 +160,7 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
         for (int i = 0; i < replicas.size(); i++) {
             state[i] = State.LOADING;
             ActorRef<DeviceWorker.Command> worker = ctx.spawn(DeviceWorker.create(i, names.get(i), replicas.get(i),
-                            maxBatch, maxQueue, stepTokenBudget, ctx.getSelf()), "device-" + i,
+                            maxBatch, maxQueue, stepTokenBudget, ctx.getSelf(), gauges, embedding), "device-" + i,
                     DispatcherSelector.fromConfig(ActorSettings.DEVICE_DISPATCHER));
             ctx.watch(worker);
             workers.add(worker);
@@ -157,6 +173,7 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
                 .onMessage(Submit.class, this::onSubmit)
                 .onMessage(Cancel.class, this::onCancel)
                 .onMessage(Release.class, this::onRelease)
+                .onMessage(SaveAndRelease.class, this::onSaveAndRelease)
                 .onMessage(WorkerLoad.class, this::onLoad)
                 .onMessage(WorkerReady.class, this::onReady)
                 .onMessage(TurnEnded.class, this::onTurnEnded)
@@ -217,6 +234,16 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
                 workers.get(i).tell(new DeviceWorker.Release(release.key()));
             }
         }
+        return this;
+    }
+
+    private Behavior<Command> onSaveAndRelease(SaveAndRelease save) {
+        int device = save.device();
+        if (device < 0 || device >= workers.size() || state[device] != State.READY) {
+            save.replyTo().tell(new WindowSaved(save.key(), null));
+            return onRelease(new Release(save.key(), -1));
+        }
+        workers.get(device).tell(new DeviceWorker.SaveAndRelease(save.key(), save.modelTag(), save.replyTo()));
         return this;
     }
 

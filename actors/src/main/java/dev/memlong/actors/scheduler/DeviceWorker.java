@@ -4,13 +4,18 @@ import dev.memlong.actors.MemLongException;
 import dev.memlong.runtime.memlong.MemLongSequence;
 import dev.memlong.runtime.model.MemoryKv;
 import dev.memlong.runtime.model.SequenceStep;
+import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.SavedWindow;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -55,10 +60,21 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     /** Drops a conversation's window (passivation, restart, forget); cancels its running turn if any. */
     public record Release(ConversationKey key) implements Command {}
 
+    /**
+     * Passivation: replies with the conversation's window (null if this device holds none, or a turn of it runs),
+     * tagged {@code modelTag}, then drops it.
+     */
+    public record SaveAndRelease(ConversationKey key, String modelTag, ActorRef<DeviceScheduler.WindowSaved> replyTo)
+            implements Command {}
+
     /** Swaps a model version in (between two steps) and reports to the scheduler. */
     public record SwapWeights(long swapId, WeightVersion weights) implements Command {}
 
     private enum Step implements Command { INSTANCE }
+
+    /** Texts a turn's next piece embeds, embedded on the embedding executor ({@code error} if that failed). */
+    private record Embedded(long requestId, List<String> texts, float[][] vectors, long nanos, Throwable error)
+            implements Command {}
 
     /** Failed forward steps in a row after which the device is considered broken. */
     static final int MAX_FAILED_STEPS = 3;
@@ -71,6 +87,8 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private final int maxQueue;
     private final int stepTokenBudget;
     private final ActorRef<DeviceScheduler.Command> scheduler;
+    private final SchedulerGauges gauges;
+    private final Executor embedding;
     private final List<RunningTurn> running = new ArrayList<>();
     private final Deque<TurnRequest> waiting = new ArrayDeque<>();
     private boolean stepScheduled;
@@ -81,11 +99,14 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
 
     /**
      * @param name    the configured device name (for errors and logs)
-     * @param replica loads the model replica; called on the worker's own thread
+     * @param replica   loads the model replica; called on the worker's own thread
+     * @param embedding where the retriever embeds what a step needs, so this thread never waits for it; null to
+     *                  embed on this thread, inside the step
      */
     public static Behavior<Command> create(int index, String name, Supplier<DeviceReplica> replica, int maxBatch,
                                            int maxQueue, int stepTokenBudget,
-                                           ActorRef<DeviceScheduler.Command> scheduler) {
+                                           ActorRef<DeviceScheduler.Command> scheduler, SchedulerGauges gauges,
+                                           Executor embedding) {
         return Behaviors.setup(ctx -> {
             DeviceReplica loaded;
             try {
@@ -95,21 +116,25 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 throw e;
             }
             scheduler.tell(new DeviceScheduler.WorkerReady(index, loaded.version()));
-            return new DeviceWorker(ctx, index, name, loaded, maxBatch, maxQueue, stepTokenBudget, scheduler);
+            return new DeviceWorker(ctx, index, name, loaded, maxBatch, maxQueue, stepTokenBudget, scheduler, gauges,
+                    embedding);
         });
     }
 
     private DeviceWorker(ActorContext<Command> ctx, int index, String name, DeviceReplica replica, int maxBatch,
-                         int maxQueue, int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler) {
+                         int maxQueue, int stepTokenBudget, ActorRef<DeviceScheduler.Command> scheduler,
+                         SchedulerGauges gauges, Executor embedding) {
         super(ctx);
         this.index = index;
         this.name = name;
         this.replica = replica;
-        this.slots = new SlotTable(replica.engine(), replica.cache());
+        this.slots = new SlotTable(replica.engine(), replica.cache(), gauges);
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
         this.stepTokenBudget = stepTokenBudget;
         this.scheduler = scheduler;
+        this.gauges = gauges;
+        this.embedding = embedding;
     }
 
     @Override
@@ -118,6 +143,8 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 .onMessage(Admit.class, this::onAdmit)
                 .onMessage(Cancel.class, this::onCancel)
                 .onMessage(Release.class, this::onRelease)
+                .onMessage(SaveAndRelease.class, this::onSaveAndRelease)
+                .onMessage(Embedded.class, this::onEmbedded)
                 .onMessage(SwapWeights.class, this::onSwap)
                 .onMessageEquals(Step.INSTANCE, this::onStep)
                 .onSignal(PostStop.class, signal -> onStop())
@@ -172,6 +199,18 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         return this;
     }
 
+    private Behavior<Command> onSaveAndRelease(SaveAndRelease save) {
+        SavedWindow window = null;
+        try {
+            window = slots.save(save.key(), save.modelTag());
+        } catch (RuntimeException e) {
+            getContext().getLog().warn("device {}: the window of {} cannot be saved; it will be rebuilt", index,
+                    save.key(), e);
+        }
+        save.replyTo().tell(new DeviceScheduler.WindowSaved(save.key(), window));
+        return onRelease(new Release(save.key()));
+    }
+
     /**
      * Runs between two steps, on the device's thread. A version that cannot be loaded leaves the replica serving
      * what it served (the swap reports the failure); the running turns are not disturbed either way.
@@ -218,13 +257,10 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         int[] prompt;
         if (resident == null) {
             resident = slots.claim(request.key(), request.bank(), replica.version());
-            prompt = request.freshTokens();
-        } else if (resident.unfedToken >= 0) {
-            prompt = new int[request.resumeTokens().length + 1];
-            prompt[0] = resident.unfedToken;
-            System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
+            boolean restored = request.saved() != null && slots.restore(resident, request.saved());
+            prompt = restored ? resumeAfter(resident, request) : request.freshTokens();
         } else {
-            prompt = request.resumeTokens();
+            prompt = resumeAfter(resident, request);
         }
         resident.unfedToken = -1;
         slots.touch(resident);
@@ -236,12 +272,24 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         request.replyTo().tell(new GenerationEvent.Admitted(request.id(), index));
     }
 
+    /** The turn's tokens after the window it continues, led by the last reply's unfed token if there is one. */
+    private static int[] resumeAfter(SlotTable.Resident resident, TurnRequest request) {
+        if (resident.unfedToken < 0) {
+            return request.resumeTokens();
+        }
+        int[] prompt = new int[request.resumeTokens().length + 1];
+        prompt[0] = resident.unfedToken;
+        System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
+        return prompt;
+    }
+
     private Behavior<Command> onStep() {
         stepScheduled = false;
         while (running.size() < maxBatch && !waiting.isEmpty()) {
             start(waiting.poll());
         }
         if (running.isEmpty()) {
+            replica.prefetch().clear();
             reportLoad();
             return this;
         }
@@ -250,9 +298,12 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         List<RunningTurn> prefilling = new ArrayList<>();
         for (RunningTurn turn : running) {
             if (turn.decoding()) {
-                decoding.add(turn);
-                decodePieces.add(turn.decodePiece());
-            } else {
+                int[] piece = turn.decodePiece();
+                if (embeddingsReady(turn, piece)) {
+                    decoding.add(turn);
+                    decodePieces.add(piece);
+                }
+            } else if (!turn.awaitingEmbeddings()) {
                 prefilling.add(turn);
             }
         }
@@ -261,10 +312,14 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         List<int[]> prefillPieces = new ArrayList<>();
         for (int i = 0; i < prefilling.size() && budget > 0; i++) {
             RunningTurn turn = prefilling.get((rotation + i) % prefilling.size());
-            int n = turn.resident().sequence.nextPieceLength(Math.min(turn.remainingPrompt(), budget));
-            prefill.add(turn);
-            prefillPieces.add(turn.promptPiece(n));
-            budget -= n;
+            int n = turn.plannedPiece() > 0 ? turn.plannedPiece()
+                    : turn.resident().sequence.nextPieceLength(Math.min(turn.remainingPrompt(), budget));
+            int[] piece = turn.promptPiece(n);
+            if (embeddingsReady(turn, piece)) {
+                prefill.add(turn);
+                prefillPieces.add(piece);
+                budget -= n;
+            }
         }
         rotation++;
         // Decode tokens and prompt pieces run as two forwards: in one, every decode row would be padded to the
@@ -275,6 +330,58 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         }
         if (!prefill.isEmpty()) {
             guardedForward(prefill, prefillPieces);
+        }
+        scheduleStep();
+        reportLoad();
+        return this;
+    }
+
+    /**
+     * Whether the turn can run {@code piece} now without this thread embedding anything. If the piece needs texts
+     * embedded (a retrieval query at a chunk boundary, chunks leaving the window), they are embedded on the
+     * embedding executor and the turn sits out until they arrive ({@link Embedded}); the others keep stepping.
+     */
+    private boolean embeddingsReady(RunningTurn turn, int[] piece) {
+        if (embedding == null) {
+            return true;
+        }
+        if (turn.awaitingEmbeddings()) {
+            return false;
+        }
+        List<String> missing = replica.prefetch().missing(turn.resident().sequence.textsToEmbed(piece));
+        if (missing.isEmpty()) {
+            turn.pieceReady();
+            return true;
+        }
+        turn.awaitEmbeddings(piece.length);
+        long id = turn.request().id();
+        Retriever shared = replica.prefetch().shared();
+        ActorRef<Command> self = getContext().getSelf();
+        try {
+            CompletableFuture.supplyAsync(() -> {
+                long t0 = System.nanoTime();
+                float[][] vectors = shared.embed(missing);
+                return new Embedded(id, missing, vectors, System.nanoTime() - t0, null);
+            }, embedding).exceptionally(e -> new Embedded(id, missing, null, 0, e)).thenAccept(self::tell);
+        } catch (RejectedExecutionException stopping) {
+            self.tell(new Embedded(id, missing, null, 0, stopping));
+        }
+        return false;
+    }
+
+    private Behavior<Command> onEmbedded(Embedded embedded) {
+        for (RunningTurn turn : running) {
+            if (turn.request().id() == embedded.requestId()) {
+                turn.embeddingsArrived(embedded.nanos());
+                gauges.embedded(embedded.nanos());
+                if (embedded.error() != null) {
+                    fail(turn, new MemLongException(MemLongException.Kind.DEVICE_FAILED, "device " + index
+                            + ": the retriever failed: " + embedded.error().getMessage(), embedded.error()));
+                } else {
+                    replica.prefetch().put(embedded.texts(), embedded.vectors());
+                }
+                break;
+            }
         }
         scheduleStep();
         reportLoad();
@@ -360,14 +467,18 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         scheduler.tell(new DeviceScheduler.TurnEnded(index, request.id()));
     }
 
+    /** Steps go on while a turn can run or wait for admission; turns that only await embeddings do not spin. */
     private void scheduleStep() {
-        if (!stepScheduled && (!running.isEmpty() || !waiting.isEmpty())) {
+        boolean runnable = running.stream().anyMatch(t -> !t.awaitingEmbeddings())
+                || (!waiting.isEmpty() && running.size() < maxBatch);
+        if (!stepScheduled && runnable) {
             stepScheduled = true;
             getContext().getSelf().tell(Step.INSTANCE);
         }
     }
 
     private void reportLoad() {
+        gauges.load(index, running.size(), waiting.size());
         int load = running.size() + waiting.size();
         if (load != reportedLoad) {
             reportedLoad = load;
@@ -382,6 +493,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         waiting.forEach(r -> end(r, new GenerationEvent.Failed(r.id(), stopping)));
         running.clear();
         waiting.clear();
+        gauges.load(index, 0, 0);
         replica.close();
         return this;
     }

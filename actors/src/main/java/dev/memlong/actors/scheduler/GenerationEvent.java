@@ -25,6 +25,7 @@ public sealed interface GenerationEvent {
      * @param promptTokens tokens fed for the turn
      * @param ttftNanos    admission to first token
      * @param decodeNanos  first token to last
+     * @param retrievalNanos time the turn's memory retrievals took (all phases, every retrieval)
      * @param retrieved    chunks retrieved during the turn, chronological, each once
      * @param memoryTokens tokens in the bank (staged ones included)
      * @param windowTokens tokens in the local window
@@ -32,8 +33,9 @@ public sealed interface GenerationEvent {
      * @param modelVersions the model versions the turn's steps ran on, in order, each once
      */
     record Finished(long requestId, int[] ids, String text, Reply.StopReason stopReason, int promptTokens,
-                    long ttftNanos, long decodeNanos, List<Retrieval.RetrievedChunk> retrieved, long memoryTokens,
-                    int windowTokens, int device, List<Long> modelVersions) implements GenerationEvent {}
+                    long ttftNanos, long decodeNanos, long retrievalNanos, List<Retrieval.RetrievedChunk> retrieved,
+                    long memoryTokens, int windowTokens, int device, List<Long> modelVersions)
+            implements GenerationEvent {}
 
     /** The turn failed (overloaded, cancelled, a device error). */
     record Failed(long requestId, MemLongException error) implements GenerationEvent {}

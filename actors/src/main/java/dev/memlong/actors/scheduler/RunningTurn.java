@@ -27,6 +27,9 @@ final class RunningTurn {
     private final Map<Long, Retrieval.RetrievedChunk> retrieved = new TreeMap<>();
     private final List<Long> modelVersions = new ArrayList<>();
     private final long admittedNanos = System.nanoTime();
+    private long retrievalNanos;
+    private boolean awaitingEmbeddings;
+    private int plannedPiece;
     private long firstTokenNanos;
     private int fed;
     private int count;
@@ -77,7 +80,34 @@ final class RunningTurn {
         }
     }
 
+    /** Whether the turn sits out steps until the texts its next piece embeds are embedded elsewhere. */
+    boolean awaitingEmbeddings() {
+        return awaitingEmbeddings;
+    }
+
+    /** Its next piece ({@code length} tokens) needs embeddings first; that piece is kept for when they arrive. */
+    void awaitEmbeddings(int length) {
+        awaitingEmbeddings = true;
+        plannedPiece = length;
+    }
+
+    /** The embeddings arrived after {@code nanos} of embedding (counted as retrieval time). */
+    void embeddingsArrived(long nanos) {
+        awaitingEmbeddings = false;
+        retrievalNanos += nanos;
+    }
+
+    /** The length of the prompt piece whose embeddings were prepared, or 0 (choose one). */
+    int plannedPiece() {
+        return plannedPiece;
+    }
+
+    void pieceReady() {
+        plannedPiece = 0;
+    }
+
     void retrieved(Retrieval retrieval) {
+        retrievalNanos += retrieval.timings().totalNanos();
         retrieval.chunks().forEach(c -> retrieved.putIfAbsent(c.seq(), c));
     }
 
@@ -136,8 +166,9 @@ final class RunningTurn {
         long end = System.nanoTime();
         long first = count == 0 ? end : firstTokenNanos;
         return new GenerationEvent.Finished(request.id(), Arrays.copyOf(generated, count), text.finalText(),
-                stopReason, prompt.length, first - admittedNanos, end - first, new ArrayList<>(retrieved.values()),
-                resident.bank.tokenCount(), resident.sequence.windowTokens(), device, List.copyOf(modelVersions));
+                stopReason, prompt.length, first - admittedNanos, end - first, retrievalNanos,
+                new ArrayList<>(retrieved.values()), resident.bank.tokenCount(), resident.sequence.windowTokens(), device,
+                List.copyOf(modelVersions));
     }
 
 }

@@ -5,6 +5,7 @@ import dev.memlong.runtime.memlong.MemLongEngine;
 import dev.memlong.runtime.memlong.MemLongSequence;
 import dev.memlong.runtime.model.KvCachePool;
 import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.SavedWindow;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -58,13 +59,15 @@ final class SlotTable {
 
     private final MemLongEngine engine;
     private final KvCachePool cache;
+    private final SchedulerGauges gauges;
     private final Resident[] slots;
     private final Map<ConversationKey, Resident> byKey = new HashMap<>();
     private long clock;
 
-    SlotTable(MemLongEngine engine, KvCachePool cache) {
+    SlotTable(MemLongEngine engine, KvCachePool cache, SchedulerGauges gauges) {
         this.engine = engine;
         this.cache = cache;
+        this.gauges = gauges;
         this.slots = new Resident[cache.slots()];
     }
 
@@ -106,6 +109,7 @@ final class SlotTable {
         }
         Resident r = new Resident(key, bank, engine.newSequence(cache, slot, bank), version);
         r.sequence.onRetrieval(retrieval -> {
+            gauges.retrieved(retrieval.timings().totalNanos());
             if (r.current != null) {
                 r.current.retrieved(retrieval);
             }
@@ -113,6 +117,29 @@ final class SlotTable {
         slots[slot] = r;
         byKey.put(key, r);
         return r;
+    }
+
+    /**
+     * Puts a saved window back into a freshly claimed resident. Returns false (leaving the resident empty, to be
+     * rebuilt) when the window does not fit this device's cache.
+     */
+    boolean restore(Resident r, SavedWindow saved) {
+        try {
+            r.sequence.restoreWindow(saved.tokenIds(), saved.cacheRows());
+        } catch (IllegalArgumentException doesNotFit) {
+            return false;
+        }
+        r.unfedToken = saved.unfedToken();
+        return true;
+    }
+
+    /** The conversation's window as it is now (for passivation), or null when this device holds none. */
+    SavedWindow save(ConversationKey key, String modelTag) {
+        Resident r = byKey.get(key);
+        if (r == null || r.current != null) {
+            return null;
+        }
+        return new SavedWindow(modelTag, r.sequence.windowIds(), r.unfedToken, r.sequence.windowRows());
     }
 
     void touch(Resident r) {

@@ -1,5 +1,6 @@
 package dev.memlong.actors.conversation;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +21,7 @@ import dev.memlong.runtime.tokenizer.Tokenizers;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationSpec;
 import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.SavedWindow;
 import dev.memlong.storage.StorageSettings;
 import dev.memlong.storage.Turn;
 import java.nio.file.Path;
@@ -120,8 +122,12 @@ class ConversationActorTest {
         assertEquals(KEY, passivate.key());
         assertEquals(conversation, passivate.child());
         conversation.tell(ConversationActor.Stop.INSTANCE);
-        DeviceScheduler.Release release = scheduler.expectMessageClass(DeviceScheduler.Release.class, WAIT);
-        assertEquals(new DeviceScheduler.Release(KEY, 0), release, "its window on device 0 is dropped");
+        DeviceScheduler.SaveAndRelease save = scheduler.expectMessageClass(DeviceScheduler.SaveAndRelease.class,
+                WAIT);
+        assertEquals(KEY, save.key());
+        assertEquals(0, save.device(), "its window on device 0 is saved, then dropped");
+        SavedWindow window = new SavedWindow(save.modelTag(), new int[] {11, 12, 13}, 14, new byte[] {1, 2, 3});
+        save.replyTo().tell(new DeviceScheduler.WindowSaved(KEY, window));
         scheduler.expectTerminated(conversation, WAIT);
 
         // the registry starts a fresh actor for the next message: it restores the dialogue and memory from storage
@@ -130,12 +136,17 @@ class ConversationActorTest {
         DeviceScheduler.Submit second = nextSubmit();
         assertEquals(-1, second.preferredDevice(), "no device holds its window any more");
         assertEquals(1, second.request().bank().chunkCount(), "memory came back from storage");
+        assertArrayEquals(window.tokenIds(), second.request().saved().tokenIds(), "the saved window came back");
+        assertEquals(14, second.request().saved().unfedToken());
+        assertArrayEquals(window.cacheRows(), second.request().saved().cacheRows());
         String fresh = tokenizer.decode(second.request().freshTokens(), false);
         assertTrue(fresh.contains("My dog is called Rex.") && fresh.contains("Nice name.")
-                && fresh.contains("What is my dog called?"), "the window is rebuilt from the recent dialogue: " + fresh);
+                && fresh.contains("What is my dog called?"), "a device that cannot use the saved window rebuilds it "
+                + "from the recent dialogue: " + fresh);
         generate(second.request(), "Rex.", null);
         assertEquals("Rex.", done(caller, 2).text());
         assertEquals(4, store.history(KEY).size());
+        assertTrue(store.savedWindow(KEY, save.modelTag()).isEmpty(), "the committed turn made the window stale");
     }
 
     /** The next turn submitted, past the window releases a stopping actor also sends. */
@@ -166,7 +177,7 @@ class ConversationActorTest {
         }
         events.tell(new GenerationEvent.Token(request.id(), 7, text));
         events.tell(new GenerationEvent.Finished(request.id(), new int[] {7}, text, Reply.StopReason.STOP_TOKEN,
-                request.freshTokens().length, 1_000_000, 1_000_000, List.of(), request.bank().tokenCount(), 20, 0,
+                request.freshTokens().length, 1_000_000, 1_000_000, 0, List.of(), request.bank().tokenCount(), 20, 0,
                 List.of(0L)));
     }
 

@@ -54,7 +54,7 @@ class DeviceSchedulerTest {
     void aDeviceWhoseModelDoesNotLoadIsLeftOutAndTurnsGoToTheOther(@TempDir Path notAModel) throws Exception {
         CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
         ActorRef<DeviceScheduler.Command> scheduler = testKit.spawn(DeviceScheduler.create(List.of("cpu:0", "cpu:1"),
-                List.of(replica(notAModel), replica(ActorTestSupport.model())), 2, 4, 64, loaded));
+                List.of(replica(notAModel), replica(ActorTestSupport.model())), 2, 4, 64, loaded, new SchedulerGauges(2), null));
         List<DeviceScheduler.DeviceStatus> statuses = loaded.get(60, TimeUnit.SECONDS);
         assertNotNull(statuses.get(0).failure(), "device 0 has no model");
         assertNull(statuses.get(1).failure());
@@ -76,7 +76,7 @@ class DeviceSchedulerTest {
         };
         CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
         ActorRef<DeviceScheduler.Command> scheduler = testKit.spawn(DeviceScheduler.create(List.of("cpu"),
-                List.of(slowFailure), 2, 4, 64, loaded));
+                List.of(slowFailure), 2, 4, 64, loaded, new SchedulerGauges(1), null));
         TestProbe<GenerationEvent> first = testKit.createTestProbe();
         TestProbe<GenerationEvent> second = testKit.createTestProbe();
         scheduler.tell(new DeviceScheduler.Submit(request(1, "a", first.ref()), -1));
@@ -106,7 +106,7 @@ class DeviceSchedulerTest {
             return r;
         };
         ActorRef<DeviceScheduler.Command> scheduler = testKit.spawn(DeviceScheduler.create(List.of("cpu"),
-                List.of(broken), 1, 8, 64, new CompletableFuture<>()));
+                List.of(broken), 1, 8, 64, new CompletableFuture<>(), new SchedulerGauges(1), null));
         for (int i = 1; i <= DeviceWorker.MAX_FAILED_STEPS; i++) {
             TestProbe<GenerationEvent> caller = testKit.createTestProbe();
             scheduler.tell(new DeviceScheduler.Submit(request(i, "c" + i, caller.ref()), -1));

@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 /** Benchmarks (measurements, not tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks",
         subcommands = {BenchDecodeCommand.class, BenchMemoryCommand.class, StorageBenchCommand.class,
-            BenchTrainCommand.class, BenchGatewayCommand.class, BenchBatchingCommand.class})
+            BenchTrainCommand.class, BenchGatewayCommand.class, BenchBatchingCommand.class,
+            BenchRecallCommand.class, BenchEmbeddingCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override

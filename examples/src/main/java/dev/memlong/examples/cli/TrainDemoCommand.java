@@ -43,21 +43,26 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "models/demo", description = "model directory to write (default models/demo)")
     Path out;
     @Option(names = "--seed", defaultValue = "7") long seed;
-    @Option(names = "--dialogues", defaultValue = "400", description = "training dialogues") int dialogues;
-    @Option(names = "--stage1-steps", defaultValue = "400") int stage1Steps;
-    @Option(names = "--stage2-steps", defaultValue = "100") int stage2Steps;
+    @Option(names = "--stage1-dialogues", defaultValue = "6000", description = "short dialogues for stage 1") int stage1Dialogues;
+    @Option(names = "--stage2-dialogues", defaultValue = "600", description = "long dialogues for stage 2") int stage2Dialogues;
+    @Option(names = "--stage1-steps", defaultValue = "3000") int stage1Steps;
+    @Option(names = "--stage2-steps", defaultValue = "500") int stage2Steps;
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--hidden", defaultValue = "128") int hidden;
-    @Option(names = "--layers", defaultValue = "9", description = "9 is the fewest for which the runtime's default "
-            + "retrieval layers (floor(L/2) and every 4th above) include a trainable layer") int layers;
+    @Option(names = "--head-dim", defaultValue = "32", description = "attention head size (heads = hidden / head-dim, KV heads half of them)")
+    int headDim;
+    @Option(names = "--layers", defaultValue = "6") int layers;
+    @Option(names = "--memory-layer", defaultValue = "2", description = "the frozen boundary: layers 0..m train in stage 1 only") int memoryLayer;
     @Option(names = "--workers", defaultValue = "1") int workers;
-    @Option(names = "--eval-dialogues", defaultValue = "40", description = "held-out dialogues for the recall check (0 = none)")
-    int evalDialogues;
+    @Option(names = "--eval-facts", defaultValue = "24", description = "facts per distance for the recall check at the end (0 = none)")
+    int evalFacts;
     @Option(names = "--eval-only", description = "only run the recall check on the model in --out") boolean evalOnly;
+    @Option(names = "--skip-stage1", description = "reuse the stage-1 model in OUT/stage1 (kept by --keep-intermediate)") boolean skipStage1;
     @Option(names = "--keep-intermediate", description = "keep the stage-1 model and the resumable checkpoints") boolean keep;
 
     static final int WINDOW = 256;
-    static final int CHUNK = 128;
+    static final int CHUNK = 64;
+    static final int TOP_K = 8;
 
     @Override
     public Integer call() throws Exception {
@@ -67,64 +72,99 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         Files.createDirectories(out);
         Path stage1 = out.resolve("stage1");
-        SyntheticDialogues gen = new SyntheticDialogues(seed);
-        List<String> lines = new ArrayList<>();
-        for (int i = 0; i < dialogues; i++) {
-            lines.add(TrainingData.jsonl(gen.dialogue(3, 10)));
-        }
-        Path data = out.resolve("stage1").resolve("dialogues.jsonl");
         Files.createDirectories(stage1);
-        Files.write(data, lines);
-        int vocab = WordPieceVocabularyWriter.write(stage1, SyntheticDialogues.vocabulary());
-        writeConfig(stage1, vocab);
-
-        int m = MemorySettings.defaultMemoryLayer(layers);
-        MemorySettings memory = new MemorySettings(m, MemorySettings.defaultRetrievalLayers(m, layers), CHUNK, 8, WINDOW,
+        // Stage 1 sees short dialogues that fit its window, so every answer can be copied from context, and copy
+        // drills: that is where the model learns to copy (induction), which stage 2 then points at memory.
+        SyntheticDialogues gen = new SyntheticDialogues(seed);
+        List<String> shortLines = new ArrayList<>();
+        for (int i = 0; i < stage1Dialogues; i++) {
+            shortLines.add(TrainingData.jsonl(i % 2 == 0 ? gen.shortDialogue(2 + i / 2 % 4, i / 2 % 2)
+                    : gen.copyDrills(6)));
+        }
+        List<String> longLines = new ArrayList<>();
+        for (int i = 0; i < stage2Dialogues; i++) {
+            longLines.add(TrainingData.jsonl(gen.longDialogue(6 + i % 5, 6)));
+        }
+        Path shortData = stage1.resolve("short-dialogues.jsonl");
+        Path longData = stage1.resolve("long-dialogues.jsonl");
+        Files.write(shortData, shortLines);
+        Files.write(longData, longLines);
+        List<Integer> retrievalLayers = new ArrayList<>();
+        for (int l = memoryLayer + 1; l < layers; l++) {
+            retrievalLayers.add(l);
+        }
+        if (!skipStage1) {
+            int vocab = WordPieceVocabularyWriter.write(stage1, SyntheticDialogues.vocabulary());
+            writeConfig(stage1, vocab, retrievalLayers);
+        }
+        MemorySettings memory = new MemorySettings(memoryLayer, retrievalLayers, CHUNK, TOP_K, WINDOW,
                 MemorySettings.DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16);
         Map<String, Object> json = new LinkedHashMap<>();
         try (TextTokenizer tokenizer = Tokenizers.open(stage1)) {
-            List<int[]> docs = TrainingData.read(List.of(data), tokenizer, ChatTemplate.find(stage1));
-            long tokens = docs.stream().mapToLong(d -> d.length).sum();
-            String range = "synthetic dialogues seed " + seed + ", " + docs.size() + " dialogues, " + tokens + " tokens";
+            Optional<ChatTemplate> template = ChatTemplate.find(stage1);
+            List<int[]> shortDocs = TrainingData.read(List.of(shortData), tokenizer, template);
+            List<int[]> longDocs = TrainingData.read(List.of(longData), tokenizer, template);
             ModelConfig config = ModelConfig.load(stage1);
-            TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
-                    new LrSchedule(2e-3, 30, stage1Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
-                    batch, WINDOW, workers, seed);
-            System.err.println("stage 1: pretraining all layers, window " + WINDOW + ", no memory (" + range + ")");
-            TrainingJob.Result r1 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.initialize(config, seed, root),
-                    stage1, "scratch", s1, docs, stage1Steps, stage1, false, "F32", 100, null, range), null, tokenizer,
-                    System.err);
-            json.put("stage1", r1);
+            if (!skipStage1) {
+                String range = describe("short", shortDocs);
+                TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
+                        new LrSchedule(3e-3, 100, stage1Steps, LrSchedule.Decay.COSINE, 0.2), 0.01, 0.9, 0.95, 1e-8, 1.0,
+                        1, batch, WINDOW, workers, seed);
+                System.err.println("stage 1: pretraining all layers, window " + WINDOW + ", no memory (" + range + ")");
+                TrainingJob.Result r1 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.initialize(config, seed, root),
+                        stage1, "scratch", s1, shortDocs, stage1Steps, stage1, false, "F32", 200, null, range), null,
+                        tokenizer, System.err);
+                json.put("stage1", r1);
+                Files.copy(stage1.resolve("loss.png"), out.resolve("loss-stage1.png"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            String range = describe("long", longDocs);
             TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, new LoraSettings(8, 16, 0), memory, true,
-                    new LrSchedule(1e-3, 20, stage2Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
+                    new LrSchedule(1e-3, 30, stage2Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
                     batch, WINDOW, workers, seed + 1);
-            System.err.println("stage 2: MemLong, layers above " + m + " with bge-small retrieval (top-8 chunks of " + CHUNK + ")");
+            System.err.println("stage 2: MemLong, layers above " + memoryLayer + " with bge-small retrieval (top-" + TOP_K
+                    + " chunks of " + CHUNK + ", " + range + ")");
             try (Retriever retriever = BgeSmallRetriever.create()) {
                 TrainingJob.Result r2 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage1, root),
-                        stage1, "memlong-demo-stage1", s2, docs, stage2Steps, out, false, "F16", 50, null, range),
+                        stage1, "memlong-demo-stage1", s2, longDocs, stage2Steps, out, false, "F16", 100, null, range),
                         retriever, tokenizer, System.err);
                 json.put("stage2", r2);
             }
         }
-        Files.move(stage1.resolve("loss.png"), out.resolve("loss-stage1.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         if (!keep) {
             deleteTree(stage1);
             deleteTree(out.resolve("checkpoint"));
         }
         json.put("out", out.toString());
-        if (evalDialogues > 0) {
+        if (evalFacts > 0) {
             json.put("recall", evaluate());
         }
         Json.print(json);
         return 0;
     }
 
-    /** The recall check on dialogues from a seed training never used, with the runtime's default MemLong settings. */
+    private String describe(String kind, List<int[]> docs) {
+        long tokens = docs.stream().mapToLong(d -> d.length).sum();
+        return "synthetic " + kind + " dialogues seed " + seed + ", " + docs.size() + " dialogues, " + tokens + " tokens";
+    }
+
+    /**
+     * A quick recall check (facts 1k and 4k tokens back, both beyond the window) on a conversation from a seed the
+     * training never used; {@code memlong bench recall} is the full one.
+     */
     private Map<String, Object> evaluate() {
         try (dev.memlong.runtime.bundle.ModelBundle bundle = dev.memlong.runtime.bundle.ModelBundle.open(out);
              Retriever retriever = BgeSmallRetriever.create()) {
-            return dev.memlong.examples.train.DemoRecall.evaluate(bundle, retriever,
-                    dev.memlong.runtime.memlong.MemLongEngine.defaultSettings(bundle), evalDialogues, seed + 1_000_003);
+            dev.memlong.examples.train.RecallCheck.Result r = dev.memlong.examples.train.RecallCheck.run(bundle,
+                    retriever, dev.memlong.runtime.memlong.MemLongEngine.defaultSettings(bundle),
+                    new dev.memlong.examples.train.RecallCheck.Options(new int[] {1024, 4096}, evalFacts,
+                            seed + 1_000_003, 10), System.err);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("distances", r.distances());
+            json.put("ppl_memory", r.pplMemory());
+            json.put("ppl_window_only", r.pplWindowOnly());
+            json.put("samples", r.samples());
+            return json;
         }
     }
 
@@ -139,7 +179,7 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
     }
 
-    private void writeConfig(Path dir, int vocab) throws java.io.IOException {
+    private void writeConfig(Path dir, int vocab, List<Integer> retrievalLayers) throws java.io.IOException {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode c = mapper.createObjectNode();
         c.putArray("architectures").add("LlamaForCausalLM");
@@ -148,9 +188,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         c.put("hidden_size", hidden);
         c.put("intermediate_size", hidden * 5 / 2);
         c.put("num_hidden_layers", layers);
-        c.put("num_attention_heads", hidden / 32);
-        c.put("num_key_value_heads", Math.max(1, hidden / 64));
-        c.put("head_dim", 32);
+        c.put("num_attention_heads", hidden / headDim);
+        c.put("num_key_value_heads", Math.max(1, hidden / headDim / 2));
+        c.put("head_dim", headDim);
         c.put("hidden_act", "silu");
         c.put("max_position_embeddings", WINDOW);
         c.put("rms_norm_eps", 1e-5);
@@ -162,7 +202,10 @@ final class TrainDemoCommand implements Callable<Integer> {
         c.put("torch_dtype", "float32");
         c.put("chat_template", WordPieceVocabularyWriter.CHAT_TEMPLATE);
         ObjectNode memlong = c.putObject("memlong");
+        memlong.put("memory_layer", memoryLayer);
+        memlong.putPOJO("retrieval_layers", retrievalLayers);
         memlong.put("chunk_size", CHUNK);
+        memlong.put("top_k", TOP_K);
         memlong.put("local_window", WINDOW);
         mapper.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
         ObjectNode gen = mapper.createObjectNode();

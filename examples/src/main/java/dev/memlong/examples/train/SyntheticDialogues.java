@@ -2,20 +2,35 @@ package dev.memlong.examples.train;
 
 import dev.memlong.runtime.tokenizer.ChatMessage;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
 /**
- * Multi-session dialogues for training and testing memory: the user states facts (a name, a city, a code, a number,
- * a pet, a colour, a food), talks about other things for a long time, then asks about the facts; the assistant
- * answers from what was said. Deterministic for a seed; every word comes from {@link #vocabulary()}.
+ * Dialogues for training and testing memory: the user states facts about themselves and the people around them
+ * ("my sister's city is lisbon."), the assistant acknowledges each by repeating it, they talk about other things,
+ * and later the user asks about a fact ("what is my sister's city?") and the assistant answers from what was said.
+ * Deterministic for a seed; every word comes from {@link #vocabulary()}.
+ *
+ * <p>Design choices that make the facts learnable and retrievable, recorded here because the demo model depends
+ * on them:
+ * <ul>
+ *   <li>A fact's key is a (person, attribute) pair, 19 x 8 of them, so a long conversation can hold many distinct
+ *       facts; a dialogue never states the same key twice.</li>
+ *   <li>Every value is one token (numbers 10-99 are whole words in the vocabulary), so answering is one copy.</li>
+ *   <li>The acknowledgement repeats the fact: a chunk boundary can cut one statement, never both, so some memory
+ *       chunk always holds the whole fact (a fact is about 12 tokens, a chunk 64).</li>
+ *   <li>Small talk uses none of the fact words (people, attributes, values), so the retriever can tell a fact's
+ *       chunk from chatter.</li>
+ * </ul>
  */
 public final class SyntheticDialogues {
 
+    static final List<String> PEOPLE = List.of("sister", "brother", "mother", "father", "boss", "friend", "neighbor",
+            "cousin", "teacher", "doctor", "uncle", "aunt", "son", "daughter", "partner", "coach", "landlord",
+            "grandmother", "grandfather");
     static final List<String> NAMES = List.of("anna", "boris", "clara", "david", "elena", "felix", "greta", "hugo",
             "irene", "jonas", "karla", "leon", "maria", "nils", "olga", "paul", "rosa", "simon", "tanja", "viktor",
             "wanda", "yusuf", "zoe", "mila", "oskar", "lena", "theo", "nora", "emil", "ida");
@@ -28,59 +43,74 @@ public final class SyntheticDialogues {
             "pink", "brown", "grey", "gold");
     static final List<String> FOODS = List.of("pizza", "pasta", "sushi", "soup", "rice", "bread", "cheese", "apples",
             "curry", "salad", "tacos", "noodles", "cake", "fish");
+    static final List<String> JOBS = List.of("nurse", "pilot", "chef", "lawyer", "baker", "farmer", "dentist",
+            "architect", "plumber", "engineer", "writer", "singer", "banker", "carpenter", "florist", "librarian");
+    static final List<String> CARS = List.of("volvo", "fiat", "skoda", "tesla", "honda", "toyota", "mazda", "audi",
+            "renault", "kia", "jeep", "mini", "saab", "lada");
+    static final List<String> NUMBERS = numbers();
+
+    /** An attribute of a person: how it is said, and its values. */
+    record Attribute(String words, List<String> values) {}
+
+    static final List<Attribute> ATTRIBUTES = List.of(new Attribute("name", NAMES), new Attribute("city", CITIES),
+            new Attribute("dog", PETS), new Attribute("favorite color", COLORS), new Attribute("favorite food", FOODS),
+            new Attribute("job", JOBS), new Attribute("car", CARS), new Attribute("lucky number", NUMBERS));
+
     private static final List<String> TOPICS = List.of("the weather", "football", "music", "books", "cooking",
             "the news", "travel", "movies", "gardening", "chess", "painting", "running", "history", "science",
-            "the ocean", "mountains", "trains", "coffee", "tea", "winter", "summer", "birds", "computers", "art");
+            "the ocean", "mountains", "trains", "coffee", "tea", "winter", "summer", "birds", "computers", "art",
+            "the moon", "poetry", "dancing", "photography", "hiking", "the stars", "languages", "board games");
     private static final List<String> THINGS = List.of("a bridge", "a market", "a concert", "a museum", "a park",
-            "a river", "a castle", "a library", "a festival", "a lake", "a forest", "a tower", "a garden", "a beach");
+            "a river", "a castle", "a library", "a festival", "a lake", "a forest", "a tower", "a garden", "a beach",
+            "a film", "a play", "a storm", "a rainbow", "a parade", "a train station");
     private static final List<String> ADJECTIVES = List.of("nice", "long", "quiet", "busy", "strange", "lovely",
-            "cold", "warm", "boring", "funny", "old", "new", "big", "small", "calm", "loud");
+            "cold", "warm", "boring", "funny", "old", "new", "big", "small", "calm", "loud", "bright", "dark",
+            "wonderful", "odd");
     private static final List<String> DAYS = List.of("monday", "tuesday", "wednesday", "thursday", "friday",
-            "saturday", "sunday", "yesterday", "today", "last week");
+            "saturday", "sunday", "yesterday", "today", "last week", "this morning", "last night");
     private static final List<String> REASONS = List.of("it helps people relax", "there is always more to learn",
             "it brings people together", "it changes every year", "many people enjoy it", "it takes a lot of practice",
-            "it can be very surprising", "it has a long history");
+            "it can be very surprising", "it has a long history", "it makes the day better", "nobody really knows why");
+    private static final List<String> OPENERS = List.of("", "by the way, ", "oh, and ", "remember this: ",
+            "a fact for you: ", "please note that ");
+    private static final List<String> ACKS = List.of("got it: ", "noted, ", "i will remember that ", "okay, ",
+            "thanks, so ");
+    private static final List<String> ASKS = List.of("what is %s?", "do you remember %s?", "tell me %s.",
+            "can you remind me of %s?");
 
-    /** A fact the user states and may later ask about. */
-    record Fact(String kind, String value) {
-        String statement() {
-            return switch (kind) {
-                case "name" -> "my name is " + value + ".";
-                case "city" -> "i live in " + value + ".";
-                case "code" -> "my secret code is " + value + ".";
-                case "number" -> "my lucky number is " + value + ".";
-                case "pet" -> "my dog is called " + value + ".";
-                case "color" -> "my favorite color is " + value + ".";
-                default -> "my favorite food is " + value + ".";
-            };
+    private static List<String> numbers() {
+        List<String> out = new ArrayList<>();
+        for (int i = 10; i < 100; i++) {
+            out.add(String.valueOf(i));
         }
-
-        String question() {
-            return switch (kind) {
-                case "name" -> "what is my name?";
-                case "city" -> "where do i live?";
-                case "code" -> "what is my secret code?";
-                case "number" -> "what is my lucky number?";
-                case "pet" -> "what is my dog called?";
-                case "color" -> "what is my favorite color?";
-                default -> "what is my favorite food?";
-            };
-        }
-
-        String answer() {
-            return switch (kind) {
-                case "name" -> "your name is " + value + ".";
-                case "city" -> "you live in " + value + ".";
-                case "code" -> "your secret code is " + value + ".";
-                case "number" -> "your lucky number is " + value + ".";
-                case "pet" -> "your dog is called " + value + ".";
-                case "color" -> "your favorite color is " + value + ".";
-                default -> "your favorite food is " + value + ".";
-            };
-        }
+        return List.copyOf(out);
     }
 
-    static final List<String> KINDS = List.of("name", "city", "code", "number", "pet", "color", "food");
+    /** A fact the user states and may later ask about; {@code person} is null for the user themselves. */
+    public record Fact(String person, Attribute attribute, String value) {
+        private String owner(boolean user) {
+            String mine = user ? "my" : "your";
+            return person == null ? mine : mine + " " + person + "'s";
+        }
+
+        /** The user's words, e.g. "my sister's city is lisbon." */
+        public String statement() {
+            return owner(true) + " " + attribute.words() + " is " + value + ".";
+        }
+
+        /** The assistant's answer, e.g. "your sister's city is lisbon." */
+        public String answer() {
+            return owner(false) + " " + attribute.words() + " is " + value + ".";
+        }
+
+        String key() {
+            return owner(true) + " " + attribute.words();
+        }
+
+        public String value() {
+            return value;
+        }
+    }
 
     private final Random rnd;
 
@@ -92,81 +122,148 @@ public final class SyntheticDialogues {
         return list.get(rnd.nextInt(list.size()));
     }
 
-    Fact randomFact(String kind) {
-        return new Fact(kind, switch (kind) {
-            case "name" -> pick(NAMES);
-            case "city" -> pick(CITIES);
-            case "code" -> String.valueOf(1000 + rnd.nextInt(9000));
-            case "number" -> String.valueOf(10 + rnd.nextInt(90));
-            case "pet" -> pick(PETS);
-            case "color" -> pick(COLORS);
-            default -> pick(FOODS);
-        });
-    }
-
-    /** One small-talk exchange that mentions no fact. */
-    List<ChatMessage> smallTalk() {
-        String topic = pick(TOPICS);
-        return switch (rnd.nextInt(4)) {
-            case 0 -> List.of(ChatMessage.user("tell me something about " + topic + "."),
-                    ChatMessage.assistant(topic + " is interesting because " + pick(REASONS) + "."));
-            case 1 -> List.of(ChatMessage.user("on " + pick(DAYS) + " i saw " + pick(THINGS) + ". it was "
-                            + pick(ADJECTIVES) + "."),
-                    ChatMessage.assistant("that sounds " + pick(ADJECTIVES) + ". did you like " + pick(THINGS) + " too?"));
-            case 2 -> List.of(ChatMessage.user("what do you think about " + topic + "?"),
-                    ChatMessage.assistant("i think " + topic + " is " + pick(ADJECTIVES) + ", and " + pick(REASONS) + "."));
-            default -> List.of(ChatMessage.user("i was thinking about " + topic + " and " + pick(TOPICS) + " on "
-                            + pick(DAYS) + "."),
-                    ChatMessage.assistant("both are " + pick(ADJECTIVES) + " things to think about."));
-        };
-    }
-
-    /**
-     * A dialogue of {@code sessions} sessions: each states two or three new facts, has {@code fillerTurns} small-talk
-     * exchanges, then asks about two facts (from any session so far).
-     */
-    public List<ChatMessage> dialogue(int sessions, int fillerTurns) {
-        List<ChatMessage> out = new ArrayList<>();
-        Map<String, Fact> known = new LinkedHashMap<>();
-        for (int s = 0; s < sessions; s++) {
-            List<String> kinds = new ArrayList<>(KINDS);
-            java.util.Collections.shuffle(kinds, rnd);
-            int n = 2 + rnd.nextInt(2);
-            StringBuilder said = new StringBuilder("hello.");
-            for (int i = 0; i < n; i++) {
-                Fact f = randomFact(kinds.get(i));
-                known.put(f.kind(), f);
-                said.append(' ').append(f.statement());
+    /** {@code n} facts with distinct keys. */
+    public List<Fact> facts(int n) {
+        List<Fact> out = new ArrayList<>();
+        Set<String> keys = new LinkedHashSet<>();
+        while (out.size() < n) {
+            String person = rnd.nextInt(PEOPLE.size() + 1) == 0 ? null : pick(PEOPLE);
+            Attribute a = pick(ATTRIBUTES);
+            Fact f = new Fact(person, a, pick(a.values()));
+            if (keys.add(f.key())) {
+                out.add(f);
             }
-            out.add(ChatMessage.user(said.toString()));
-            out.add(ChatMessage.assistant("nice to meet you. i will remember that."));
-            int filler = fillerTurns / 2 + rnd.nextInt(fillerTurns + 1);
-            for (int i = 0; i < filler; i++) {
-                out.addAll(smallTalk());
-            }
-            List<Fact> facts = new ArrayList<>(known.values());
-            for (int q = 0; q < 2; q++) {
-                Fact f = facts.get(rnd.nextInt(facts.size()));
-                out.add(ChatMessage.user(f.question()));
-                out.add(ChatMessage.assistant(f.answer()));
+            if (keys.size() >= (PEOPLE.size() + 1) * ATTRIBUTES.size()) {
+                throw new IllegalArgumentException("at most " + keys.size() + " distinct facts");
             }
         }
         return out;
     }
 
-    /** Every word the dialogues use (for building a vocabulary), digits excluded. */
-    public static Set<String> vocabulary() {
-        Set<String> words = new LinkedHashSet<>();
-        List<List<String>> lists = List.of(NAMES, CITIES, PETS, COLORS, FOODS, TOPICS, THINGS, ADJECTIVES, DAYS, REASONS);
-        for (List<String> l : lists) {
-            for (String s : l) {
-                words.addAll(List.of(s.split(" ")));
+    /** The user states a fact; the assistant repeats it. */
+    public List<ChatMessage> statement(Fact f) {
+        return List.of(ChatMessage.user(pick(OPENERS) + f.statement()), ChatMessage.assistant(pick(ACKS) + f.answer()));
+    }
+
+    /** The user asks about a fact; the assistant answers it. */
+    public List<ChatMessage> question(Fact f) {
+        return List.of(questionOnly(f), ChatMessage.assistant(f.answer()));
+    }
+
+    /** Just the user's question. */
+    public ChatMessage questionOnly(Fact f) {
+        return ChatMessage.user(String.format(pick(ASKS), f.key()));
+    }
+
+    /** One small-talk exchange that mentions no fact word. */
+    public List<ChatMessage> smallTalk() {
+        String topic = pick(TOPICS);
+        return switch (rnd.nextInt(5)) {
+            case 0 -> List.of(ChatMessage.user("tell me something about " + topic + "."),
+                    ChatMessage.assistant(topic + " is interesting because " + pick(REASONS) + "."));
+            case 1 -> List.of(ChatMessage.user(pick(DAYS) + " i saw " + pick(THINGS) + ". it was " + pick(ADJECTIVES) + "."),
+                    ChatMessage.assistant("that sounds " + pick(ADJECTIVES) + ". did you like " + pick(THINGS) + " too?"));
+            case 2 -> List.of(ChatMessage.user("what do you think about " + topic + "?"),
+                    ChatMessage.assistant("i think " + topic + " is " + pick(ADJECTIVES) + ", and " + pick(REASONS) + "."));
+            case 3 -> List.of(ChatMessage.user("i read about " + topic + " and " + pick(TOPICS) + " " + pick(DAYS) + "."),
+                    ChatMessage.assistant("both are " + pick(ADJECTIVES) + " things to think about."));
+            default -> List.of(ChatMessage.user("is " + topic + " " + pick(ADJECTIVES) + " or " + pick(ADJECTIVES) + "?"),
+                    ChatMessage.assistant("some say " + pick(ADJECTIVES) + ", because " + pick(REASONS) + "."));
+        };
+    }
+
+    /**
+     * Copy drills: the user lists 6 to 20 fact values, the assistant repeats them. Half of stage 1's documents are
+     * these: answering a question is copying a value from earlier text, and a small model learns to copy (forms
+     * induction heads) far sooner when copying is a large share of its loss than from the few answer tokens of
+     * dialogues alone (measured: without drills, 1,200 steps left the values uncopied).
+     */
+    public List<ChatMessage> copyDrills(int drills) {
+        List<ChatMessage> out = new ArrayList<>();
+        for (int d = 0; d < drills; d++) {
+            int n = 6 + rnd.nextInt(15);
+            StringBuilder words = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                words.append(i == 0 ? "" : " ").append(pick(pick(ATTRIBUTES).values()));
+            }
+            out.add(ChatMessage.user("repeat after me: " + words + "."));
+            out.add(ChatMessage.assistant(words + "."));
+        }
+        return out;
+    }
+
+    /**
+     * A short dialogue that fits a small local window (about {@code 20 * facts + 25 * filler} tokens): {@code facts}
+     * facts are stated with small talk in between, then each is asked about in a random order, with more small talk
+     * between questions. For pretraining without memory: every answer is in the window.
+     */
+    public List<ChatMessage> shortDialogue(int facts, int filler) {
+        List<Fact> fs = facts(facts);
+        List<List<ChatMessage>> events = new ArrayList<>();
+        fs.forEach(f -> events.add(statement(f)));
+        for (int i = 0; i < filler; i++) {
+            events.add(smallTalk());
+        }
+        Collections.shuffle(events, rnd);
+        List<ChatMessage> out = new ArrayList<>();
+        events.forEach(out::addAll);
+        List<Fact> asked = new ArrayList<>(fs);
+        Collections.shuffle(asked, rnd);
+        for (Fact f : asked) {
+            if (rnd.nextInt(3) == 0) {
+                out.addAll(smallTalk());
+            }
+            out.addAll(question(f));
+        }
+        return out;
+    }
+
+    /**
+     * A long dialogue for the MemLong stage: {@code rounds} rounds of stating one to three facts, small talk
+     * ({@code filler} exchanges on average, about 25 tokens each), and questions about facts from any earlier round,
+     * so most answers lie beyond a small window and only memory holds them.
+     */
+    public List<ChatMessage> longDialogue(int rounds, int filler) {
+        List<Fact> fs = facts(Math.min(rounds * 3, 100));
+        List<Fact> known = new ArrayList<>();
+        List<ChatMessage> out = new ArrayList<>();
+        int next = 0;
+        for (int r = 0; r < rounds && next < fs.size(); r++) {
+            int n = 1 + rnd.nextInt(3);
+            for (int i = 0; i < n && next < fs.size(); i++) {
+                Fact f = fs.get(next++);
+                out.addAll(statement(f));
+                known.add(f);
+            }
+            int talk = filler / 2 + rnd.nextInt(filler + 1);
+            for (int i = 0; i < talk; i++) {
+                out.addAll(smallTalk());
+            }
+            int questions = 1 + rnd.nextInt(3);
+            for (int q = 0; q < questions; q++) {
+                out.addAll(question(known.get(rnd.nextInt(known.size()))));
             }
         }
-        String templates = "my name is i live in my secret code is my lucky number is my dog is called my favorite color"
-                + " is my favorite food is what where do your you hello nice to meet you i will remember that tell me"
-                + " something about is interesting because on i saw it was that sounds did you like too what do you think"
-                + " about i think and i was thinking about both are things to think about";
+        return out;
+    }
+
+    /** Every word the dialogues use (for building a vocabulary). */
+    public static Set<String> vocabulary() {
+        Set<String> words = new LinkedHashSet<>();
+        List<List<String>> lists = List.of(PEOPLE, NAMES, CITIES, PETS, COLORS, FOODS, JOBS, CARS, NUMBERS, TOPICS,
+                THINGS, ADJECTIVES, DAYS, REASONS, OPENERS, ACKS, ASKS);
+        for (List<String> l : lists) {
+            for (String s : l) {
+                for (String w : s.split("[^a-z0-9]+")) {
+                    if (!w.isEmpty()) {
+                        words.add(w);
+                    }
+                }
+            }
+        }
+        ATTRIBUTES.forEach(a -> words.addAll(List.of(a.words().split(" "))));
+        String templates = "repeat after me my your is what do you think about tell me something interesting because i saw it was"
+                + " that sounds did like too and read both are things to think some say or";
         words.addAll(List.of(templates.split(" ")));
         return words;
     }

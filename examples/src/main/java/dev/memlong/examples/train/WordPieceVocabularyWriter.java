@@ -73,7 +73,9 @@ public final class WordPieceVocabularyWriter {
             added.addObject().put("id", i).put("content", SPECIAL.get(i)).put("single_word", false).put("lstrip", false)
                     .put("rstrip", false).put("normalized", false).put("special", true);
         }
-        root.putNull("normalizer");
+        // The dialogues are lower case; lower-casing input keeps "My sister's city is Lisbon." in the vocabulary
+        // (without it, capitalised words would fall back to single characters the model never saw).
+        root.putObject("normalizer").put("type", "Lowercase");
         root.putObject("pre_tokenizer").put("type", "Whitespace");
         root.putNull("post_processor");
         root.putObject("decoder").put("type", "WordPiece").put("prefix", "##").put("cleanup", true);

@@ -31,7 +31,7 @@ class TrainCommandTest {
         SyntheticDialogues gen = new SyntheticDialogues(3);
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            lines.add(TrainingData.jsonl(gen.dialogue(1, 4)));
+            lines.add(TrainingData.jsonl(gen.longDialogue(1, 2)));
         }
         Path data = tmp.resolve("d.jsonl");
         Files.write(data, lines);

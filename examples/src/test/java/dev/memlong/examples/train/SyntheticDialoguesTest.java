@@ -19,11 +19,44 @@ class SyntheticDialoguesTest {
     Path tmp;
 
     @Test
-    void dialoguesAreDeterministicAndAskAboutStatedFacts() {
-        List<ChatMessage> a = new SyntheticDialogues(5).dialogue(2, 6);
-        assertEquals(a, new SyntheticDialogues(5).dialogue(2, 6));
-        ChatMessage lastQuestion = a.get(a.size() - 2);
-        assertTrue(lastQuestion.content().startsWith("what") || lastQuestion.content().startsWith("where"));
+    void dialoguesAreDeterministicAndAskOnlyAboutStatedFacts() {
+        List<ChatMessage> a = new SyntheticDialogues(5).longDialogue(4, 3);
+        assertEquals(a, new SyntheticDialogues(5).longDialogue(4, 3));
+        for (List<ChatMessage> d : List.of(a, new SyntheticDialogues(6).shortDialogue(5, 2))) {
+            java.util.Set<String> stated = new java.util.HashSet<>();
+            int questions = 0;
+            for (int i = 0; i + 1 < d.size(); i += 2) {
+                String user = d.get(i).content();
+                String reply = d.get(i + 1).content();
+                if (reply.startsWith("your ") || reply.contains(" your ")) {
+                    String fact = reply.substring(reply.indexOf("your "));
+                    if (user.contains(fact.replace("your", "my"))) {
+                        assertTrue(stated.add(fact), "a key is stated once: " + fact);
+                    } else {
+                        questions++;
+                        assertTrue(stated.contains(fact), "answered from a stated fact: " + fact + " in " + stated);
+                    }
+                }
+            }
+            assertTrue(questions > 0);
+        }
+    }
+
+    @Test
+    void smallTalkUsesNoFactWord() {
+        SyntheticDialogues gen = new SyntheticDialogues(3);
+        java.util.Set<String> factWords = new java.util.HashSet<>(SyntheticDialogues.PEOPLE);
+        SyntheticDialogues.ATTRIBUTES.forEach(x -> {
+            factWords.addAll(List.of(x.words().split(" ")));
+            factWords.addAll(x.values());
+        });
+        for (int i = 0; i < 500; i++) {
+            for (ChatMessage m : gen.smallTalk()) {
+                for (String w : m.content().split("[^a-z0-9]+")) {
+                    assertTrue(!factWords.contains(w), "fact word '" + w + "' in small talk: " + m.content());
+                }
+            }
+        }
     }
 
     @Test
@@ -31,12 +64,15 @@ class SyntheticDialoguesTest {
         WordPieceVocabularyWriter.write(tmp, SyntheticDialogues.vocabulary());
         try (TextTokenizer tok = Tokenizers.open(tmp)) {
             ChatTemplate template = ChatTemplate.open(tmp);
-            String text = TrainingData.render(new SyntheticDialogues(9).dialogue(2, 6), java.util.Optional.of(template));
+            String text = TrainingData.render(new SyntheticDialogues(9).longDialogue(4, 4), java.util.Optional.of(template));
             int[] ids = tok.encode(text, false);
             for (int id : ids) {
                 assertTrue(id != 0, "no <unk> in " + text);
             }
-            assertEquals("my secret code is 4817.", tok.decode(tok.encode("my secret code is 4817.", false), true));
+            assertEquals("my sister's lucky number is 47.", tok.decode(tok.encode("my sister's lucky number is 47.", false), true));
+            assertEquals(1, tok.encode("47", false).length, "a value is one token");
+            assertEquals(tok.encode("my sister's city is lisbon.", false).length,
+                    tok.encode("My Sister's city is LISBON.", false).length, "input is lower-cased");
             assertEquals(2, tok.encode("</s>", false)[0]);
             assertTrue(ids.length < text.split(" ").length * 1.3, "about one token per word");
         }

@@ -4,18 +4,22 @@ package dev.memlong.gateway.backend;
  * The runtime's gauges at one instant, exported on {@code /metrics}.
  *
  * @param tokensPerSecond          aggregate decode throughput over the last few seconds
- * @param batchSize                sequences in the running batches, all devices
- * @param queueDepth               turns waiting for admission, all devices
+ * @param batchSize                sequences in the running batches now, all devices
+ * @param queueDepth               turns waiting for a batch slot now, all devices
+ * @param retrievals               memory retrievals since start, all devices
+ * @param retrievalNanos           total time of those retrievals (embedding, search, K/V gather and upload)
  * @param memoryBankChunks         chunks in the memory banks of active conversations
  * @param memoryBankTokens         tokens in the memory banks of active conversations
  * @param activeConversations      conversations with state in RAM
  * @param passivatedConversations  conversations stored but passivated
- * @param trainerRounds            training rounds finished since start
+ * @param trainerRounds            training rounds the trainer finished since start: fed by the trainer, so 0 for a
+ *                                 backend whose runtime runs none
  */
-public record BackendStats(double tokensPerSecond, int batchSize, int queueDepth, long memoryBankChunks,
+public record BackendStats(double tokensPerSecond, int batchSize, int queueDepth, long retrievals,
+                           long retrievalNanos, long memoryBankChunks,
                            long memoryBankTokens, int activeConversations, long passivatedConversations,
                            long trainerRounds) {
 
     /** All zero, for backends that track nothing. */
-    public static final BackendStats EMPTY = new BackendStats(0, 0, 0, 0, 0, 0, 0, 0);
+    public static final BackendStats EMPTY = new BackendStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

@@ -6,19 +6,38 @@ import java.util.Objects;
 public class ChatException extends RuntimeException {
 
     private final ErrorCode code;
+    private final String param;
 
     public ChatException(ErrorCode code, String message) {
         super(message);
         this.code = Objects.requireNonNull(code, "code");
+        this.param = null;
     }
 
     public ChatException(ErrorCode code, String message, Throwable cause) {
         super(message, cause);
         this.code = Objects.requireNonNull(code, "code");
+        this.param = null;
+    }
+
+    private ChatException(String param, String message) {
+        super(message);
+        this.code = ErrorCode.INVALID;
+        this.param = Objects.requireNonNull(param, "param");
+    }
+
+    /** An {@link ErrorCode#INVALID} request whose parameter {@code param} (e.g. {@code "n"}) is the problem. */
+    public static ChatException invalidParam(String param, String message) {
+        return new ChatException(param, message);
     }
 
     public ErrorCode code() {
         return code;
+    }
+
+    /** The request parameter at fault (the OpenAI error's {@code param}), or null. */
+    public String param() {
+        return param;
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.memlong.gateway.backend.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -15,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToDoubleFunction;
@@ -23,8 +25,11 @@ import java.util.function.ToDoubleFunction;
  * The gateway's meters. Exported names (Prometheus): {@code memlong_tokens_generated_total},
  * {@code memlong_tokens_per_second} (runtime), {@code memlong_reply_tokens_per_second} (per reply),
  * {@code memlong_batch_size}, {@code memlong_queue_depth}, {@code memlong_ttft_seconds},
- * {@code memlong_retrieval_latency_seconds}, {@code memlong_memory_bank_chunks}, {@code memlong_memory_bank_tokens},
- * {@code memlong_conversations{state=active|passivated}}, {@code memlong_trainer_rounds_total},
+ * {@code memlong_retrieval_latency_seconds} (per reply: the time its retrievals took, with p50/p99),
+ * {@code memlong_retrievals_seconds_count}/{@code _sum} (every retrieval of the runtime, from its counters),
+ * {@code memlong_memory_bank_chunks}, {@code memlong_memory_bank_tokens},
+ * {@code memlong_conversations{state=active|passivated}}, {@code memlong_trainer_rounds_total} (fed by the trainer
+ * through {@link BackendStats#trainerRounds()}),
  * {@code memlong_gateway_requests_total{protocol,kind}}, {@code memlong_gateway_errors_total{code}},
  * {@code memlong_gateway_connections}, {@code memlong_gateway_requests_in_flight}.
  */
@@ -51,8 +56,11 @@ public final class GatewayMetrics {
         replyTokensPerSecond = DistributionSummary.builder("memlong.reply.tokens.per.second")
                 .description("decode tokens/s of each reply").register(registry);
         gauge("memlong.tokens.per.second", "runtime decode tokens/s", BackendStats::tokensPerSecond);
-        gauge("memlong.batch.size", "sequences in the running batches", BackendStats::batchSize);
-        gauge("memlong.queue.depth", "turns waiting for admission", BackendStats::queueDepth);
+        gauge("memlong.batch.size", "sequences in the running batches now", BackendStats::batchSize);
+        gauge("memlong.queue.depth", "turns waiting for a batch slot now", BackendStats::queueDepth);
+        FunctionTimer.builder("memlong.retrievals", stats, s -> s.get().retrievals(),
+                        s -> s.get().retrievalNanos(), TimeUnit.NANOSECONDS)
+                .description("memory retrievals of the runtime and the time they took").register(registry);
         gauge("memlong.memory.bank.chunks", "chunks in active memory banks", BackendStats::memoryBankChunks);
         gauge("memlong.memory.bank.tokens", "tokens in active memory banks", BackendStats::memoryBankTokens);
         Gauge.builder("memlong.conversations", stats, s -> s.get().activeConversations()).tag("state", "active")
@@ -60,7 +68,7 @@ public final class GatewayMetrics {
         Gauge.builder("memlong.conversations", stats, s -> s.get().passivatedConversations())
                 .tag("state", "passivated").description("conversations").register(registry);
         FunctionCounter.builder("memlong.trainer.rounds", stats, s -> s.get().trainerRounds())
-                .description("training rounds finished").register(registry);
+                .description("training rounds finished, as the trainer reports them").register(registry);
         Gauge.builder("memlong.gateway.connections", connections, AtomicInteger::get)
                 .description("open client connections").register(registry);
         Gauge.builder("memlong.gateway.requests.in.flight", inFlight, AtomicInteger::get)

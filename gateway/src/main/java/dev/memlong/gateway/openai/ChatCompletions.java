@@ -57,10 +57,10 @@ public final class ChatCompletions {
             conversation = gw.backend().conversation(tenant, conversationId(http, request));
             params = gw.params(request.params());
             for (CompletionRequest.Message m : request.messages()) {
-                if (m.content().length() > gw.settings().maxMessageChars()) {
-                    throw new ChatException(ErrorCode.TOO_LARGE, "a message is " + m.content().length()
-                            + " characters, the limit is " + gw.settings().maxMessageChars());
-                }
+                checkLength("a message", m.content());
+            }
+            if (request.systemPrompt() != null) {
+                checkLength("the system prompt", request.systemPrompt());
             }
             if (!gw.rateLimiter().tryAcquire(tenant)) {
                 throw new ChatException(ErrorCode.RATE_LIMITED, "request rate over the tenant's limit; retry later");
@@ -88,8 +88,15 @@ public final class ChatCompletions {
                 turn.onError(e);
                 return;
             }
-            conversation.stream(text, params).subscribe(turn);
+            conversation.stream(text, request.systemPrompt(), params).subscribe(turn);
         }));
+    }
+
+    private void checkLength(String what, String text) {
+        if (text.length() > gw.settings().maxMessageChars()) {
+            throw new ChatException(ErrorCode.TOO_LARGE, what + " is " + text.length()
+                    + " characters, the limit is " + gw.settings().maxMessageChars());
+        }
     }
 
     private String newText(List<ChatTurn> log, CompletionRequest request) {
@@ -124,7 +131,7 @@ public final class ChatCompletions {
 
     private void error(ChannelHandlerContext ctx, ChatException e, boolean keepAlive) {
         gw.metrics().error(e.code());
-        HttpResponses.sendError(ctx, e.code(), e.getMessage(), keepAlive);
+        HttpResponses.sendError(ctx, e, keepAlive);
     }
 
     private static String conversationId(FullHttpRequest http, CompletionRequest request) {

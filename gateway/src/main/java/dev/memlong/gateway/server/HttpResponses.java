@@ -2,6 +2,7 @@ package dev.memlong.gateway.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.memlong.gateway.backend.ChatException;
 import dev.memlong.gateway.backend.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -29,11 +30,20 @@ public final class HttpResponses {
 
     /** The OpenAI error object for {@code code}. */
     public static ObjectNode errorBody(ErrorCode code, String message) {
+        return errorBody(code, message, null);
+    }
+
+    /** The OpenAI error object, naming the request parameter at fault ({@code param}) when there is one. */
+    public static ObjectNode errorBody(ErrorCode code, String message, String param) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", message);
         error.put("type", code.openAiType());
-        error.putNull("param");
+        if (param == null) {
+            error.putNull("param");
+        } else {
+            error.put("param", param);
+        }
         error.put("code", code.wireName());
         return root;
     }
@@ -41,6 +51,12 @@ public final class HttpResponses {
     /** Writes an OpenAI-style error with the status of {@code code}; closes the connection unless keepAlive. */
     public static void sendError(ChannelHandlerContext ctx, ErrorCode code, String message, boolean keepAlive) {
         send(ctx, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message), keepAlive);
+    }
+
+    /** {@link #sendError(ChannelHandlerContext, ErrorCode, String, boolean)} of a {@link ChatException}. */
+    public static void sendError(ChannelHandlerContext ctx, ChatException e, boolean keepAlive) {
+        send(ctx, HttpResponseStatus.valueOf(e.code().httpStatus()), errorBody(e.code(), e.getMessage(), e.param()),
+                keepAlive);
     }
 
     /** Writes {@code body} as JSON. */

@@ -33,9 +33,10 @@ public final class MemLongEngine {
                 settings.retrievalLayers().stream().mapToInt(Integer::intValue).toArray());
     }
 
-    /** The default settings for the bundle's model. */
+    /** The default settings for the bundle's model: the layout its config.json declares, else the formulas. */
     public static MemorySettings defaultSettings(ModelBundle bundle) {
-        return MemorySettings.defaults(bundle.model().config().numLayers(), bundle.model().config().maxPositionEmbeddings());
+        return MemorySettings.defaults(bundle.model().config().numLayers(), bundle.model().config().maxPositionEmbeddings(),
+                dev.memlong.runtime.config.MemoryLayoutReader.read(bundle.directory()));
     }
 
     public MemorySettings settings() {

@@ -8,6 +8,7 @@ import dev.memlong.memory.NewChunk;
 import dev.memlong.memory.ScoredChunk;
 import dev.memlong.runtime.model.EvictedWindow;
 import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.runtime.model.KvSlotRows;
 import dev.memlong.runtime.model.LlamaModel;
 import dev.memlong.runtime.model.MemoryKv;
 import dev.memlong.runtime.model.SequenceStep;
@@ -106,6 +107,38 @@ public final class MemLongSequence implements AutoCloseable {
         return cache.length(slot);
     }
 
+    /** The window's token ids, oldest first (what the cache rows hold). */
+    public int[] windowIds() {
+        return Arrays.copyOf(window, cache.length(slot));
+    }
+
+    /** A copy of the window's cache rows ({@link KvSlotRows}), to put back later with {@link #restoreWindow}. */
+    public byte[] windowRows() {
+        return KvSlotRows.export(cache, slot);
+    }
+
+    /**
+     * Puts back a window saved with {@link #windowIds} and {@link #windowRows} (by this model), replacing whatever
+     * this sequence holds: the next input continues exactly as it would have on the saved sequence.
+     *
+     * @throws IllegalArgumentException if the rows do not fit this cache or the ids do not match them
+     */
+    public void restoreWindow(int[] ids, byte[] rows) {
+        closeMemory();
+        if (ids.length > window.length) {
+            throw new IllegalArgumentException(ids.length + " saved window tokens exceed the window of " + window.length);
+        }
+        KvSlotRows.restore(cache, slot, rows);
+        if (cache.length(slot) != ids.length) {
+            int length = cache.length(slot);
+            cache.reset(slot);
+            throw new IllegalArgumentException("saved window of " + ids.length + " ids has " + length + " cache rows");
+        }
+        System.arraycopy(ids, 0, window, 0, ids.length);
+        turnStart = ids.length;
+        forceRetrieval = true;
+    }
+
     /** The memory the next forward attends to, or null. */
     public MemoryKv memory() {
         return memory;
@@ -145,6 +178,38 @@ public final class MemLongSequence implements AutoCloseable {
             forceRetrieval = false;
         }
         return new SequenceStep(slot, tokens);
+    }
+
+    /**
+     * The texts {@link #prepare} will embed for {@code tokens}, in the order it embeds them: the chunk texts of a
+     * window overflow, then the retrieval query; empty when it embeds nothing. Changes nothing, so a caller can
+     * have them embedded elsewhere first (a retriever that already holds their vectors then answers at once).
+     */
+    public List<String> textsToEmbed(int[] tokens) {
+        if (!memoryEnabled || tokens.length == 0 || tokens.length > nextPieceLength(Integer.MAX_VALUE)) {
+            return List.of();
+        }
+        int length = cache.length(slot);
+        int start = turnStart;
+        int[] ids = window;
+        List<String> texts = new ArrayList<>();
+        boolean overflow = length + tokens.length > settings.localWindow();
+        if (overflow) {
+            int half = settings.localWindow() / 2;
+            texts.addAll(chunkTexts(Arrays.copyOf(window, half)));
+            ids = Arrays.copyOfRange(window, half, window.length);
+            length -= half;
+            start = Math.max(0, start - half);
+        }
+        boolean chunksAfter = bank.chunkCount() > 0 || (overflow && half() >= chunk);
+        if ((forceRetrieval || length % chunk == 0) && chunksAfter) {
+            texts.add(tokenizer.decode(queryTokens(ids, length, start, tokens), true));
+        }
+        return texts;
+    }
+
+    private int half() {
+        return settings.localWindow() / 2;
     }
 
     /** Records tokens the forward appended to the cache. */
@@ -208,10 +273,7 @@ public final class MemLongSequence implements AutoCloseable {
             return;
         }
         int chunks = half / chunk;
-        List<String> texts = new ArrayList<>(chunks);
-        for (int c = 0; c < chunks; c++) {
-            texts.add(tokenizer.decode(Arrays.copyOfRange(ids, c * chunk, (c + 1) * chunk), true));
-        }
+        List<String> texts = chunkTexts(ids);
         float[][] embeddings = retriever.embed(texts);
         int perToken = model.config().numKvHeads() * model.config().headDim();
         for (int c = 0; c < chunks; c++) {
@@ -223,22 +285,39 @@ public final class MemLongSequence implements AutoCloseable {
         }
     }
 
+    /** The texts of the whole chunks of {@code ids} (the oldest half of the window, leaving it). */
+    private List<String> chunkTexts(int[] ids) {
+        int chunks = ids.length / chunk;
+        List<String> texts = new ArrayList<>(chunks);
+        for (int c = 0; c < chunks; c++) {
+            texts.add(tokenizer.decode(Arrays.copyOfRange(ids, c * chunk, (c + 1) * chunk), true));
+        }
+        return texts;
+    }
+
     /**
-     * Retrieves for the newest part of the window plus the pending tokens: the current input, with up to one
-     * chunk of context before it, at most two chunks in all.
+     * The retrieval query for a window {@code ids} of {@code length} tokens whose input started at
+     * {@code turnStart}, plus the pending tokens: the current input, with up to one chunk of context before it,
+     * at most two chunks in all.
      */
+    private int[] queryTokens(int[] ids, int length, int turnStart, int[] pending) {
+        int end = length + pending.length;
+        int from = Math.max(0, Math.max(turnStart - chunk, end - 2 * chunk));
+        int[] query = new int[end - from];
+        int fromWindow = Math.max(0, length - from);
+        System.arraycopy(ids, from, query, 0, Math.min(fromWindow, query.length));
+        System.arraycopy(pending, 0, query, fromWindow, pending.length);
+        return query;
+    }
+
+    /** Retrieves for the newest part of the window plus the pending tokens ({@link #queryTokens}). */
     private void retrieve(int[] pending) {
         closeMemory();
         if (bank.chunkCount() == 0) {
             return;
         }
         int length = cache.length(slot);
-        int end = length + pending.length;
-        int from = Math.max(0, Math.max(turnStart - chunk, end - 2 * chunk));
-        int[] query = new int[end - from];
-        int fromWindow = Math.max(0, length - from);
-        System.arraycopy(window, from, query, 0, Math.min(fromWindow, query.length));
-        System.arraycopy(pending, 0, query, fromWindow, pending.length);
+        int[] query = queryTokens(window, length, turnStart, pending);
         long t0 = System.nanoTime();
         String text = tokenizer.decode(query, true);
         float[] embedding = retriever.embed(List.of(text))[0];

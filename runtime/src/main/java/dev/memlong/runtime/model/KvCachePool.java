@@ -98,6 +98,10 @@ public final class KvCachePool implements AutoCloseable {
         lengths[slot] += tokens;
     }
 
+    int layers() {
+        return keys.length;
+    }
+
     NDArray keys(int layer) {
         return keys[layer];
     }

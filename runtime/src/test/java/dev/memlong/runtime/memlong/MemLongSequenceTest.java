@@ -138,4 +138,99 @@ class MemLongSequenceTest {
             assertTrue(bank.chunkCount() > 100, "memory was written: " + bank.chunkCount());
         }
     }
+
+    /**
+     * A window saved (ids and cache rows) after it has shifted twice and put back into a fresh cache continues
+     * exactly: the same logits, bit for bit, as its twin that was never saved, through further overflow.
+     */
+    @Test
+    void aRestoredWindowContinuesExactlyAsItsTwin() {
+        HashingRetriever retriever = new HashingRetriever();
+        int[] history = text(60, 3);
+        try (KvCachePool twinCache = cache(1); InMemoryMemoryBank twinBank = bank();
+             MemLongSequence twin = new MemLongSequence(model, twinCache, 0, twinBank, retriever, tokenizer, settings);
+             KvCachePool savedCache = cache(1); InMemoryMemoryBank bank = bank()) {
+            int[] ids;
+            byte[] rows;
+            try (MemLongSequence saved = new MemLongSequence(model, savedCache, 0, bank, retriever, tokenizer,
+                    settings)) {
+                twin.feed(history, true, false, null);
+                saved.feed(history, true, false, null);
+                ids = saved.windowIds();
+                rows = saved.windowRows();
+            }
+            assertTrue(bank.chunkCount() > 0, "the history overflowed into memory");
+            try (KvCachePool freshCache = cache(2);
+                 MemLongSequence restored = new MemLongSequence(model, freshCache, 0, bank, retriever, tokenizer,
+                         settings)) {
+                restored.restoreWindow(ids, rows);
+                assertArrayEquals(twin.windowIds(), restored.windowIds());
+                int[] input = text(5, 9);
+                float[] a = twin.feed(input, true, false, null);
+                float[] b = restored.feed(input, true, false, null);
+                assertArrayEquals(a, b, "next-token logits after the restored window");
+                for (int step = 0; step < 24; step++) {
+                    int next = argmax(a);
+                    a = twin.feed(new int[] {next}, false, false, null);
+                    b = restored.feed(new int[] {next}, false, false, null);
+                    assertArrayEquals(a, b, "logits of decode step " + step);
+                }
+                assertEquals(twinBank.chunkCount(), bank.chunkCount(), "both overflowed alike");
+            }
+        }
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** {@code textsToEmbed} names exactly the texts {@code prepare} then embeds, through inputs, decode and overflow. */
+    @Test
+    void textsToEmbedAreWhatPrepareEmbeds() {
+        HashingRetriever hashing = new HashingRetriever();
+        List<String> embedded = new ArrayList<>();
+        dev.memlong.runtime.retriever.Retriever recording = new dev.memlong.runtime.retriever.Retriever() {
+            @Override
+            public float[][] embed(List<String> texts) {
+                embedded.addAll(texts);
+                return hashing.embed(texts);
+            }
+
+            @Override
+            public int dimension() {
+                return hashing.dimension();
+            }
+
+            @Override
+            public void close() { }
+        };
+        int[] ids = text(140, 5);
+        int nonEmpty = 0;
+        try (KvCachePool cache = cache(1); InMemoryMemoryBank bank = bank();
+             MemLongSequence seq = new MemLongSequence(model, cache, 0, bank, recording, tokenizer, settings)) {
+            int done = 0;
+            int input = 0;
+            while (done < ids.length) {
+                boolean newInput = done % 37 == 0 || input++ % 9 == 0;
+                if (newInput) {
+                    seq.beginInput();
+                }
+                int n = seq.nextPieceLength(Math.min(done % 3 == 0 ? 1 : 5, ids.length - done));
+                int[] piece = Arrays.copyOfRange(ids, done, done + n);
+                List<String> expected = seq.textsToEmbed(piece);
+                embedded.clear();
+                seq.feed(piece, false, false, null);
+                assertEquals(expected, embedded, "piece at " + done);
+                nonEmpty += expected.isEmpty() ? 0 : 1;
+                done += n;
+            }
+        }
+        assertTrue(nonEmpty > 5, "overflow and retrieval happened: " + nonEmpty);
+    }
 }

@@ -20,18 +20,20 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <ul>
  *   <li>tokens/s: generated tokens over the last {@value #RATE_WINDOW_SECONDS} s (from samples taken at scrapes);
- *   <li>batch size and queue depth: the turns in flight split at the devices' batch capacity
- *       ({@code devices * max-batch}). Turns loading or committing count as running, so both are upper bounds;
+ *   <li>batch size, queue depth and retrievals: the device workers' own figures, through the runtime's stats;
  *   <li>active conversations: the runtime's count, asked for on a background thread at most once a second (a
  *       scrape never waits for it);
  *   <li>memory bank tokens: the sum over the conversations this backend served of their bank size after their
  *       last turn; chunks are that over the chunk size. Passivated: conversations served minus active ones.
- *   <li>trainer rounds: 0 (the runtime has no trainer yet).
+ *   <li>trainer rounds: fed by the trainer; {@value #TRAINER_ROUNDS_WITHOUT_TRAINER} while the runtime's stats
+ *       carry no trainer figures.
  * </ul>
  */
 final class BackendGauges implements AutoCloseable {
 
     static final int RATE_WINDOW_SECONDS = 10;
+    /** What the trainer-rounds counter reads while the runtime reports no trainer rounds in its stats. */
+    static final long TRAINER_ROUNDS_WITHOUT_TRAINER = 0;
     private static final long REFRESH_NANOS = 1_000_000_000L;
 
     private final MemLongRuntime runtime;
@@ -70,12 +72,11 @@ final class BackendGauges implements AutoCloseable {
     BackendStats snapshot() {
         RuntimeStats s = runtime.stats();
         refreshActiveSoon();
-        int capacity = s.devices() * s.maxBatch();
         long bank = memoryTokenSum.sum();
         int activeNow = active;
-        return new BackendStats(rate(s.tokensGenerated()), Math.min(s.turnsInFlight(), capacity),
-                Math.max(0, s.turnsInFlight() - capacity), bank / chunkSize, bank, activeNow,
-                Math.max(0, memoryTokens.size() - activeNow), 0);
+        return new BackendStats(rate(s.tokensGenerated()), s.batchSize(), s.queueDepth(), s.retrievals(),
+                s.retrievalNanos(), bank / chunkSize, bank, activeNow, Math.max(0, memoryTokens.size() - activeNow),
+                TRAINER_ROUNDS_WITHOUT_TRAINER);
     }
 
     private synchronized double rate(long tokens) {

@@ -37,10 +37,10 @@ public final class ChatMapping {
         }
     }
 
-    /** The gateway's reply. The runtime does not time retrieval separately, so {@code retrievalTime} is zero. */
+    /** The gateway's reply. */
     public static ChatReply reply(Reply r) {
         return new ChatReply(r.text(), r.promptTokens(), r.completionTokens(), r.timeToFirstToken(),
-                r.tokensPerSecond(), Duration.ZERO,
+                r.tokensPerSecond(), r.retrievalTime(),
                 r.retrieved().stream().map(c -> new ChatReply.Retrieved(c.seq(), c.score(), c.text())).toList(),
                 r.stopReason() == Reply.StopReason.LENGTH ? ChatReply.Finish.LENGTH : ChatReply.Finish.STOP,
                 r.memoryTokens(), r.windowTokens());

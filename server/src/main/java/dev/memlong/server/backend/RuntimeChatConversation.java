@@ -3,6 +3,7 @@ package dev.memlong.server.backend;
 import dev.memlong.actors.Conversation;
 import dev.memlong.actors.Reply;
 import dev.memlong.actors.StreamEvent;
+import dev.memlong.actors.UserMessage;
 import dev.memlong.gateway.backend.ChatChunk;
 import dev.memlong.gateway.backend.ChatConversation;
 import dev.memlong.gateway.backend.ChatEvent;
@@ -43,10 +44,10 @@ final class RuntimeChatConversation implements ChatConversation {
     }
 
     @Override
-    public CompletionStage<ChatReply> send(String text, ChatParams params) {
+    public CompletionStage<ChatReply> send(String text, String systemPrompt, ChatParams params) {
         CompletableFuture<Reply> turn;
         try {
-            turn = conversation.send(text, ChatMapping.generation(params));
+            turn = conversation.send(new UserMessage(text, systemPrompt), ChatMapping.generation(params));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(ChatMapping.error(e));
         }
@@ -69,11 +70,11 @@ final class RuntimeChatConversation implements ChatConversation {
 
     /** The runtime's stream, started when the subscriber subscribes; the subscription is the runtime's own. */
     @Override
-    public Flow.Publisher<ChatEvent> stream(String text, ChatParams params) {
+    public Flow.Publisher<ChatEvent> stream(String text, String systemPrompt, ChatParams params) {
         return subscriber -> {
             Flow.Publisher<StreamEvent> source;
             try {
-                source = conversation.stream(text, ChatMapping.generation(params));
+                source = conversation.stream(new UserMessage(text, systemPrompt), ChatMapping.generation(params));
             } catch (RuntimeException e) {
                 failNow(subscriber, ChatMapping.error(e));
                 return;

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 
 /** One conversation of the {@link EchoBackend}: dialogue and memory chunks in RAM, guarded by {@code this}. */
-final class EchoConversation implements ChatConversation {
+public final class EchoConversation implements ChatConversation {
 
     private static final int MAX_RETRIEVED = 4;
 
@@ -28,6 +28,7 @@ final class EchoConversation implements ChatConversation {
     private final List<ChatTurn> turns = new ArrayList<>();
     private final List<ChatChunk> chunks = new ArrayList<>();
     private long nextSeq;
+    private String systemPrompt;
 
     EchoConversation(EchoBackend backend, String tenant, String id) {
         this.backend = backend;
@@ -46,9 +47,9 @@ final class EchoConversation implements ChatConversation {
     }
 
     @Override
-    public CompletionStage<ChatReply> send(String text, ChatParams params) {
+    public CompletionStage<ChatReply> send(String text, String system, ChatParams params) {
         CompletableFuture<ChatReply> reply = new CompletableFuture<>();
-        stream(text, params).subscribe(new Flow.Subscriber<>() {
+        stream(text, system, params).subscribe(new Flow.Subscriber<>() {
             private Flow.Subscription subscription;
 
             @Override
@@ -79,8 +80,13 @@ final class EchoConversation implements ChatConversation {
     }
 
     @Override
-    public Flow.Publisher<ChatEvent> stream(String text, ChatParams params) {
-        return subscriber -> new EchoTurn(backend, this, text, params, subscriber).start();
+    public Flow.Publisher<ChatEvent> stream(String text, String system, ChatParams params) {
+        return subscriber -> new EchoTurn(backend, this, text, system, params, subscriber).start();
+    }
+
+    /** The system prompt the last turn that set one set (the echo stores it and otherwise ignores it), or null. */
+    public synchronized String systemPrompt() {
+        return systemPrompt;
     }
 
     @Override
@@ -139,7 +145,10 @@ final class EchoConversation implements ChatConversation {
     }
 
     /** Commits a finished turn: both messages into the log, the user's text into memory. */
-    synchronized void commit(String userText, String replyText) {
+    synchronized void commit(String system, String userText, String replyText) {
+        if (system != null && !system.isBlank()) {
+            systemPrompt = system;
+        }
         turns.add(new ChatTurn(nextSeq++, ChatTurn.Role.USER, userText));
         turns.add(new ChatTurn(nextSeq++, ChatTurn.Role.ASSISTANT, replyText));
         chunks.add(new ChatChunk(nextSeq++, EchoTurn.tokenize(userText).size(), 0, userText));

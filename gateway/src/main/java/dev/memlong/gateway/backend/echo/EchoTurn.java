@@ -22,6 +22,7 @@ final class EchoTurn implements Flow.Subscription {
     private final EchoBackend backend;
     private final EchoConversation conversation;
     private final String text;
+    private final String systemPrompt;
     private final ChatParams params;
     private final Flow.Subscriber<? super ChatEvent> subscriber;
     private final long startNanos = System.nanoTime();
@@ -35,11 +36,12 @@ final class EchoTurn implements Flow.Subscription {
     private long firstTokenNanos;
     private ScheduledFuture<?> pending;
 
-    EchoTurn(EchoBackend backend, EchoConversation conversation, String text, ChatParams params,
+    EchoTurn(EchoBackend backend, EchoConversation conversation, String text, String systemPrompt, ChatParams params,
              Flow.Subscriber<? super ChatEvent> subscriber) {
         this.backend = backend;
         this.conversation = conversation;
         this.text = text;
+        this.systemPrompt = systemPrompt;
         this.params = params;
         this.subscriber = subscriber;
     }
@@ -166,7 +168,7 @@ final class EchoTurn implements Flow.Subscription {
         release();
         String reply = String.join("", pieces);
         List<ChatReply.Retrieved> retrieved = conversation.retrieve(text);
-        conversation.commit(text, reply);
+        conversation.commit(systemPrompt, text, reply);
         long now = System.nanoTime();
         double seconds = (now - firstTokenNanos) / 1e9;
         double tokS = pieces.size() > 1 && seconds > 0 ? (pieces.size() - 1) / seconds : 0;

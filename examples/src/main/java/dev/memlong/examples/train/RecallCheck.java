@@ -1,0 +1,227 @@
+package dev.memlong.examples.train;
+
+import dev.memlong.memory.MemoryBank;
+import dev.memlong.memory.MemorySettings;
+import dev.memlong.runtime.bundle.ModelBundle;
+import dev.memlong.runtime.generate.Generation;
+import dev.memlong.runtime.generate.SamplingParams;
+import dev.memlong.runtime.generate.TokenListener;
+import dev.memlong.runtime.memlong.MemLongEngine;
+import dev.memlong.runtime.memlong.MemLongSequence;
+import dev.memlong.runtime.memlong.Retrieval;
+import dev.memlong.runtime.model.KvCachePool;
+import dev.memlong.runtime.retriever.Retriever;
+import dev.memlong.runtime.tokenizer.ChatMessage;
+import dev.memlong.runtime.tokenizer.ChatTemplate;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Does a model recall what it was told long ago? One long conversation from a seed the training never used: facts
+ * are stated at chosen distances before its end (each about {@code d} to {@code 1.1 d} tokens earlier), with small
+ * talk everywhere else. The conversation is read once, with memory, into a bank; then each fact is asked about in a
+ * probe that starts from the conversation's last half-window of tokens and the same bank (the probe's few tokens
+ * never overflow its window, so the bank is the same for every probe), and the greedy answer must contain the
+ * fact's value. The window-only baseline answers from the same last half-window with memory off. Also reported:
+ * how often retrieval brought back a chunk holding the fact (an upper bound for the memory accuracy), and the
+ * perplexity of a held-out dialogue with and without memory.
+ */
+public final class RecallCheck {
+
+    /**
+     * @param distances        tokens between a fact and its question (each fact lands in [d, 1.1 d))
+     * @param factsPerDistance facts asked about per distance
+     * @param seed             the conversation's seed (training used others)
+     * @param pplRounds        rounds of the held-out dialogue for perplexity (0 = skip)
+     */
+    public record Options(int[] distances, int factsPerDistance, long seed, int pplRounds) {}
+
+    /**
+     * One distance's figures.
+     *
+     * @param retrievalHitRate share of probes whose retrieval brought back a chunk holding the whole fact
+     */
+    public record DistanceResult(int distance, int facts, double accuracyMemory, double accuracyWindowOnly,
+                                 double retrievalHitRate) {}
+
+    public record Result(List<DistanceResult> distances, double pplMemory, double pplWindowOnly, long historyTokens,
+                         double seconds, List<String> samples) {}
+
+    private record Placed(SyntheticDialogues.Fact fact, int distance, long target) {}
+
+    private RecallCheck() {}
+
+    public static Result run(ModelBundle bundle, Retriever retriever, MemorySettings base, Options o, PrintStream log) {
+        long start = System.nanoTime();
+        ChatTemplate template = bundle.chatTemplate().orElseThrow(
+                () -> new IllegalArgumentException("the recall check needs a model with a chat template"));
+        TextTokenizer tok = bundle.tokenizer();
+        SyntheticDialogues gen = new SyntheticDialogues(o.seed());
+        int[] distances = o.distances().clone();
+        Arrays.sort(distances);
+        if (distances.length == 0 || distances[0] < base.localWindow()) {
+            // a fact within the window is in neither the probe's half-window nor memory: not what is measured
+            throw new IllegalArgumentException("every distance must be at least the local window ("
+                    + base.localWindow() + " tokens), got " + Arrays.toString(distances));
+        }
+        List<SyntheticDialogues.Fact> facts = gen.facts(distances.length * o.factsPerDistance());
+        List<Placed> placed = new ArrayList<>();
+        for (int d = 0; d < distances.length; d++) {
+            for (int j = 0; j < o.factsPerDistance(); j++) {
+                long target = distances[d] + (long) distances[d] * j / (10L * o.factsPerDistance());
+                placed.add(new Placed(facts.get(d * o.factsPerDistance() + j), distances[d], target));
+            }
+        }
+        long total = placed.stream().mapToLong(Placed::target).max().orElse(0) + 64;
+        // facts in the order they are stated: farthest first
+        placed.sort(Comparator.comparingLong(Placed::target).reversed());
+
+        // Build the conversation, counting tokens message by message (the template renders each on its own).
+        List<Integer> ids = new ArrayList<>();
+        long[] statedAt = new long[placed.size()];
+        int next = 0;
+        while (ids.size() < total || next < placed.size()) {
+            List<ChatMessage> exchange;
+            if (next < placed.size() && total - ids.size() <= placed.get(next).target()) {
+                statedAt[next] = ids.size();
+                exchange = gen.statement(placed.get(next++).fact());
+            } else {
+                exchange = gen.smallTalk();
+            }
+            for (int id : tok.encode(template.render(exchange, false), false)) {
+                ids.add(id);
+            }
+        }
+        int[] history = ids.stream().mapToInt(Integer::intValue).toArray();
+        int window = base.localWindow();
+        int[] tail = Arrays.copyOfRange(history, history.length - window / 2, history.length);
+        MemorySettings settings = new MemorySettings(base.memoryLayer(), base.retrievalLayers(), base.chunkSize(),
+                base.topK(), base.localWindow(), Math.max(base.capacityTokens(), history.length + 2L * window),
+                base.eviction(), base.kvDType());
+        MemLongEngine engine = new MemLongEngine(bundle, retriever, settings);
+        log.printf(Locale.ROOT, "recall: reading a %d-token conversation with %d facts into memory ...%n",
+                history.length, placed.size());
+
+        int[] hitsMemory = new int[distances.length];
+        int[] hitsWindow = new int[distances.length];
+        int[] retrieved = new int[distances.length];
+        int[] counts = new int[distances.length];
+        List<String> samples = new ArrayList<>();
+        try (MemoryBank bank = engine.newInMemoryBank()) {
+            try (KvCachePool cache = engine.newCache(1); MemLongSequence reader = engine.newSequence(cache, 0, bank)) {
+                reader.feed(history, true, false, null);
+            }
+            log.printf(Locale.ROOT, "recall: %d chunks in memory; asking %d questions ...%n", bank.chunkCount(),
+                    placed.size());
+            for (int i = 0; i < placed.size(); i++) {
+                Placed p = placed.get(i);
+                int d = Arrays.binarySearch(distances, p.distance());
+                counts[d]++;
+                ChatMessage question = gen.questionOnly(p.fact());
+                int[] prompt = tok.encode(template.render(List.of(question), true), false);
+                AtomicReference<Retrieval> last = new AtomicReference<>();
+                String withMemory = ask(engine, bank, tail, prompt, true, last);
+                String windowOnly;
+                try (MemoryBank empty = engine.newInMemoryBank()) {
+                    windowOnly = ask(engine, empty, tail, prompt, false, null);
+                }
+                String value = p.fact().value();
+                if (containsWord(withMemory, value)) {
+                    hitsMemory[d]++;
+                }
+                if (containsWord(windowOnly, value)) {
+                    hitsWindow[d]++;
+                }
+                if (last.get() != null && last.get().chunks().stream().anyMatch(c -> holdsFact(c.text(), p.fact()))) {
+                    retrieved[d]++;
+                }
+                if (samples.size() < 8 && i % Math.max(1, placed.size() / 8) == 0) {
+                    samples.add(String.format(Locale.ROOT, "[%d tokens back] %s -> %s | window only: %s",
+                            history.length - statedAt[i], question.content(), withMemory.trim(), windowOnly.trim()));
+                }
+            }
+        }
+        List<DistanceResult> results = new ArrayList<>();
+        for (int d = 0; d < distances.length; d++) {
+            results.add(new DistanceResult(distances[d], counts[d], ratio(hitsMemory[d], counts[d]),
+                    ratio(hitsWindow[d], counts[d]), ratio(retrieved[d], counts[d])));
+        }
+        double pplMemory = Double.NaN;
+        double pplWindow = Double.NaN;
+        if (o.pplRounds() > 0) {
+            List<ChatMessage> heldOut = new SyntheticDialogues(o.seed() + 1).longDialogue(o.pplRounds(), 6);
+            int[] dialogue = tok.encode(template.render(heldOut, false), false);
+            pplMemory = perplexity(engine, dialogue, true);
+            pplWindow = perplexity(engine, dialogue, false);
+        }
+        return new Result(results, pplMemory, pplWindow, history.length, (System.nanoTime() - start) / 1e9, samples);
+    }
+
+    /** One probe: the conversation's last half-window, then the question; the greedy answer's text. */
+    private static String ask(MemLongEngine engine, MemoryBank bank, int[] tail, int[] prompt, boolean memory,
+                              AtomicReference<Retrieval> lastRetrieval) {
+        try (KvCachePool cache = engine.newCache(1); MemLongSequence seq = engine.newSequence(cache, 0, bank)) {
+            seq.setMemoryEnabled(memory);
+            seq.feed(tail, true, false, null);
+            if (lastRetrieval != null) {
+                seq.onRetrieval(r -> {
+                    if (lastRetrieval.get() == null) {
+                        lastRetrieval.set(r); // the retrieval for the question itself
+                    }
+                });
+            }
+            ModelBundle bundle = engine.bundle();
+            Generation g = bundle.generator().generate(MemLongEngine.stepper(seq), prompt,
+                    SamplingParams.greedy(12).withStopTokens(bundle.tokenizer().eosTokenIds()), TokenListener.NONE);
+            return g.text();
+        }
+    }
+
+    /** exp(mean next-token cross-entropy) of a dialogue read with or without memory. */
+    private static double perplexity(MemLongEngine engine, int[] ids, boolean memory) {
+        double[] nll = {0};
+        try (MemoryBank bank = engine.newInMemoryBank(); KvCachePool cache = engine.newCache(1);
+             MemLongSequence seq = engine.newSequence(cache, 0, bank)) {
+            seq.setMemoryEnabled(memory);
+            seq.feed(ids, true, true, (index, logits) -> {
+                if (index + 1 < ids.length) {
+                    nll[0] += logSumExp(logits) - logits[ids[index + 1]];
+                }
+            });
+        }
+        return Math.exp(nll[0] / (ids.length - 1));
+    }
+
+    private static double logSumExp(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : logits) {
+            sum += Math.exp(v - max);
+        }
+        return max + Math.log(sum);
+    }
+
+    static boolean containsWord(String text, String word) {
+        return Arrays.asList(text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")).contains(word);
+    }
+
+    /** Whether a chunk's text holds the whole fact (its key and value together). */
+    static boolean holdsFact(String text, SyntheticDialogues.Fact f) {
+        String t = text.replace(" ' s", "'s").replace(" 's", "'s");
+        String statement = f.statement().replace(".", "").substring(3); // without "my "
+        return t.contains(statement);
+    }
+
+    private static double ratio(int a, int b) {
+        return b == 0 ? Double.NaN : (double) a / b;
+    }
+}

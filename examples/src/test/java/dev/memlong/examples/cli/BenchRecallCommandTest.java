@@ -1,0 +1,44 @@
+package dev.memlong.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The recall benchmark's mechanics on the fixture model (which was never trained on facts, so only the shape of
+ * the report is checked here; the demo model's recall is asserted in DemoModelRecallTest).
+ */
+class BenchRecallCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void reportsAccuracyPerDistanceRetrievalAndPerplexityAndWritesAPlot() throws Exception {
+        Path model = Paths.get(System.getProperty("memlong.fixtures", "../fixtures")).resolve("hf-tiny-llama");
+        Path png = tmp.resolve("recall.png");
+        CliTest.Outcome o = CliTest.run("bench", "recall", "--model", model.toString(), "--distances", "2500,2100",
+                "--facts", "2", "--ppl-rounds", "2", "--plot", png.toString(), "--json");
+        assertEquals(0, o.exitCode(), o.stderr());
+        JsonNode json = o.json();
+        for (String key : new String[] {"accuracy_memory", "accuracy_window_only", "retrieval_hit_rate"}) {
+            assertEquals(2, json.get(key).size(), key);
+            double v = json.get(key).get("2100").asDouble(-1);
+            assertTrue(v >= 0 && v <= 1, key + " " + v);
+        }
+        assertTrue(json.get("history_tokens").asLong() >= 2500);
+        assertTrue(json.get("ppl_memory").asDouble() > 1 && json.get("ppl_window_only").asDouble() > 1);
+        assertTrue(Files.size(png) > 1000);
+
+        CliTest.Outcome bad = CliTest.run("bench", "recall", "--model", model.toString(), "--facts", "0");
+        assertTrue(bad.exitCode() != 0 && bad.stderr().contains("--facts"), bad.stderr());
+        CliTest.Outcome near = CliTest.run("bench", "recall", "--model", model.toString(), "--distances", "100");
+        assertTrue(near.exitCode() != 0 && near.stderr().contains("at least the local window (2048"), near.stderr());
+    }
+}
