@@ -81,8 +81,41 @@ final class SlotTable {
         return r;
     }
 
+    /** The window a turn runs in, and the tokens it feeds. */
+    record Entry(Resident resident, int[] prompt) {}
+
     /**
-     * A fresh window for the conversation, built by model {@code version}: the lowest free slot, else the least recently used idle one's.
+     * The window {@code request} runs in on a device serving model {@code version}, and what it feeds. The
+     * conversation's window here, if this very bank and version built all of it: the turn's resume tokens. Else a
+     * fresh window: the request's saved window put back (resume tokens again), or rebuilt from the turn's fresh
+     * tokens.
+     */
+    Entry enter(TurnRequest request, long version) {
+        Resident resident = find(request.key(), request.bank());
+        if (resident != null && resident.builtBy(version)) {
+            return new Entry(resident, resumeAfter(resident, request));
+        }
+        resident = claim(request.key(), request.bank(), version); // (drops a window another version wrote)
+        boolean restored = request.saved() != null && restore(resident, request.saved());
+        return new Entry(resident, restored ? resumeAfter(resident, request) : request.freshTokens());
+    }
+
+    /** The turn's tokens after the window it continues, led by the last reply's unfed token if there is one. */
+    private static int[] resumeAfter(Resident resident, TurnRequest request) {
+        int unfed = resident.unfedToken;
+        resident.unfedToken = -1;
+        if (unfed < 0) {
+            return request.resumeTokens();
+        }
+        int[] prompt = new int[request.resumeTokens().length + 1];
+        prompt[0] = unfed;
+        System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
+        return prompt;
+    }
+
+    /**
+     * A fresh window for the conversation, built by model {@code version}: the lowest free slot, else the least
+     * recently used idle one's.
      *
      * @throws IllegalStateException if every slot runs a turn (the caller admits at most slots turns)
      */
