@@ -194,7 +194,8 @@ public final class ConversationStore implements AutoCloseable {
 
     /**
      * The window saved for the conversation, if nothing was written to the conversation since and it was computed
-     * by the model {@code modelTag} names.
+     * by the model {@code modelTag} names. Its {@link SavedWindow#modelVersion} says which version of the model:
+     * only a device serving that version may put it back.
      */
     public Optional<SavedWindow> savedWindow(ConversationKey key, String modelTag) {
         return windows.find(key, modelTag);

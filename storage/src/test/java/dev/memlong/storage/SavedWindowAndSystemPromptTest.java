@@ -16,7 +16,8 @@ class SavedWindowAndSystemPromptTest {
     @TempDir
     Path dir;
 
-    private static final SavedWindow WINDOW = new SavedWindow("model-a", new int[] {5, 6, 7}, 9, new byte[] {1, 2, 3});
+    private static final SavedWindow WINDOW = new SavedWindow("model-a", 3, new int[] {5, 6, 7}, 9,
+            new byte[] {1, 2, 3});
 
     @Test
     void aSavedWindowIsReadBackUntilTheConversationChanges() {
@@ -28,12 +29,13 @@ class SavedWindowAndSystemPromptTest {
             assertArrayEquals(WINDOW.tokenIds(), read.tokenIds());
             assertArrayEquals(WINDOW.cacheRows(), read.cacheRows());
             assertEquals(9, read.unfedToken());
+            assertEquals(3, read.modelVersion(), "stamped with the model version that computed the rows");
             assertEquals(Optional.empty(), store.savedWindow(key, "model-b"), "another model's cache rows");
 
             store.commitTurn(key, TurnCommit.of("q2", 1, "a2", 1, List.of(TestStores.chunk("x"))));
             assertEquals(Optional.empty(), store.savedWindow(key, "model-a"), "a later turn makes it stale");
 
-            store.saveWindow(key, new SavedWindow("model-a", new int[0], -1, new byte[0]));
+            store.saveWindow(key, new SavedWindow("model-a", 0, new int[0], -1, new byte[0]));
             assertEquals(-1, store.savedWindow(key, "model-a").orElseThrow().unfedToken());
             store.deleteWindow(key);
             assertEquals(Optional.empty(), store.savedWindow(key, "model-a"));

@@ -37,7 +37,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * so it never runs inside one): every step runs on exactly one version. Turns in flight, those waiting for their
  * embeddings included, go on with the new weights from their next step; a window built (wholly or partly) by another
  * version is rebuilt from the turn log when its conversation's next turn arrives, so later turns never attend to
- * upper-layer K/V of another version ({@link SlotTable#enter}).
+ * upper-layer K/V of another version. For the same reason a window saved at passivation is stamped with its version,
+ * is not saved at all when mixed, and is put back only on a device serving that version ({@link SlotTable#enter}).
  *
  * <p>A step whose forward throws fails the turns in it ({@link MemLongException.Kind#DEVICE_FAILED}) and the
  * device goes on; after {@value #MAX_FAILED_STEPS} failed steps in a row the device is taken to be broken and the
@@ -59,8 +60,8 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     public record Release(ConversationKey key) implements Command {}
 
     /**
-     * Passivation: replies with the conversation's window (null if this device holds none, or a turn of it runs),
-     * tagged {@code modelTag}, then drops it.
+     * Passivation: replies with the conversation's window (null if this device holds none, a turn of it runs, or
+     * another model version wrote part of it), tagged {@code modelTag} and the version serving now, then drops it.
      */
     public record SaveAndRelease(ConversationKey key, String modelTag, ActorRef<DeviceScheduler.WindowSaved> replyTo)
             implements Command {}
@@ -200,7 +201,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private Behavior<Command> onSaveAndRelease(SaveAndRelease save) {
         SavedWindow window = null;
         try {
-            window = slots.save(save.key(), save.modelTag());
+            window = slots.save(save.key(), save.modelTag(), replica.version());
         } catch (RuntimeException e) {
             getContext().getLog().warn("device {}: the window of {} cannot be saved; it will be rebuilt", index,
                     save.key(), e);

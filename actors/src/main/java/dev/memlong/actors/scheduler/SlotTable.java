@@ -87,8 +87,8 @@ final class SlotTable {
     /**
      * The window {@code request} runs in on a device serving model {@code version}, and what it feeds. The
      * conversation's window here, if this very bank and version built all of it: the turn's resume tokens. Else a
-     * fresh window: the request's saved window put back (resume tokens again), or rebuilt from the turn's fresh
-     * tokens.
+     * fresh window: the request's saved window put back, if this version computed it (resume tokens again), or
+     * rebuilt from the turn's fresh tokens.
      */
     Entry enter(TurnRequest request, long version) {
         Resident resident = find(request.key(), request.bank());
@@ -154,9 +154,13 @@ final class SlotTable {
 
     /**
      * Puts a saved window back into a freshly claimed resident. Returns false (leaving the resident empty, to be
-     * rebuilt) when the window does not fit this device's cache.
+     * rebuilt) when the window was computed by another model version than the one the resident is built by (its
+     * cache rows above the memory layer would be another version's), or does not fit this device's cache.
      */
     boolean restore(Resident r, SavedWindow saved) {
+        if (saved.modelVersion() != r.version) {
+            return false;
+        }
         try {
             r.sequence.restoreWindow(saved.tokenIds(), saved.cacheRows());
         } catch (IllegalArgumentException doesNotFit) {
@@ -166,13 +170,17 @@ final class SlotTable {
         return true;
     }
 
-    /** The conversation's window as it is now (for passivation), or null when this device holds none. */
-    SavedWindow save(ConversationKey key, String modelTag) {
+    /**
+     * The conversation's window as it is now (for passivation), stamped with the model version that computed it, or
+     * null when this device holds none, a turn of it runs, or it is not wholly {@code version}'s (a swap happened
+     * while it was written: the next turn would rebuild it anyway).
+     */
+    SavedWindow save(ConversationKey key, String modelTag, long version) {
         Resident r = byKey.get(key);
-        if (r == null || r.current != null) {
+        if (r == null || r.current != null || !r.builtBy(version)) {
             return null;
         }
-        return new SavedWindow(modelTag, r.sequence.windowIds(), r.unfedToken, r.sequence.windowRows());
+        return new SavedWindow(modelTag, r.version, r.sequence.windowIds(), r.unfedToken, r.sequence.windowRows());
     }
 
     void touch(Resident r) {

@@ -126,7 +126,7 @@ class ConversationActorTest {
                 WAIT);
         assertEquals(KEY, save.key());
         assertEquals(0, save.device(), "its window on device 0 is saved, then dropped");
-        SavedWindow window = new SavedWindow(save.modelTag(), new int[] {11, 12, 13}, 14, new byte[] {1, 2, 3});
+        SavedWindow window = new SavedWindow(save.modelTag(), 0, new int[] {11, 12, 13}, 14, new byte[] {1, 2, 3});
         save.replyTo().tell(new DeviceScheduler.WindowSaved(KEY, window));
         scheduler.expectTerminated(conversation, WAIT);
 
