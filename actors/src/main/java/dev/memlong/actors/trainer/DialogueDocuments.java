@@ -7,6 +7,7 @@ import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.storage.ConversationInfo;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.Role;
 import dev.memlong.storage.StorageException;
 import dev.memlong.storage.TrainedRange;
 import dev.memlong.storage.Turn;
@@ -17,11 +18,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A round's data: the dialogue committed since the trainer's cursor of each conversation of this model, rendered
  * with the model's chat template (the text the model read when the turns ran) and tokenized as turns are, one
  * document per conversation. Opted-out conversations and {@code excluded} ones are left out.
+ *
+ * <p>System messages (a conversation's system prompt, stored when a turn sets it) are rendered where they occurred,
+ * in the template's system role, right before the user message of the turn that set them: where the model read
+ * them when that turn ran. A prompt set before the cursor is not repeated at the top of the document, just as the
+ * earlier dialogue is not. A template that refuses a system message there (some accept one only first) gets the
+ * document without its system messages; a conversation it cannot render even so is left out of the round (logged;
+ * its cursor stays), so one conversation never fails a round. A document without a user or assistant message (only
+ * a system message since the cursor) is not one.
  *
  * <p>The held-out split is by conversation, from a hash of its key, so it is the same in every round and the
  * losses before and after a round are measured on the same documents; when the hash holds out no conversation but
@@ -29,6 +40,8 @@ import java.util.Set;
  * with the largest hash trains).
  */
 final class DialogueDocuments {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DialogueDocuments.class);
 
     /** One conversation's new dialogue. */
     record Document(TrainedRange range, int[] tokens) {
@@ -114,17 +127,43 @@ final class DialogueDocuments {
         if (turns.isEmpty()) {
             return null;
         }
+        if (turns.stream().allMatch(t -> t.role() == Role.SYSTEM)) {
+            return null;
+        }
         List<ChatMessage> messages = new ArrayList<>();
         for (Turn t : turns) {
             messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
         }
-        int[] tokens = tokenizer.encode(ChatRendering.render(template, messages, false), false);
+        String text = render(c.key(), messages);
+        int[] tokens = text == null ? new int[0] : tokenizer.encode(text, false);
         if (tokens.length < 2) {
             return null;
         }
         TrainedRange range = new TrainedRange(c.key(), turns.get(0).seq(), turns.get(turns.size() - 1).seq() + 1,
                 c.createdAtMs(), false);
         return new Document(range, tokens);
+    }
+
+    /** The messages rendered as the class comment says, or null when the template refuses them. */
+    private String render(ConversationKey key, List<ChatMessage> messages) {
+        try {
+            return ChatRendering.render(template, messages, false);
+        } catch (RuntimeException refused) {
+            List<ChatMessage> dialogue = messages.stream().filter(m -> !m.role().equals("system")).toList();
+            if (dialogue.size() < messages.size()) {
+                try {
+                    String text = ChatRendering.render(template, dialogue, false);
+                    LOG.info("conversation {}: the chat template refuses its system messages where they occurred "
+                            + "({}); trained on without them", key, refused.getMessage());
+                    return text;
+                } catch (RuntimeException alsoRefused) {
+                    refused.addSuppressed(alsoRefused);
+                }
+            }
+            LOG.warn("conversation {}: the chat template cannot render its new dialogue; left out of this round",
+                    key, refused);
+            return null;
+        }
     }
 
     /** A stable number in [0, 1) for a conversation: FNV-1a 64 of tenant and id, the top 53 bits. */
