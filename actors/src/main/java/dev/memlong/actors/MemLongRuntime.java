@@ -294,9 +294,11 @@ public final class MemLongRuntime implements AutoCloseable {
 
     /** The runtime's counters now; reads atomics only, never asks an actor (safe on a network thread). */
     public RuntimeStats stats() {
+        TrainerStats rounds = trainer.snapshot();
         return new RuntimeStats(inFlight.get(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
                 gauges.batchSize(), gauges.queueDepth(), gauges.retrievals(), gauges.retrievalNanos(),
-                settings.devices().size(), settings.maxBatch(), settings.maxQueue());
+                rounds.roundsRun(), rounds.roundsPublished(), settings.devices().size(), settings.maxBatch(),
+                settings.maxQueue());
     }
 
     /** The trainer's counters now (rounds, last held-out losses, serving version); never asks an actor. */
