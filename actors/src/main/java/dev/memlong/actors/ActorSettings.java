@@ -3,6 +3,7 @@ package dev.memlong.actors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dev.memlong.actors.trainer.TrainerSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,10 +30,11 @@ import java.util.TreeSet;
  * @param askTimeout       timeout of history/memory/forget
  * @param shutdownTimeout  how long close waits for running turns
  * @param asyncEmbedding   whether the retriever embeds on the embedding dispatcher (else on the device threads)
+ * @param trainer          the trainer's settings ({@value TrainerSettings#ROOT})
  */
 public record ActorSettings(String modelId, List<String> devices, int maxBatch, int maxQueue, int stepTokenBudget,
                             Duration idleTimeout, int maxPendingTurns, int restoreTokens, Duration askTimeout,
-                            Duration shutdownTimeout, boolean asyncEmbedding) {
+                            Duration shutdownTimeout, boolean asyncEmbedding, TrainerSettings trainer) {
 
     /** The config path of these settings. */
     public static final String ROOT = "memlong.actors";
@@ -49,7 +51,7 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
 
     private static final Set<String> KEYS = Set.of("model-id", "devices", "max-batch", "max-queue",
             "step-token-budget", "idle-timeout", "max-pending-turns", "restore-tokens", "ask-timeout",
-            "shutdown-timeout", "async-embedding", "dispatchers");
+            "shutdown-timeout", "async-embedding", "dispatchers", "trainer");
 
     /** Keys of the former root that moved to another module's section. */
     private static final Map<String, String> MOVED = Map.of("model", "memlong.model.dir",
@@ -103,7 +105,8 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
                 restore.equals("auto") ? 0 : get("restore-tokens", () -> c.getInt("restore-tokens")),
                 get("ask-timeout", () -> c.getDuration("ask-timeout")),
                 get("shutdown-timeout", () -> c.getDuration("shutdown-timeout")),
-                get("async-embedding", () -> c.getBoolean("async-embedding")));
+                get("async-embedding", () -> c.getBoolean("async-embedding")),
+                TrainerSettings.from(all));
     }
 
     private interface Read<T> {

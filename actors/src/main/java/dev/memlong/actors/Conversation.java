@@ -106,5 +106,14 @@ public final class Conversation {
         return runtime.ask(key, ConversationActor.Forget::new);
     }
 
+    /**
+     * Marks the conversation as opted out of training (or back in): an opted-out conversation is never used by a
+     * training round, and a round in progress that uses it starts over without it. Stored durably; completes with
+     * the flag.
+     */
+    public CompletionStage<Boolean> optOutOfTraining(boolean optOut) {
+        return runtime.ask(key, replyTo -> new ConversationActor.SetTrainingOptOut(optOut, replyTo));
+    }
+
     interface Request<T> extends Function<ActorRef<StatusReply<T>>, ConversationActor.Command> {}
 }

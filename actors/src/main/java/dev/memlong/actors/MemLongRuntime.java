@@ -11,6 +11,11 @@ import dev.memlong.actors.conversation.TurnEvent;
 import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.actors.scheduler.SchedulerGauges;
+import dev.memlong.actors.scheduler.WeightVersion;
+import dev.memlong.actors.trainer.RoundObserver;
+import dev.memlong.actors.trainer.TrainerActor;
+import dev.memlong.actors.trainer.TrainerContext;
+import dev.memlong.actors.trainer.TrainerCounters;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.retriever.Retriever;
@@ -20,6 +25,7 @@ import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationSpec;
 import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.ModelVersion;
 import dev.memlong.storage.StorageSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +47,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * The embeddable runtime: a model on every configured device behind one scheduler, a conversation actor per
- * conversation, and the node's store.
+ * conversation, the trainer, and the node's store. The trainer's rounds, model versions and rollback are reached
+ * through {@link #train()}, {@link #modelVersions()}, {@link #rollback(long)} and {@link #trainerStats()}; the
+ * devices start on the store's serving version.
  *
  * <pre>{@code
  * try (MemLongRuntime rt = MemLongRuntime.start(config)) {
@@ -63,6 +71,8 @@ public final class MemLongRuntime implements AutoCloseable {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     /** How long start waits for the model replicas (a large model on a slow disk takes minutes). */
     private static final Duration DEVICE_LOAD_TIMEOUT = Duration.ofMinutes(15);
+    /** How long a rollback may take: a round to cancel (one step), then every device loading the version. */
+    private static final Duration ROLLBACK_TIMEOUT = Duration.ofMinutes(10);
 
     private final ActorSettings settings;
     private final Path modelDir;
@@ -80,12 +90,13 @@ public final class MemLongRuntime implements AutoCloseable {
     private final LongAdder tokensGenerated = new LongAdder();
     private final LongAdder turnsDone = new LongAdder();
     private final LongAdder turnsFailed = new LongAdder();
+    private final TrainerCounters trainer;
     private volatile boolean closed;
 
     private MemLongRuntime(ActorSettings settings, Path modelDir, MemorySettings memorySettings,
                            ActorSystem<?> system, boolean ownSystem, RuntimeGuardian.Refs refs,
-                           SchedulerGauges gauges, ConversationStore store, TextTokenizer tokenizer, Retriever retriever,
-                           boolean ownRetriever) {
+                           SchedulerGauges gauges, ConversationStore store, TextTokenizer tokenizer,
+                           Retriever retriever, boolean ownRetriever, TrainerCounters trainer) {
         this.settings = settings;
         this.modelDir = modelDir;
         this.memorySettings = memorySettings;
@@ -97,6 +108,7 @@ public final class MemLongRuntime implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.retriever = retriever;
         this.ownRetriever = ownRetriever;
+        this.trainer = trainer;
     }
 
     /** Starts a runtime with its own ActorSystem. */
@@ -114,6 +126,8 @@ public final class MemLongRuntime implements AutoCloseable {
         private ActorSystem<?> system;
         private Retriever retriever;
         private FaultInjector faults = FaultInjector.NONE;
+        private RoundObserver roundObserver = RoundObserver.NONE;
+        private Consumer<DeviceReplica> replicaObserver = replica -> { };
 
         private Builder(Config config) {
             this.config = config;
@@ -134,6 +148,18 @@ public final class MemLongRuntime implements AutoCloseable {
         /** A test seam called before each turn commit. */
         public Builder faultInjector(FaultInjector injector) {
             this.faults = injector;
+            return this;
+        }
+
+        /** A test seam called on the trainer's thread before each optimizer step of a round. */
+        public Builder roundObserver(RoundObserver observer) {
+            this.roundObserver = observer;
+            return this;
+        }
+
+        /** Tests: sees each device's replica once it has loaded (on the device's thread). */
+        Builder replicaObserver(Consumer<DeviceReplica> observer) {
+            this.replicaObserver = observer;
             return this;
         }
 
@@ -168,19 +194,29 @@ public final class MemLongRuntime implements AutoCloseable {
             opened.add(store);
             ConversationSpec spec = ConversationSpec.of(modelId,
                     memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension()));
+            Path versions = settings.trainer().versionsDir(storage.path());
+            WeightVersion serving = StartupChecks.servingWeights(store, modelId, memory, versions);
+            TrainerCounters counters = new TrainerCounters(serving.version());
             List<Supplier<DeviceReplica>> replicas = new ArrayList<>();
             for (String device : settings.devices()) {
-                replicas.add(() -> DeviceReplica.load(modelDir, DeviceNames.parse(device), computeType, retriever,
-                        memory, settings.maxBatch()));
+                replicas.add(() -> {
+                    DeviceReplica replica = DeviceReplica.load(modelDir, DeviceNames.parse(device), computeType,
+                            retriever, memory, settings.maxBatch(), serving);
+                    b.replicaObserver.accept(replica);
+                    return replica;
+                });
             }
             int restore = settings.restoreTokens() > 0 ? settings.restoreTokens() : memory.localWindow() / 2;
             CompletableFuture<RuntimeGuardian.Refs> refs = new CompletableFuture<>();
             CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
             SchedulerGauges gauges = new SchedulerGauges(settings.devices().size());
-            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, gauges, scheduler ->
-                    blocking -> new ConversationServices(store, spec, scheduler, tokenizer, template,
-                            tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(), settings.maxPendingTurns(),
-                            blocking, b.faults), refs, loaded);
+            RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, gauges,
+                    scheduler -> new TrainerContext(store, modelId, modelDir, memory, tokenizer, template, retriever,
+                            settings.trainer(), versions, scheduler, counters, b.roundObserver),
+                    (scheduler, trainer, blocking) -> new ConversationServices(store, spec, scheduler, tokenizer,
+                            template, tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(),
+                            settings.maxPendingTurns(), blocking, b.faults,
+                            tokens -> trainer.tell(new TrainerActor.DialogueCommitted(tokens))), refs, loaded);
             if (own) {
                 system = ActorSystem.create(RuntimeGuardian.create(setup), "memlong", config);
             } else {
@@ -198,8 +234,8 @@ public final class MemLongRuntime implements AutoCloseable {
                         + " (memlong.model.dir): device " + first.device() + " (" + first.name() + "): "
                         + first.failure().getMessage(), first.failure());
             }
-            return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, gauges, store,
-                    tokenizer, retriever, b.retriever == null);
+            return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, gauges,
+                    store, tokenizer, retriever, b.retriever == null, counters);
         } catch (RuntimeException e) {
             if (system != null) {
                 system.terminate();
@@ -258,9 +294,65 @@ public final class MemLongRuntime implements AutoCloseable {
 
     /** The runtime's counters now; reads atomics only, never asks an actor (safe on a network thread). */
     public RuntimeStats stats() {
+        TrainerStats rounds = trainer.snapshot();
         return new RuntimeStats(inFlight.get(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
                 gauges.batchSize(), gauges.queueDepth(), gauges.retrievals(), gauges.retrievalNanos(),
-                settings.devices().size(), settings.maxBatch(), settings.maxQueue());
+                rounds.roundsRun(), rounds.roundsPublished(), settings.devices().size(), settings.maxBatch(),
+                settings.maxQueue());
+    }
+
+    /** The trainer's counters now (rounds, last held-out losses, serving version); never asks an actor. */
+    public TrainerStats trainerStats() {
+        return trainer.snapshot();
+    }
+
+    /** The model version the devices serve (0: the base model). */
+    public long servingVersion() {
+        return trainer.snapshot().servingVersion();
+    }
+
+    /**
+     * Runs a training round now, or after the round that is running; completes with its report once it is over
+     * (for a published version: once every device serves it). Works whether or not automatic rounds are on.
+     */
+    public CompletionStage<RoundReport> train() {
+        if (closed) {
+            throw new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is closed");
+        }
+        // a round takes minutes on a real model: the ask waits for it (the trainer always answers, also on stop)
+        return AskPattern.<TrainerActor.Command, RoundReport>ask(refs.trainer(), TrainerActor.TrainNow::new,
+                Duration.ofDays(1), system.scheduler());
+    }
+
+    /** Published model versions of the served model, oldest first (version 0, the base model, is not listed). */
+    public List<ModelVersion> modelVersions() {
+        return store.modelVersions(settings.modelId(modelDir));
+    }
+
+    /**
+     * Makes {@code version} (0: the base model, else a published version) the serving version: stored, then swapped
+     * into every device between two steps. A round that is training is cancelled first. Completes with the version,
+     * or fails with {@code invalid} for an unknown version.
+     */
+    public CompletionStage<Long> rollback(long version) {
+        if (closed) {
+            throw new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is closed");
+        }
+        return AskPattern.<TrainerActor.Command, org.apache.pekko.pattern.StatusReply<Long>>ask(refs.trainer(),
+                        replyTo -> new TrainerActor.Rollback(version, replyTo), ROLLBACK_TIMEOUT, system.scheduler())
+                .thenApply(reply -> {
+                    if (reply.isError()) {
+                        Throwable t = reply.getError();
+                        throw t instanceof RuntimeException re ? re : new MemLongException(
+                                MemLongException.Kind.STORAGE, t.getMessage(), t);
+                    }
+                    return reply.getValue();
+                });
+    }
+
+    /** For tests: the node's store. */
+    ConversationStore store() {
+        return store;
     }
 
     long nextTurnId() {

@@ -20,14 +20,30 @@ import java.util.List;
  * @param windowTokens     tokens in the conversation's local window after the turn
  * @param device           index of the device worker that generated it
  * @param tokenIds         the generated token ids (a stop token that ended the reply included)
+ * @param modelVersions    the model versions the turn's forward steps ran on, in order, each once: one version,
+ *                         or several when a new version was swapped in while the turn ran (0: the base model)
  */
 public record Reply(String text, int promptTokens, int completionTokens, Duration timeToFirstToken,
-                    double tokensPerSecond, Duration retrievalTime, List<RetrievedChunk> retrieved, StopReason stopReason, long memoryTokens,
-                    int windowTokens, int device, List<Integer> tokenIds) {
+                    double tokensPerSecond, Duration retrievalTime, List<RetrievedChunk> retrieved, StopReason stopReason,
+                    long memoryTokens, int windowTokens, int device, List<Integer> tokenIds, List<Long> modelVersions) {
 
     public Reply {
         retrieved = List.copyOf(retrieved);
         tokenIds = List.copyOf(tokenIds);
+        modelVersions = List.copyOf(modelVersions);
+    }
+
+    /** A reply without model version information (for callers that build replies themselves, such as tests). */
+    public Reply(String text, int promptTokens, int completionTokens, Duration timeToFirstToken,
+                 double tokensPerSecond, Duration retrievalTime, List<RetrievedChunk> retrieved, StopReason stopReason,
+                 long memoryTokens, int windowTokens, int device, List<Integer> tokenIds) {
+        this(text, promptTokens, completionTokens, timeToFirstToken, tokensPerSecond, retrievalTime, retrieved,
+                stopReason, memoryTokens, windowTokens, device, tokenIds, List.of());
+    }
+
+    /** The model version that produced the reply's last token (the last of {@link #modelVersions}), or -1. */
+    public long modelVersion() {
+        return modelVersions.isEmpty() ? -1 : modelVersions.get(modelVersions.size() - 1);
     }
 
     /** Why a reply ended. */

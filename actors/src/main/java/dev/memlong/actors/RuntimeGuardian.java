@@ -5,6 +5,8 @@ import dev.memlong.actors.conversation.ConversationServices;
 import dev.memlong.actors.scheduler.DeviceReplica;
 import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.actors.scheduler.SchedulerGauges;
+import dev.memlong.actors.trainer.TrainerActor;
+import dev.memlong.actors.trainer.TrainerContext;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -16,7 +18,10 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
-/** The runtime's root actor: starts the device scheduler and the conversation registry, stops them on shutdown. */
+/**
+ * The runtime's root actor: starts the device scheduler, the trainer and the conversation registry, stops them on
+ * shutdown.
+ */
 final class RuntimeGuardian {
 
     /** Stops the runtime's actors (children first). */
@@ -24,10 +29,17 @@ final class RuntimeGuardian {
 
     /** What the runtime talks to; {@code stopped} completes when every actor of the runtime has stopped. */
     record Refs(ActorRef<Shutdown> guardian, ActorRef<DeviceScheduler.Command> scheduler,
-                ActorRef<ConversationRegistry.Command> registry, CompletableFuture<Void> stopped) {}
+                ActorRef<TrainerActor.Command> trainer, ActorRef<ConversationRegistry.Command> registry,
+                CompletableFuture<Void> stopped) {}
+
+    /** Builds what conversations share, once the scheduler and the trainer exist. */
+    interface ServicesFactory {
+        ConversationServices create(ActorRef<DeviceScheduler.Command> scheduler, ActorRef<TrainerActor.Command> trainer,
+                                    Executor blocking);
+    }
 
     record Setup(List<Supplier<DeviceReplica>> replicas, ActorSettings settings, SchedulerGauges gauges,
-                 Function<ActorRef<DeviceScheduler.Command>, Function<Executor, ConversationServices>> services,
+                 Function<ActorRef<DeviceScheduler.Command>, TrainerContext> trainer, ServicesFactory services,
                  CompletableFuture<Refs> started, CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded) {}
 
     private RuntimeGuardian() {}
@@ -42,10 +54,14 @@ final class RuntimeGuardian {
                             s.stepTokenBudget(), setup.loaded(), setup.gauges(), embedding), "scheduler");
             Executor blocking = ctx.getSystem().dispatchers()
                     .lookup(DispatcherSelector.fromConfig(ActorSettings.BLOCKING_DISPATCHER));
+            // its own thread trains; the actor itself only coordinates, and blocks briefly when it stops
+            ActorRef<TrainerActor.Command> trainer = ctx.spawn(TrainerActor.create(setup.trainer().apply(scheduler)),
+                    "trainer", DispatcherSelector.fromConfig(ActorSettings.BLOCKING_DISPATCHER));
             ActorRef<ConversationRegistry.Command> registry = ctx.spawn(
-                    ConversationRegistry.create(setup.services().apply(scheduler).apply(blocking)), "conversations");
+                    ConversationRegistry.create(setup.services().create(scheduler, trainer, blocking)),
+                    "conversations");
             CompletableFuture<Void> stopped = new CompletableFuture<>();
-            setup.started().complete(new Refs(ctx.getSelf(), scheduler, registry, stopped));
+            setup.started().complete(new Refs(ctx.getSelf(), scheduler, trainer, registry, stopped));
             return Behaviors.receive(Shutdown.class)
                     .onMessageEquals(Shutdown.INSTANCE, Behaviors::stopped)
                     .onSignal(PostStop.class, signal -> {

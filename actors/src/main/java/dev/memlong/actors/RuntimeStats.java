@@ -12,10 +12,13 @@ package dev.memlong.actors;
  * @param queueDepth      turns waiting at the devices for a batch slot now
  * @param retrievals      memory retrievals since start, all devices
  * @param retrievalNanos  total time of those retrievals (query embedding, top-k search, K/V gather and upload)
+ * @param trainerRounds   training rounds that trained since start (published, rejected or failed; not the skipped
+ *                        or cancelled ones): {@link TrainerStats#roundsRun()}
+ * @param trainerRoundsPublished those of them whose version was published and swapped in
  * @param devices         device workers
  * @param maxBatch        sequences one device runs at once
  * @param maxQueue        turns one device keeps waiting
  */
 public record RuntimeStats(int turnsInFlight, long tokensGenerated, long turnsDone, long turnsFailed, int batchSize,
-                           int queueDepth, long retrievals, long retrievalNanos, int devices, int maxBatch,
-                           int maxQueue) {}
+                           int queueDepth, long retrievals, long retrievalNanos, long trainerRounds,
+                           long trainerRoundsPublished, int devices, int maxBatch, int maxQueue) {}

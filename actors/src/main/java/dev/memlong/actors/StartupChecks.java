@@ -2,10 +2,14 @@ package dev.memlong.actors;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dev.memlong.actors.scheduler.WeightVersion;
+import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.settings.RuntimeSettings;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.runtime.tokenizer.Tokenizers;
+import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.ModelVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +33,6 @@ final class StartupChecks {
         }
     }
 
-    /** Fails fast, naming memlong.model.dir, when the model directory is missing or has no usable config.json. */
     /** The MemLong layout the model's config.json declares (checked like the rest of the model directory). */
     static dev.memlong.memory.ModelMemoryLayout memoryLayout(Path modelDir) {
         try {
@@ -40,6 +43,7 @@ final class StartupChecks {
         }
     }
 
+    /** Fails fast, naming memlong.model.dir, when the model directory is missing or has no usable config.json. */
     static ModelConfig modelConfig(Path modelDir) {
         Path dir = modelDir.toAbsolutePath().normalize();
         if (!Files.isDirectory(dir)) {
@@ -72,5 +76,31 @@ final class StartupChecks {
         } catch (Exception e) {
             throw new IllegalStateException(what + " in " + timeout.toSeconds() + " s: " + e, e);
         }
+    }
+
+    /**
+     * The weights the devices start with: the store's serving version of the model (0, the base model, until the
+     * trainer publishes one), refused when it was trained above another memory layer or its file is gone.
+     */
+    static WeightVersion servingWeights(ConversationStore store, String modelId, MemorySettings memory,
+                                        Path versions) {
+        long serving = store.servingModelVersion(modelId);
+        if (serving == 0) {
+            return WeightVersion.BASE;
+        }
+        ModelVersion v = store.modelVersion(modelId, serving).orElseThrow(() -> new IllegalStateException(
+                "the store says model version " + serving + " of " + modelId + " serves, but has no record of it"));
+        Path file = versions.resolve(v.artifact());
+        if (v.memoryLayer() != memory.memoryLayer()) {
+            throw new IllegalStateException("model version " + serving + " was trained above memory layer "
+                    + v.memoryLayer() + ", but memlong.memory.memory-layer is " + memory.memoryLayer()
+                    + "; roll back to version 0 (memlong rollback --version 0) or restore the memory layer");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("model version " + serving + " of " + modelId + " serves, but its file "
+                    + file + " is missing (memlong.actors.trainer.versions-dir); roll back with memlong rollback "
+                    + "--version 0, or restore the file");
+        }
+        return new WeightVersion(serving, file);
     }
 }

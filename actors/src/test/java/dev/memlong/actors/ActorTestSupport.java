@@ -31,6 +31,17 @@ public final class ActorTestSupport {
         return memorySettings().layout(c.numKvHeads(), c.headDim(), RETRIEVER.dimension());
     }
 
+    /** The trainer tests' configuration: {@link #config} with {@link TrainerFixtures#trainer} settings. */
+    public static Config trainerConfig(Path data, String extra) {
+        return TestRuntimes.config(data, 1, 2, 4, TrainerFixtures.trainer(extra));
+    }
+
+    /** Writes a few exchanges into a conversation of the store (see {@link TrainerFixtures#seed}). */
+    public static dev.memlong.storage.ConversationKey seedDialogue(dev.memlong.storage.ConversationStore store,
+                                                                  String tenant, String id, String topic) {
+        return TrainerFixtures.seed(store, tenant, id, topic, 3);
+    }
+
     /** The tests' runtime configuration (see {@link TestRuntimes#config}). */
     public static Config config(Path data, String extra) {
         return TestRuntimes.config(data, 1, 2, 4, extra);

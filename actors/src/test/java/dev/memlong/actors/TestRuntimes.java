@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 
 /**
  * Runtimes for tests: the tiny fixture model (4 layers), MemLong with chunk 8 and window 32 so that a few
- * sentences already overflow into memory, the hashing retriever, RocksDB without fsync.
+ * sentences already overflow into memory, the hashing retriever, RocksDB without fsync in {@code <data>/rocksdb}
+ * (so the trainer's versions go to {@code <data>/models}).
  */
 final class TestRuntimes {
 
@@ -53,7 +54,7 @@ final class TestRuntimes {
                   kv-dtype = fp32
                 }
                 memlong.storage {
-                  path = "%s"
+                  path = "%s/rocksdb"
                   fsync = false
                   min-free-disk-bytes = 0
                   block-cache-bytes = 4M

@@ -8,6 +8,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.Conversation;
 import dev.memlong.actors.GenerationParams;
 import dev.memlong.actors.Reply;
+import dev.memlong.actors.RoundReport;
+import dev.memlong.actors.RuntimeStats;
 import dev.memlong.runtime.retriever.HashingRetriever;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -95,7 +98,38 @@ class RuntimeMetricsTest {
             Map<String, Double> done = scrape(server);
             assertEquals(0.0, done.get("memlong_batch_size"));
             assertEquals(0.0, done.get("memlong_queue_depth"));
-            assertEquals(0.0, done.get("memlong_trainer_rounds_total"), "no trainer runs in this runtime");
+            assertEquals(0.0, done.get("memlong_trainer_rounds_total"), "no training round ran in this runtime");
+        }
+    }
+
+    /**
+     * {@code memlong_trainer_rounds_total} is the runtime's trainer's count (through {@code RuntimeStats}): 0, then
+     * 1 after a round ran on the dialogue of real turns. A tiny round (LoRA rank 4, 2 steps) on the fixture model.
+     */
+    @Test
+    void trainerRoundsAreTheRoundsTheTrainerRan(@TempDir Path dir) throws Exception {
+        Config config = ConfigFactory.parseString("""
+                %s.trainer {
+                  min-tokens = 16, heldout-fraction = 0.3, tolerance = 1.0, lora { rank = 4, alpha = 8, dropout = 0 }
+                  learning-rate = 1e-3, warmup-steps = 1, max-steps = 2, batch-slots = 2, segment-length = 32
+                  threads = 1, duty-cycle = 1.0
+                }
+                """.formatted(ChatServer.actorSettingsRoot())).withFallback(ChatServerTest.config(dir));
+        try (ChatServer server = ChatServer.builder(config).retriever(RETRIEVER).environment(Map.of()).start()) {
+            assertEquals(0.0, scrape(server).get("memlong_trainer_rounds_total"));
+            GenerationParams eight = GenerationParams.greedy(8).withIgnoreEos(true);
+            for (int i = 0; i < 4; i++) {
+                Conversation c = server.runtime().conversation("default", "trained-" + i);
+                c.send("My dog number " + i + " is called Rex and likes the river.", eight).get();
+                c.send("What is dog number " + i + " called?", eight).get();
+            }
+            RoundReport report = server.runtime().train().toCompletableFuture().get(5, TimeUnit.MINUTES);
+            assertEquals(RoundReport.Outcome.PUBLISHED, report.outcome(), report.toString());
+            RuntimeStats stats = server.runtime().stats();
+            assertEquals(1, stats.trainerRounds());
+            assertEquals(1, stats.trainerRoundsPublished());
+            assertEquals(server.runtime().trainerStats().roundsRun(), stats.trainerRounds());
+            assertEquals(1.0, scrape(server).get("memlong_trainer_rounds_total"));
         }
     }
 

@@ -15,7 +15,9 @@ enum ColumnFamily {
     /** The local window of a passivated conversation (cache rows). Key (tenant, conversation). */
     WINDOWS("windows", true),
     /** Fine-tuned model versions. Key (model id, version). */
-    MODEL_VERSIONS("model_versions", false);
+    MODEL_VERSIONS("model_versions", false),
+    /** The version each model serves. Key (model id). */
+    MODEL_SERVING("model_serving", false);
 
     /** The column families whose keys start with a conversation prefix. */
     static final ColumnFamily[] CONVERSATION_DATA = {TURNS, CHUNKS, CHUNK_KV, CHUNK_EMBEDDINGS, WINDOWS,
@@ -27,6 +29,11 @@ enum ColumnFamily {
     ColumnFamily(String cfName, boolean largeValues) {
         this.cfName = cfName;
         this.largeValues = largeValues;
+    }
+
+    /** Whether keys start with a conversation prefix (the model families' keys do not). */
+    boolean conversationKeyed() {
+        return this != MODEL_VERSIONS && this != MODEL_SERVING;
     }
 
     String cfName() {

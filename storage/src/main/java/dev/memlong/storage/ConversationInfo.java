@@ -17,7 +17,8 @@ import dev.memlong.memory.KvLayout;
  * @param createdAtMs    creation time, epoch ms
  * @param updatedAtMs    last write, epoch ms
  * @param trainingOptOut whether the trainer must skip this conversation
+ * @param trainedToSeq   the trainer's cursor: messages before this sequence number were read by a training round
  */
 public record ConversationInfo(ConversationKey key, String modelId, KvLayout layout, long capacityTokens,
                                EvictionPolicy eviction, long turnCount, long chunkCount, long tokenCount,
-                               long createdAtMs, long updatedAtMs, boolean trainingOptOut) {}
+                               long createdAtMs, long updatedAtMs, boolean trainingOptOut, long trainedToSeq) {}

@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -26,6 +28,7 @@ public final class ConversationStore implements AutoCloseable {
     private final ConversationTransfer transfer;
     private final ModelVersionLog models;
     private final WindowLog windows;
+    private final List<Consumer<ConversationKey>> exclusionListeners = new CopyOnWriteArrayList<>();
 
     private ConversationStore(StoreContext ctx) {
         this.ctx = ctx;
@@ -99,6 +102,17 @@ public final class ConversationStore implements AutoCloseable {
             out.add(Records.info(RecordCodec.conversation(k, v)));
             return true;
         });
+        return out;
+    }
+
+    /** Every conversation of every tenant, in key order (tenant, then id). */
+    public List<ConversationInfo> allConversations() {
+        List<ConversationInfo> out = new ArrayList<>();
+        ctx.db.scan(ColumnFamily.CONVERSATIONS, new byte[0], new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF},
+                null, (k, v) -> {
+                    out.add(Records.info(RecordCodec.conversation(k, v)));
+                    return true;
+                });
         return out;
     }
 
@@ -180,7 +194,8 @@ public final class ConversationStore implements AutoCloseable {
 
     /**
      * The window saved for the conversation, if nothing was written to the conversation since and it was computed
-     * by the model {@code modelTag} names.
+     * by the model {@code modelTag} names. Its {@link SavedWindow#modelVersion} says which version of the model:
+     * only a device serving that version may put it back.
      */
     public Optional<SavedWindow> savedWindow(ConversationKey key, String modelTag) {
         return windows.find(key, modelTag);
@@ -196,7 +211,10 @@ public final class ConversationStore implements AutoCloseable {
         return turns.chunks(key);
     }
 
-    /** Marks the conversation as (not) usable for fine-tuning. */
+    /**
+     * Marks the conversation as (not) usable for fine-tuning. Opting out notifies the
+     * {@linkplain #addTrainingExclusionListener training exclusion listeners} once it is stored.
+     */
     public void setTrainingOptOut(ConversationKey key, boolean optOut) {
         ReentrantLock lock = ctx.lock(key);
         lock.lock();
@@ -206,6 +224,55 @@ public final class ConversationStore implements AutoCloseable {
             ctx.db.write(batch, ctx.settings.fsync());
         } finally {
             lock.unlock();
+        }
+        if (optOut) {
+            excluded(key);
+        }
+    }
+
+    /**
+     * Advances the trainer's cursor ({@link ConversationInfo#trainedToSeq}) of each range's conversation to its
+     * {@code toSeq}, in one batch. A conversation that no longer exists, or exists as another incarnation (forgotten
+     * and created again), is left alone; the cursor never moves back.
+     */
+    public void markTrained(List<TrainedRange> ranges) {
+        List<ReentrantLock> locks = ctx.locks(ranges.stream().map(TrainedRange::key).toList());
+        locks.forEach(ReentrantLock::lock);
+        try (StoreBatch batch = new StoreBatch(ctx.db)) {
+            for (TrainedRange range : ranges) {
+                ConversationRecord r = ConversationMeta.find(ctx.db, range.key());
+                if (r == null || r.getCreatedAtMs() != range.conversationCreatedAtMs()
+                        || r.getTrainedToSeq() >= range.toSeq()) {
+                    continue;
+                }
+                ConversationMeta.put(batch, range.key(), r.toBuilder().setTrainedToSeq(range.toSeq()).build());
+            }
+            ctx.db.write(batch, ctx.settings.fsync());
+        } finally {
+            locks.reversed().forEach(ReentrantLock::unlock);
+        }
+    }
+
+    /**
+     * Registers a listener told (on the thread that made the change, after it is stored) whenever a conversation
+     * must no longer be trained on: it was forgotten, or opted out of training. A training round in progress uses
+     * it to drop the conversation's data. Close the registration to remove the listener.
+     */
+    public Registration addTrainingExclusionListener(Consumer<ConversationKey> listener) {
+        exclusionListeners.add(listener);
+        return () -> exclusionListeners.remove(listener);
+    }
+
+    /** Removes a listener when closed. */
+    @FunctionalInterface
+    public interface Registration extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private void excluded(ConversationKey key) {
+        for (Consumer<ConversationKey> listener : exclusionListeners) {
+            listener.accept(key);
         }
     }
 
@@ -219,8 +286,9 @@ public final class ConversationStore implements AutoCloseable {
         byte[] prefix = StoreKeys.conversation(key);
         ReentrantLock lock = ctx.lock(key);
         lock.lock();
+        boolean existed;
         try {
-            boolean existed = ConversationMeta.find(ctx.db, key) != null;
+            existed = ConversationMeta.find(ctx.db, key) != null;
             try (StoreBatch batch = new StoreBatch(ctx.db)) {
                 for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
                     batch.deletePrefix(cf, prefix);
@@ -235,10 +303,11 @@ public final class ConversationStore implements AutoCloseable {
             for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
                 ctx.db.compactRange(cf, prefix, StoreKeys.upperBound(prefix));
             }
-            return existed;
         } finally {
             lock.unlock();
         }
+        excluded(key);
+        return existed;
     }
 
     /** Checks that no chunk of the conversation is half-written and its counters match the data. */
@@ -275,9 +344,14 @@ public final class ConversationStore implements AutoCloseable {
         ctx.db.checkpoint(target);
     }
 
-    /** Records a model version published by the trainer (fsynced). */
+    /** Records a model version (fsynced) without making it the serving one. */
     public void putModelVersion(ModelVersion version) {
         models.put(version);
+    }
+
+    /** Records a model version published by the trainer and makes it the serving version, in one fsynced batch. */
+    public void publishModelVersion(ModelVersion version) {
+        models.publish(version);
     }
 
     /** Versions of a model, oldest first. */
@@ -285,10 +359,28 @@ public final class ConversationStore implements AutoCloseable {
         return models.list(modelId);
     }
 
+    /** One version of a model (none for 0, the base model, or an unknown version). */
+    public Optional<ModelVersion> modelVersion(String modelId, long version) {
+        return models.find(modelId, version);
+    }
+
     /** The newest version of a model, if any. */
     public Optional<ModelVersion> latestModelVersion(String modelId) {
         List<ModelVersion> all = models.list(modelId);
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /** The version the model serves: 0 (the base model) until one is published or rolled back to. */
+    public long servingModelVersion(String modelId) {
+        return models.serving(modelId);
+    }
+
+    /**
+     * Makes {@code version} the serving version (a rollback, or a roll forward): 0 for the base model, else a
+     * stored version (NOT_FOUND otherwise). Fsynced.
+     */
+    public void setServingModelVersion(String modelId, long version) {
+        models.setServing(modelId, version);
     }
 
     /** For tests in this package: the database. */

@@ -9,6 +9,7 @@ import dev.memlong.storage.proto.ChunkKvRecord;
 import dev.memlong.storage.proto.ChunkRecord;
 import dev.memlong.storage.proto.ConversationRecord;
 import dev.memlong.storage.proto.ModelVersionRecord;
+import dev.memlong.storage.proto.ServingVersionRecord;
 import dev.memlong.storage.proto.TurnRecord;
 import dev.memlong.storage.proto.WindowRecord;
 
@@ -46,6 +47,11 @@ final class RecordCodec {
     static ModelVersionRecord modelVersion(byte[] key, byte[] value) {
         return parse(ColumnFamily.MODEL_VERSIONS, key, value, ModelVersionRecord.parser(),
                 ModelVersionRecord::getSchemaVersion);
+    }
+
+    static ServingVersionRecord serving(byte[] key, byte[] value) {
+        return parse(ColumnFamily.MODEL_SERVING, key, value, ServingVersionRecord.parser(),
+                ServingVersionRecord::getSchemaVersion);
     }
 
     /** Parses K/V and checks both arrays have exactly the size {@code layout} requires for its tokens. */

@@ -15,10 +15,13 @@ import dev.memlong.storage.proto.KvDTypeProto;
 import dev.memlong.storage.proto.KvLayoutRecord;
 import dev.memlong.storage.proto.ModelVersionRecord;
 import dev.memlong.storage.proto.RoleProto;
+import dev.memlong.storage.proto.TrainedRangeRecord;
 import dev.memlong.storage.proto.TurnRecord;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Conversions between the wire types of the schema and the module's records. Nothing outside sees wire types. */
 final class Records {
@@ -75,7 +78,7 @@ final class Records {
         return new ConversationInfo(new ConversationKey(r.getTenant(), r.getConversationId()), r.getModelId(),
                 layout(r.getLayout()), r.getCapacityTokens(), policy(r.getEvictionPolicy()), r.getTurnCount(),
                 r.getChunkCount(), r.getTokenCount(), r.getCreatedAtMs(), r.getUpdatedAtMs(),
-                r.getTrainingOptOut());
+                r.getTrainingOptOut(), r.getTrainedToSeq());
     }
 
     static Turn turn(TurnRecord r) {
@@ -130,14 +133,28 @@ final class Records {
     }
 
     static ModelVersionRecord modelVersion(ModelVersion v) {
-        return ModelVersionRecord.newBuilder().setSchemaVersion(RecordCodec.SCHEMA_VERSION).setModelId(v.modelId())
-                .setVersion(v.version()).setArtifact(v.artifact()).setCreatedAtMs(v.createdAtMs())
-                .setHeldoutLossBefore(v.heldoutLossBefore()).setHeldoutLossAfter(v.heldoutLossAfter())
-                .setTokensTrained(v.tokensTrained()).build();
+        ModelVersionRecord.Builder b = ModelVersionRecord.newBuilder().setSchemaVersion(RecordCodec.SCHEMA_VERSION)
+                .setModelId(v.modelId()).setVersion(v.version()).setParentVersion(v.parentVersion())
+                .setArtifact(v.artifact()).setCreatedAtMs(v.createdAtMs()).setMemoryLayer(v.memoryLayer())
+                .setTrainingMode(v.trainingMode()).setHeldoutLossBefore(v.heldoutLossBefore())
+                .setHeldoutLossAfter(v.heldoutLossAfter()).setTokensTrained(v.tokensTrained())
+                .setHeldoutTokens(v.heldoutTokens()).setSteps(v.steps());
+        for (TrainedRange r : v.dataRange()) {
+            b.addDataRange(TrainedRangeRecord.newBuilder().setTenant(r.key().tenant())
+                    .setConversationId(r.key().conversationId()).setFromSeq(r.fromSeq()).setToSeq(r.toSeq())
+                    .setConversationCreatedAtMs(r.conversationCreatedAtMs()).setHeldout(r.heldout()));
+        }
+        return b.build();
     }
 
     static ModelVersion modelVersion(ModelVersionRecord r) {
-        return new ModelVersion(r.getModelId(), r.getVersion(), r.getArtifact(), r.getCreatedAtMs(),
-                r.getHeldoutLossBefore(), r.getHeldoutLossAfter(), r.getTokensTrained());
+        List<TrainedRange> ranges = new ArrayList<>();
+        for (TrainedRangeRecord t : r.getDataRangeList()) {
+            ranges.add(new TrainedRange(new ConversationKey(t.getTenant(), t.getConversationId()), t.getFromSeq(),
+                    t.getToSeq(), t.getConversationCreatedAtMs(), t.getHeldout()));
+        }
+        return new ModelVersion(r.getModelId(), r.getVersion(), r.getParentVersion(), r.getArtifact(),
+                r.getCreatedAtMs(), r.getMemoryLayer(), r.getTrainingMode(), ranges, r.getHeldoutLossBefore(),
+                r.getHeldoutLossAfter(), r.getTokensTrained(), r.getHeldoutTokens(), r.getSteps());
     }
 }

@@ -38,6 +38,11 @@ final class StoreKeys {
         return ByteBuffer.allocate(2 + m.length + 8).putShort((short) m.length).put(m).putLong(version).array();
     }
 
+    static byte[] model(String modelId) {
+        byte[] m = modelId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(2 + m.length).putShort((short) m.length).put(m).array();
+    }
+
     /** Sequence number of an item key. */
     static long seq(byte[] itemKey) {
         return ByteBuffer.wrap(itemKey, itemKey.length - 8, 8).getLong();
@@ -76,7 +81,7 @@ final class StoreKeys {
 
     /** A readable rendering: {@code tenant/id#seq}, {@code tenant/id}, or hex when not decodable. */
     static String render(ColumnFamily cf, byte[] key) {
-        if (cf != ColumnFamily.MODEL_VERSIONS) {
+        if (cf.conversationKeyed()) {
             ConversationKey c = conversationOf(key);
             if (c != null) {
                 int used = conversation(c).length;
@@ -93,7 +98,7 @@ final class StoreKeys {
 
     /** The conversation name a key belongs to, for error messages; null if none. */
     static String conversationName(ColumnFamily cf, byte[] key) {
-        if (cf == ColumnFamily.MODEL_VERSIONS || key == null) {
+        if (!cf.conversationKeyed() || key == null) {
             return null;
         }
         ConversationKey c = conversationOf(key);

@@ -10,7 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The saved local windows of passivated conversations. A saved window is stamped with the conversation's next turn
  * and chunk sequence numbers; once a turn (or an import) changes them it no longer describes the conversation, and
- * reading it gives nothing. So a window never needs deleting for correctness, only for space.
+ * reading it gives nothing. So a window never needs deleting for correctness, only for space. It is also stamped with
+ * the model (id and version) that computed its cache rows: rows of another model, or of another version of the same
+ * model, must not be restored.
  */
 final class WindowLog {
 
@@ -30,6 +32,7 @@ final class WindowLog {
                     .setNextTurnSeq(meta.getNextTurnSeq())
                     .setNextChunkSeq(meta.getNextChunkSeq())
                     .setModelTag(window.modelTag())
+                    .setModelVersion(window.modelVersion())
                     .addAllTokenIds(Arrays.stream(window.tokenIds()).boxed().toList())
                     .setUnfedToken(window.unfedToken() + 1)
                     .setCacheRows(ByteString.copyFrom(window.cacheRows()))
@@ -41,7 +44,11 @@ final class WindowLog {
         }
     }
 
-    /** The saved window if it still describes the conversation and was computed by {@code modelTag}'s model. */
+    /**
+     * The saved window if it still describes the conversation and was computed by {@code modelTag}'s model (of any
+     * version: the window carries its {@link SavedWindow#modelVersion}, which the device checks against the one it
+     * serves when it puts the window back).
+     */
     Optional<SavedWindow> find(ConversationKey key, String modelTag) {
         ReentrantLock lock = ctx.lock(key);
         lock.lock();
@@ -58,7 +65,7 @@ final class WindowLog {
                 return Optional.empty();
             }
             int[] ids = r.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
-            return Optional.of(new SavedWindow(r.getModelTag(), ids, r.getUnfedToken() - 1,
+            return Optional.of(new SavedWindow(r.getModelTag(), r.getModelVersion(), ids, r.getUnfedToken() - 1,
                     r.getCacheRows().toByteArray()));
         } finally {
             lock.unlock();

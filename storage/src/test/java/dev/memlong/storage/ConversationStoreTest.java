@@ -193,12 +193,16 @@ class ConversationStoreTest {
         }
     }
 
+    private static ModelVersion version(String model, long v, String artifact) {
+        return new ModelVersion(model, v, v - 1, artifact, v * 10, 1, "lora", List.of(), 3.0, 2.5, 1000, 100, 4);
+    }
+
     @Test
     void modelVersionsAndOptOut() {
         try (ConversationStore store = TestStores.open(dir)) {
-            store.putModelVersion(new ModelVersion("m", 2, "lora-2", 20, 3.0, 2.5, 1000));
-            store.putModelVersion(new ModelVersion("m", 1, "lora-1", 10, 3.1, 3.0, 500));
-            store.putModelVersion(new ModelVersion("mm", 9, "x", 1, 0, 0, 0));
+            store.putModelVersion(version("m", 2, "lora-2"));
+            store.putModelVersion(version("m", 1, "lora-1"));
+            store.putModelVersion(version("mm", 9, "x"));
             assertEquals(List.of(1L, 2L), store.modelVersions("m").stream().map(ModelVersion::version).toList());
             assertEquals("lora-2", store.latestModelVersion("m").orElseThrow().artifact());
             ConversationKey key = TestStores.create(store, "c", 1000, EvictionPolicy.FREQUENCY);

@@ -80,6 +80,9 @@ public final class ConversationActor {
     /** Deletes the conversation: dialogue, memory, window. Replies whether it existed. */
     public record Forget(ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
 
+    /** Marks the conversation as (not) usable for training; replies with the flag as stored. */
+    public record SetTrainingOptOut(boolean optOut, ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
+
     /** From the registry, after this actor asked to passivate: release everything and stop. */
     public enum Stop implements Command { INSTANCE }
 
@@ -198,6 +201,10 @@ public final class ConversationActor {
                 .onMessage(GetHistory.class, q -> query(() -> services.store().history(key), q.replyTo()))
                 .onMessage(GetMemory.class, q -> query(() -> services.store().chunks(key), q.replyTo()))
                 .onMessage(Forget.class, this::onForget)
+                .onMessage(SetTrainingOptOut.class, q -> query(() -> {
+                    services.store().setTrainingOptOut(key, q.optOut());
+                    return q.optOut();
+                }, q.replyTo()))
                 .onMessageEquals(IdleTimeout.INSTANCE, this::onIdleTimeout)
                 .onMessageEquals(Stop.INSTANCE, this::onStop)
                 .onMessage(CancelTurn.class, c -> Behaviors.same())
@@ -306,6 +313,7 @@ public final class ConversationActor {
 
     private Behavior<Command> onCommitted(GenerationEvent.Finished f, CommitDone done) {
         Send send = current.send();
+        int userTokens = current.userTokens();
         String newSystem = current.newSystemPrompt();
         current = null;
         if (done.error() != null) {
@@ -325,13 +333,14 @@ public final class ConversationActor {
         double decodeSeconds = f.decodeNanos() / 1e9;
         double tokensPerSecond = f.ids().length > 1 && decodeSeconds > 0 ? (f.ids().length - 1) / decodeSeconds : 0;
         Reply reply = new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
-                tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(), f.windowTokens(), f.device(),
-                java.util.Arrays.stream(f.ids()).boxed().toList());
+                tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(),
+                f.windowTokens(), f.device(), java.util.Arrays.stream(f.ids()).boxed().toList(), f.modelVersions());
         if (newSystem != null) {
             systemPrompt = newSystem;
         }
         remember(ChatMessage.user(send.text()));
         remember(ChatMessage.assistant(f.text()));
+        services.dialogueCommitted().accept(userTokens + f.ids().length);
         send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply));
         return stash.unstashAll(idle());
     }
@@ -458,6 +467,7 @@ public final class ConversationActor {
             case GetHistory q -> q.replyTo().tell(StatusReply.error(error));
             case GetMemory q -> q.replyTo().tell(StatusReply.error(error));
             case Forget q -> q.replyTo().tell(StatusReply.error(error));
+            case SetTrainingOptOut q -> q.replyTo().tell(StatusReply.error(error));
             default -> { }
         }
     }

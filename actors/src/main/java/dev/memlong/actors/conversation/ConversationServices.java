@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.function.LongConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -27,12 +28,14 @@ import org.apache.pekko.actor.typed.ActorRef;
  * @param maxPendingTurns messages waiting while a turn runs
  * @param blocking        executor of the blocking dispatcher
  * @param faults          test seam
+ * @param dialogueCommitted told the tokens of new dialogue (user message and reply) of every committed turn (the
+ *                        trainer counts them toward its next round)
  */
 public record ConversationServices(ConversationStore store, ConversationSpec spec,
                                    ActorRef<DeviceScheduler.Command> scheduler, TextTokenizer tokenizer,
                                    Optional<ChatTemplate> template, List<Integer> stopTokenIds, int restoreTokens,
                                    int recentMessages, Duration idleTimeout, int maxPendingTurns, Executor blocking,
-                                   FaultInjector faults) {
+                                   FaultInjector faults, LongConsumer dialogueCommitted) {
 
     DialoguePrompt prompt() {
         return new DialoguePrompt(tokenizer, template, restoreTokens);

@@ -102,17 +102,7 @@ final class DialoguePrompt {
     }
 
     private String render(List<ChatMessage> messages, boolean generationPrompt) {
-        if (template.isPresent()) {
-            return template.get().render(messages, generationPrompt);
-        }
-        StringBuilder s = new StringBuilder();
-        for (ChatMessage m : messages) {
-            s.append(m.role()).append(": ").append(m.content()).append('\n');
-        }
-        if (generationPrompt) {
-            s.append("assistant:");
-        }
-        return s.toString();
+        return ChatRendering.render(template, messages, generationPrompt);
     }
 
     private static List<ChatMessage> tail(List<ChatMessage> list, int n) {

@@ -34,6 +34,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * is gone, so nothing else would answer them), and later turns go to the other devices, or are refused at once
  * with {@code DEVICE_FAILED} naming the cause when none is left. {@code loaded} completes once every worker has
  * loaded or failed.
+ *
+ * <p>{@link SwapWeights} swaps a published model version into every live device (each between two of its steps)
+ * and answers once each has swapped or failed to; a device that becomes ready later gets the newest version too.
  */
 public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Command> {
 
@@ -53,6 +56,18 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
     /** Drops a conversation's window on a device (or on every device for -1). */
     public record Release(ConversationKey key, int device) implements Command {}
 
+    /** Swaps a model version into every live device; {@code replyTo} hears once every one has swapped or failed. */
+    public record SwapWeights(WeightVersion weights, ActorRef<SwapResult> replyTo) implements Command {}
+
+    /**
+     * How a swap went.
+     *
+     * @param version  the version swapped in
+     * @param swapped  devices that serve it now
+     * @param failures per device that did not swap (it serves what it served), why
+     */
+    public record SwapResult(long version, List<Integer> swapped, Map<Integer, String> failures) {}
+
     /**
      * Passivation of a conversation whose window is on {@code device}: replies {@link WindowSaved} (with a null
      * window when the device holds none or is out of service) and drops the window.
@@ -66,8 +81,11 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
     /** A worker's running plus queued turns. */
     record WorkerLoad(int device, int load) implements Command {}
 
-    /** A worker loaded its replica and takes turns. */
-    record WorkerReady(int device) implements Command {}
+    /** A worker loaded its replica (serving {@code version}) and takes turns. */
+    record WorkerReady(int device, long version) implements Command {}
+
+    /** A worker's answer to a swap: it serves {@code version} now; {@code failure} is why it did not swap, or null. */
+    record WorkerSwapped(int device, long swapId, long version, Throwable failure) implements Command {}
 
     /** A turn routed to a worker ended there (finished, failed, cancelled or refused). */
     record TurnEnded(int device, long requestId) implements Command {}
@@ -91,6 +109,25 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
     private final CompletableFuture<List<DeviceStatus>> loaded;
 
     private record Routed(int device, TurnRequest request) {}
+
+    /** A swap waiting for devices' answers. */
+    private static final class PendingSwap {
+        final WeightVersion weights;
+        final ActorRef<SwapResult> replyTo;
+        final java.util.Set<Integer> waiting = new java.util.TreeSet<>();
+        final List<Integer> swapped = new ArrayList<>();
+        final Map<Integer, String> failures = new java.util.TreeMap<>();
+
+        PendingSwap(WeightVersion weights, ActorRef<SwapResult> replyTo) {
+            this.weights = weights;
+            this.replyTo = replyTo;
+        }
+    }
+
+    private final Map<Long, PendingSwap> swaps = new HashMap<>();
+    private long nextSwapId;
+    /** The newest version asked for; null until the first swap (the devices load the serving one themselves). */
+    private WeightVersion newest;
 
     /**
      * @param names    the device names (for errors and logs), aligned with {@code replicas}
@@ -140,6 +177,8 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
                 .onMessage(WorkerLoad.class, this::onLoad)
                 .onMessage(WorkerReady.class, this::onReady)
                 .onMessage(TurnEnded.class, this::onTurnEnded)
+                .onMessage(SwapWeights.class, this::onSwap)
+                .onMessage(WorkerSwapped.class, this::onSwapped)
                 .onSignal(ChildFailed.class, this::onWorkerFailed)
                 .onSignal(Terminated.class, this::onWorkerStopped)
                 .build();
@@ -215,8 +254,49 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
 
     private Behavior<Command> onReady(WorkerReady ready) {
         state[ready.device()] = State.READY;
+        if (newest != null && newest.version() != ready.version()) {
+            // it loaded while a swap went out: bring it to the newest version before its first turn
+            workers.get(ready.device()).tell(new DeviceWorker.SwapWeights(nextSwapId++, newest));
+        }
         completeLoadedIfSettled();
         return this;
+    }
+
+    private Behavior<Command> onSwap(SwapWeights swap) {
+        newest = swap.weights();
+        long id = nextSwapId++;
+        PendingSwap pending = new PendingSwap(swap.weights(), swap.replyTo());
+        for (int i = 0; i < workers.size(); i++) {
+            if (state[i] == State.READY) {
+                pending.waiting.add(i);
+                workers.get(i).tell(new DeviceWorker.SwapWeights(id, swap.weights()));
+            }
+        }
+        swaps.put(id, pending);
+        completeSwapIfAnswered(id);
+        return this;
+    }
+
+    private Behavior<Command> onSwapped(WorkerSwapped answer) {
+        PendingSwap pending = swaps.get(answer.swapId());
+        if (pending != null && pending.waiting.remove(answer.device())) {
+            if (answer.failure() == null) {
+                pending.swapped.add(answer.device());
+            } else {
+                pending.failures.put(answer.device(), message(answer.failure()));
+            }
+            completeSwapIfAnswered(answer.swapId());
+        }
+        return this;
+    }
+
+    private void completeSwapIfAnswered(long id) {
+        PendingSwap pending = swaps.get(id);
+        if (pending != null && pending.waiting.isEmpty()) {
+            swaps.remove(id);
+            pending.replyTo.tell(new SwapResult(pending.weights.version(), List.copyOf(pending.swapped),
+                    Map.copyOf(pending.failures)));
+        }
     }
 
     private Behavior<Command> onTurnEnded(TurnEnded ended) {
@@ -263,6 +343,13 @@ public final class DeviceScheduler extends AbstractBehavior<DeviceScheduler.Comm
             }
         }
         load[device] = 0;
+        for (Long id : List.copyOf(swaps.keySet())) {
+            PendingSwap pending = swaps.get(id);
+            if (pending.waiting.remove(device)) {
+                pending.failures.put(device, "out of service: " + message(cause));
+                completeSwapIfAnswered(id);
+            }
+        }
         completeLoadedIfSettled();
     }
 

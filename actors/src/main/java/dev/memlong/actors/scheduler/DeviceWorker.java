@@ -4,7 +4,6 @@ import dev.memlong.actors.MemLongException;
 import dev.memlong.runtime.memlong.MemLongSequence;
 import dev.memlong.runtime.model.MemoryKv;
 import dev.memlong.runtime.model.SequenceStep;
-import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.SavedWindow;
 import java.util.ArrayDeque;
@@ -13,9 +12,7 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -29,12 +26,19 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * One device: its model replica, its cache slots and a continuous-batching step loop. Runs on a pinned thread
  * (the device dispatcher), so every native call of the replica happens on one thread.
  *
- * <p>Each {@code Step} is at most two batched forwards: every running turn that is decoding feeds its last token
- * (one forward, one token per row, no padding); then prompts being prefilled take pieces (never past a
- * memory-chunk boundary, so retrieval runs at every boundary) until the step's token budget, which the decode
- * tokens spent first, is used up, starting with a different prompt each step (a second forward). The loop sends
- * itself the next {@code Step}, so admissions, cancellations and releases queued meanwhile are handled between
- * steps. Beyond {@code maxBatch} running and {@code maxQueue} waiting turns, a turn is refused at once.
+ * <p>Each {@code Step} is at most two batched forwards, the decode tokens and then prompt pieces within the step's
+ * token budget ({@link StepPlan}). A turn whose next piece needs retriever embeddings sits out until they were
+ * embedded off this thread ({@link EmbeddingGate}, {@link Embedded}) while the rest of the batch keeps stepping. The
+ * loop sends itself the next {@code Step}, so admissions, cancellations, releases, arriving embeddings and swaps
+ * queued meanwhile are handled between steps. Beyond {@code maxBatch} running and {@code maxQueue} waiting turns, a
+ * turn is refused at once.
+ *
+ * <p>{@link SwapWeights} swaps a published model version in between two steps (it is a message like {@code Step},
+ * so it never runs inside one): every step runs on exactly one version. Turns in flight, those waiting for their
+ * embeddings included, go on with the new weights from their next step; a window built (wholly or partly) by another
+ * version is rebuilt from the turn log when its conversation's next turn arrives, so later turns never attend to
+ * upper-layer K/V of another version. For the same reason a window saved at passivation is stamped with its version,
+ * is not saved at all when mixed, and is put back only on a device serving that version ({@link SlotTable#enter}).
  *
  * <p>A step whose forward throws fails the turns in it ({@link MemLongException.Kind#DEVICE_FAILED}) and the
  * device goes on; after {@value #MAX_FAILED_STEPS} failed steps in a row the device is taken to be broken and the
@@ -56,16 +60,19 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     public record Release(ConversationKey key) implements Command {}
 
     /**
-     * Passivation: replies with the conversation's window (null if this device holds none, or a turn of it runs),
-     * tagged {@code modelTag}, then drops it.
+     * Passivation: replies with the conversation's window (null if this device holds none, a turn of it runs, or
+     * another model version wrote part of it), tagged {@code modelTag} and the version serving now, then drops it.
      */
     public record SaveAndRelease(ConversationKey key, String modelTag, ActorRef<DeviceScheduler.WindowSaved> replyTo)
             implements Command {}
 
+    /** Swaps a model version in (between two steps) and reports to the scheduler. */
+    public record SwapWeights(long swapId, WeightVersion weights) implements Command {}
+
     private enum Step implements Command { INSTANCE }
 
     /** Texts a turn's next piece embeds, embedded on the embedding executor ({@code error} if that failed). */
-    private record Embedded(long requestId, List<String> texts, float[][] vectors, long nanos, Throwable error)
+    record Embedded(long requestId, List<String> texts, float[][] vectors, long nanos, Throwable error)
             implements Command {}
 
     /** Failed forward steps in a row after which the device is considered broken. */
@@ -80,7 +87,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private final int stepTokenBudget;
     private final ActorRef<DeviceScheduler.Command> scheduler;
     private final SchedulerGauges gauges;
-    private final Executor embedding;
+    private final EmbeddingGate embeddings;
     private final List<RunningTurn> running = new ArrayList<>();
     private final Deque<TurnRequest> waiting = new ArrayDeque<>();
     private boolean stepScheduled;
@@ -90,7 +97,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private MemLongException broken;
 
     /**
-     * @param name    the configured device name (for errors and logs)
+     * @param name      the configured device name (for errors and logs)
      * @param replica   loads the model replica; called on the worker's own thread
      * @param embedding where the retriever embeds what a step needs, so this thread never waits for it; null to
      *                  embed on this thread, inside the step
@@ -107,7 +114,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 ctx.getLog().error("device {} ({}): the model replica failed to load", index, name, e);
                 throw e;
             }
-            scheduler.tell(new DeviceScheduler.WorkerReady(index));
+            scheduler.tell(new DeviceScheduler.WorkerReady(index, loaded.version()));
             return new DeviceWorker(ctx, index, name, loaded, maxBatch, maxQueue, stepTokenBudget, scheduler, gauges,
                     embedding);
         });
@@ -126,7 +133,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
         this.stepTokenBudget = stepTokenBudget;
         this.scheduler = scheduler;
         this.gauges = gauges;
-        this.embedding = embedding;
+        this.embeddings = new EmbeddingGate(replica.prefetch(), embedding, gauges, ctx.getSelf()::tell);
     }
 
     @Override
@@ -137,6 +144,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 .onMessage(Release.class, this::onRelease)
                 .onMessage(SaveAndRelease.class, this::onSaveAndRelease)
                 .onMessage(Embedded.class, this::onEmbedded)
+                .onMessage(SwapWeights.class, this::onSwap)
                 .onMessageEquals(Step.INSTANCE, this::onStep)
                 .onSignal(PostStop.class, signal -> onStop())
                 .build();
@@ -193,13 +201,32 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     private Behavior<Command> onSaveAndRelease(SaveAndRelease save) {
         SavedWindow window = null;
         try {
-            window = slots.save(save.key(), save.modelTag());
+            window = slots.save(save.key(), save.modelTag(), replica.version());
         } catch (RuntimeException e) {
             getContext().getLog().warn("device {}: the window of {} cannot be saved; it will be rebuilt", index,
                     save.key(), e);
         }
         save.replyTo().tell(new DeviceScheduler.WindowSaved(save.key(), window));
         return onRelease(new Release(save.key()));
+    }
+
+    /**
+     * Runs between two steps, on the device's thread. A version that cannot be loaded leaves the replica serving
+     * what it served (the swap reports the failure); the running turns are not disturbed either way.
+     */
+    private Behavior<Command> onSwap(SwapWeights swap) {
+        long from = replica.version();
+        try {
+            replica.serve(swap.weights());
+            getContext().getLog().info("device {} ({}): now serving model version {} (was {}); {} turn(s) go on with it",
+                    index, name, swap.weights().version(), from, running.size());
+            scheduler.tell(new DeviceScheduler.WorkerSwapped(index, swap.swapId(), replica.version(), null));
+        } catch (RuntimeException e) {
+            getContext().getLog().error("device {} ({}): model version {} could not be swapped in; still serving {}",
+                    index, name, swap.weights().version(), from, e);
+            scheduler.tell(new DeviceScheduler.WorkerSwapped(index, swap.swapId(), replica.version(), e));
+        }
+        return this;
     }
 
     private static GenerationEvent.Failed cancelled(TurnRequest r) {
@@ -221,34 +248,15 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
     }
 
     private void admit(TurnRequest request) {
-        SlotTable.Resident resident = slots.find(request.key(), request.bank());
-        int[] prompt;
-        if (resident == null) {
-            resident = slots.claim(request.key(), request.bank());
-            boolean restored = request.saved() != null && slots.restore(resident, request.saved());
-            prompt = restored ? resumeAfter(resident, request) : request.freshTokens();
-        } else {
-            prompt = resumeAfter(resident, request);
-        }
-        resident.unfedToken = -1;
+        SlotTable.Entry entry = slots.enter(request, replica.version());
+        SlotTable.Resident resident = entry.resident();
         slots.touch(resident);
         resident.sequence.beginInput();
-        RunningTurn turn = new RunningTurn(request, resident, prompt, index,
+        RunningTurn turn = new RunningTurn(request, resident, entry.prompt(), index,
                 replica.engine().model().config().vocabSize(), replica.engine().tokenizer());
         resident.current = turn;
         running.add(turn);
         request.replyTo().tell(new GenerationEvent.Admitted(request.id(), index));
-    }
-
-    /** The turn's tokens after the window it continues, led by the last reply's unfed token if there is one. */
-    private static int[] resumeAfter(SlotTable.Resident resident, TurnRequest request) {
-        if (resident.unfedToken < 0) {
-            return request.resumeTokens();
-        }
-        int[] prompt = new int[request.resumeTokens().length + 1];
-        prompt[0] = resident.unfedToken;
-        System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
-        return prompt;
     }
 
     private Behavior<Command> onStep() {
@@ -257,96 +265,33 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             start(waiting.poll());
         }
         if (running.isEmpty()) {
-            replica.prefetch().clear();
+            embeddings.idle();
             reportLoad();
             return this;
         }
-        List<RunningTurn> decoding = new ArrayList<>();
-        List<int[]> decodePieces = new ArrayList<>();
-        List<RunningTurn> prefilling = new ArrayList<>();
-        for (RunningTurn turn : running) {
-            if (turn.decoding()) {
-                int[] piece = turn.decodePiece();
-                if (embeddingsReady(turn, piece)) {
-                    decoding.add(turn);
-                    decodePieces.add(piece);
-                }
-            } else if (!turn.awaitingEmbeddings()) {
-                prefilling.add(turn);
-            }
-        }
-        int budget = stepTokenBudget - decoding.size();
-        List<RunningTurn> prefill = new ArrayList<>();
-        List<int[]> prefillPieces = new ArrayList<>();
-        for (int i = 0; i < prefilling.size() && budget > 0; i++) {
-            RunningTurn turn = prefilling.get((rotation + i) % prefilling.size());
-            int n = turn.plannedPiece() > 0 ? turn.plannedPiece()
-                    : turn.resident().sequence.nextPieceLength(Math.min(turn.remainingPrompt(), budget));
-            int[] piece = turn.promptPiece(n);
-            if (embeddingsReady(turn, piece)) {
-                prefill.add(turn);
-                prefillPieces.add(piece);
-                budget -= n;
-            }
-        }
-        rotation++;
+        StepPlan plan = StepPlan.of(running, stepTokenBudget, rotation++, embeddings);
         // Decode tokens and prompt pieces run as two forwards: in one, every decode row would be padded to the
         // longest prompt piece (the model pads a batch to its widest step), multiplying the decode work by the
         // piece length.
-        if (!decoding.isEmpty()) {
-            guardedForward(decoding, decodePieces);
+        if (!plan.decoding().isEmpty()) {
+            guardedForward(plan.decoding(), plan.decodePieces());
         }
-        if (!prefill.isEmpty()) {
-            guardedForward(prefill, prefillPieces);
+        if (!plan.prefill().isEmpty()) {
+            guardedForward(plan.prefill(), plan.prefillPieces());
         }
         scheduleStep();
         reportLoad();
         return this;
     }
 
-    /**
-     * Whether the turn can run {@code piece} now without this thread embedding anything. If the piece needs texts
-     * embedded (a retrieval query at a chunk boundary, chunks leaving the window), they are embedded on the
-     * embedding executor and the turn sits out until they arrive ({@link Embedded}); the others keep stepping.
-     */
-    private boolean embeddingsReady(RunningTurn turn, int[] piece) {
-        if (embedding == null) {
-            return true;
-        }
-        if (turn.awaitingEmbeddings()) {
-            return false;
-        }
-        List<String> missing = replica.prefetch().missing(turn.resident().sequence.textsToEmbed(piece));
-        if (missing.isEmpty()) {
-            turn.pieceReady();
-            return true;
-        }
-        turn.awaitEmbeddings(piece.length);
-        long id = turn.request().id();
-        Retriever shared = replica.prefetch().shared();
-        ActorRef<Command> self = getContext().getSelf();
-        try {
-            CompletableFuture.supplyAsync(() -> {
-                long t0 = System.nanoTime();
-                float[][] vectors = shared.embed(missing);
-                return new Embedded(id, missing, vectors, System.nanoTime() - t0, null);
-            }, embedding).exceptionally(e -> new Embedded(id, missing, null, 0, e)).thenAccept(self::tell);
-        } catch (RejectedExecutionException stopping) {
-            self.tell(new Embedded(id, missing, null, 0, stopping));
-        }
-        return false;
-    }
-
+    /** A waiting turn's embeddings arrived (a turn that ended meanwhile is gone; its vectors are dropped). */
     private Behavior<Command> onEmbedded(Embedded embedded) {
         for (RunningTurn turn : running) {
             if (turn.request().id() == embedded.requestId()) {
-                turn.embeddingsArrived(embedded.nanos());
-                gauges.embedded(embedded.nanos());
-                if (embedded.error() != null) {
+                Throwable error = embeddings.arrived(turn, embedded);
+                if (error != null) {
                     fail(turn, new MemLongException(MemLongException.Kind.DEVICE_FAILED, "device " + index
-                            + ": the retriever failed: " + embedded.error().getMessage(), embedded.error()));
-                } else {
-                    replica.prefetch().put(embedded.texts(), embedded.vectors());
+                            + ": the retriever failed: " + error.getMessage(), error));
                 }
                 break;
             }
@@ -386,9 +331,12 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             steps.add(sequence.prepare(pieces.get(i)));
             memories.add(sequence.memory());
         }
+        long version = replica.version(); // the one version this forward runs on (swaps happen between steps)
         float[][][] logits = replica.engine().model().forward(replica.cache(), steps, false, memories);
         for (int k = 0; k < order.length; k++) {
             RunningTurn turn = batch.get(order[k]);
+            turn.ranOn(version);
+            turn.resident().wroteWith(version);
             int[] piece = pieces.get(order[k]);
             turn.resident().sequence.appended(piece);
             if (turn.afterForward(piece, logits[k][0])) {

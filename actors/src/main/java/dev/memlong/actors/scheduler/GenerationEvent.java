@@ -30,10 +30,12 @@ public sealed interface GenerationEvent {
      * @param memoryTokens tokens in the bank (staged ones included)
      * @param windowTokens tokens in the local window
      * @param device       the worker's index
+     * @param modelVersions the model versions the turn's steps ran on, in order, each once
      */
     record Finished(long requestId, int[] ids, String text, Reply.StopReason stopReason, int promptTokens,
-                    long ttftNanos, long decodeNanos, long retrievalNanos, List<Retrieval.RetrievedChunk> retrieved, long memoryTokens,
-                    int windowTokens, int device) implements GenerationEvent {}
+                    long ttftNanos, long decodeNanos, long retrievalNanos, List<Retrieval.RetrievedChunk> retrieved,
+                    long memoryTokens, int windowTokens, int device, List<Long> modelVersions)
+            implements GenerationEvent {}
 
     /** The turn failed (overloaded, cancelled, a device error). */
     record Failed(long requestId, MemLongException error) implements GenerationEvent {}

@@ -7,6 +7,7 @@ import dev.memlong.runtime.memlong.Retrieval;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -24,6 +25,7 @@ final class RunningTurn {
     private final TextAccumulator text;
     private final int[] generated;
     private final Map<Long, Retrieval.RetrievedChunk> retrieved = new TreeMap<>();
+    private final List<Long> modelVersions = new ArrayList<>();
     private final long admittedNanos = System.nanoTime();
     private long retrievalNanos;
     private boolean awaitingEmbeddings;
@@ -69,6 +71,13 @@ final class RunningTurn {
 
     int[] decodePiece() {
         return new int[] {nextToken};
+    }
+
+    /** Records the model version of a step this turn was in (each version once, in the order they ran). */
+    void ranOn(long version) {
+        if (modelVersions.isEmpty() || modelVersions.get(modelVersions.size() - 1) != version) {
+            modelVersions.add(version);
+        }
     }
 
     /** Whether the turn sits out steps until the texts its next piece embeds are embedded elsewhere. */
@@ -157,8 +166,9 @@ final class RunningTurn {
         long end = System.nanoTime();
         long first = count == 0 ? end : firstTokenNanos;
         return new GenerationEvent.Finished(request.id(), Arrays.copyOf(generated, count), text.finalText(),
-                stopReason, prompt.length, first - admittedNanos, end - first, retrievalNanos, new ArrayList<>(retrieved.values()),
-                resident.bank.tokenCount(), resident.sequence.windowTokens(), device);
+                stopReason, prompt.length, first - admittedNanos, end - first, retrievalNanos,
+                new ArrayList<>(retrieved.values()), resident.bank.tokenCount(), resident.sequence.windowTokens(), device,
+                List.copyOf(modelVersions));
     }
 
 }

@@ -21,19 +21,39 @@ final class SlotTable {
         final ConversationKey key;
         final MemoryBank bank;
         final MemLongSequence sequence;
+        /** The model version that built the window. */
+        final long version;
+        /** Whether every step that wrote to the window ran on {@link #version} (a swap mid-turn makes it mixed). */
+        boolean pure = true;
         long lastUsed;
         /** The last sampled token when a reply ended without feeding it (length or stop-string end), else -1. */
         int unfedToken = -1;
         RunningTurn current;
 
-        Resident(ConversationKey key, MemoryBank bank, MemLongSequence sequence) {
+        Resident(ConversationKey key, MemoryBank bank, MemLongSequence sequence, long version) {
             this.key = key;
             this.bank = bank;
             this.sequence = sequence;
+            this.version = version;
         }
 
         int slot() {
             return sequence.slot();
+        }
+
+        /** Records that a step on model {@code stepVersion} wrote to the window. */
+        void wroteWith(long stepVersion) {
+            if (stepVersion != version) {
+                pure = false;
+            }
+        }
+
+        /**
+         * Whether the window's upper-layer K/V all come from {@code current}: if not, it must be rebuilt before the
+         * next turn reads it, or that turn would attend to another version's K/V.
+         */
+        boolean builtBy(long current) {
+            return pure && version == current;
         }
     }
 
@@ -61,12 +81,45 @@ final class SlotTable {
         return r;
     }
 
+    /** The window a turn runs in, and the tokens it feeds. */
+    record Entry(Resident resident, int[] prompt) {}
+
     /**
-     * A fresh window for the conversation: the lowest free slot, else the least recently used idle one's.
+     * The window {@code request} runs in on a device serving model {@code version}, and what it feeds. The
+     * conversation's window here, if this very bank and version built all of it: the turn's resume tokens. Else a
+     * fresh window: the request's saved window put back, if this version computed it (resume tokens again), or
+     * rebuilt from the turn's fresh tokens.
+     */
+    Entry enter(TurnRequest request, long version) {
+        Resident resident = find(request.key(), request.bank());
+        if (resident != null && resident.builtBy(version)) {
+            return new Entry(resident, resumeAfter(resident, request));
+        }
+        resident = claim(request.key(), request.bank(), version); // (drops a window another version wrote)
+        boolean restored = request.saved() != null && restore(resident, request.saved());
+        return new Entry(resident, restored ? resumeAfter(resident, request) : request.freshTokens());
+    }
+
+    /** The turn's tokens after the window it continues, led by the last reply's unfed token if there is one. */
+    private static int[] resumeAfter(Resident resident, TurnRequest request) {
+        int unfed = resident.unfedToken;
+        resident.unfedToken = -1;
+        if (unfed < 0) {
+            return request.resumeTokens();
+        }
+        int[] prompt = new int[request.resumeTokens().length + 1];
+        prompt[0] = unfed;
+        System.arraycopy(request.resumeTokens(), 0, prompt, 1, request.resumeTokens().length);
+        return prompt;
+    }
+
+    /**
+     * A fresh window for the conversation, built by model {@code version}: the lowest free slot, else the least
+     * recently used idle one's.
      *
      * @throws IllegalStateException if every slot runs a turn (the caller admits at most slots turns)
      */
-    Resident claim(ConversationKey key, MemoryBank bank) {
+    Resident claim(ConversationKey key, MemoryBank bank, long version) {
         release(key);
         int slot = -1;
         for (int i = 0; i < slots.length && slot < 0; i++) {
@@ -87,7 +140,7 @@ final class SlotTable {
             slot = lru.slot();
             release(lru.key);
         }
-        Resident r = new Resident(key, bank, engine.newSequence(cache, slot, bank));
+        Resident r = new Resident(key, bank, engine.newSequence(cache, slot, bank), version);
         r.sequence.onRetrieval(retrieval -> {
             gauges.retrieved(retrieval.timings().totalNanos());
             if (r.current != null) {
@@ -101,9 +154,13 @@ final class SlotTable {
 
     /**
      * Puts a saved window back into a freshly claimed resident. Returns false (leaving the resident empty, to be
-     * rebuilt) when the window does not fit this device's cache.
+     * rebuilt) when the window was computed by another model version than the one the resident is built by (its
+     * cache rows above the memory layer would be another version's), or does not fit this device's cache.
      */
     boolean restore(Resident r, SavedWindow saved) {
+        if (saved.modelVersion() != r.version) {
+            return false;
+        }
         try {
             r.sequence.restoreWindow(saved.tokenIds(), saved.cacheRows());
         } catch (IllegalArgumentException doesNotFit) {
@@ -113,13 +170,17 @@ final class SlotTable {
         return true;
     }
 
-    /** The conversation's window as it is now (for passivation), or null when this device holds none. */
-    SavedWindow save(ConversationKey key, String modelTag) {
+    /**
+     * The conversation's window as it is now (for passivation), stamped with the model version that computed it, or
+     * null when this device holds none, a turn of it runs, or it is not wholly {@code version}'s (a swap happened
+     * while it was written: the next turn would rebuild it anyway).
+     */
+    SavedWindow save(ConversationKey key, String modelTag, long version) {
         Resident r = byKey.get(key);
-        if (r == null || r.current != null) {
+        if (r == null || r.current != null || !r.builtBy(version)) {
             return null;
         }
-        return new SavedWindow(modelTag, r.sequence.windowIds(), r.unfedToken, r.sequence.windowRows());
+        return new SavedWindow(modelTag, r.version, r.sequence.windowIds(), r.unfedToken, r.sequence.windowRows());
     }
 
     void touch(Resident r) {

@@ -126,7 +126,7 @@ class ConversationActorTest {
                 WAIT);
         assertEquals(KEY, save.key());
         assertEquals(0, save.device(), "its window on device 0 is saved, then dropped");
-        SavedWindow window = new SavedWindow(save.modelTag(), new int[] {11, 12, 13}, 14, new byte[] {1, 2, 3});
+        SavedWindow window = new SavedWindow(save.modelTag(), 0, new int[] {11, 12, 13}, 14, new byte[] {1, 2, 3});
         save.replyTo().tell(new DeviceScheduler.WindowSaved(KEY, window));
         scheduler.expectTerminated(conversation, WAIT);
 
@@ -164,7 +164,7 @@ class ConversationActorTest {
         KvLayout layout = ActorTestSupport.layout();
         ConversationServices services = new ConversationServices(store, ConversationSpec.of("tiny", layout),
                 scheduler.ref(), tokenizer, ChatTemplate.find(ActorTestSupport.model()), tokenizer.eosTokenIds(), 64,
-                32, idleTimeout, 4, blocking, FaultInjector.NONE);
+                32, idleTimeout, 4, blocking, FaultInjector.NONE, tokens -> { });
         return testKit.spawn(ConversationActor.create(KEY, services, registry.ref()));
     }
 
@@ -177,7 +177,8 @@ class ConversationActorTest {
         }
         events.tell(new GenerationEvent.Token(request.id(), 7, text));
         events.tell(new GenerationEvent.Finished(request.id(), new int[] {7}, text, Reply.StopReason.STOP_TOKEN,
-                request.freshTokens().length, 1_000_000, 1_000_000, 0, List.of(), request.bank().tokenCount(), 20, 0));
+                request.freshTokens().length, 1_000_000, 1_000_000, 0, List.of(), request.bank().tokenCount(), 20, 0,
+                List.of(0L)));
     }
 
     /** A memory chunk of 8 tokens, as the device would move out of the window. */

@@ -25,7 +25,9 @@ import picocli.CommandLine.Command;
             ImportCommand.class,
             ChatCommand.class,
             TrainCommand.class,
-            TrainDemoCommand.class
+            TrainDemoCommand.class,
+            VersionsCommand.class,
+            RollbackCommand.class
         })
 public final class MemLongCli {
 

@@ -12,8 +12,8 @@ package dev.memlong.gateway.backend;
  * @param memoryBankTokens         tokens in the memory banks of active conversations
  * @param activeConversations      conversations with state in RAM
  * @param passivatedConversations  conversations stored but passivated
- * @param trainerRounds            training rounds the trainer finished since start: fed by the trainer, so 0 for a
- *                                 backend whose runtime runs none
+ * @param trainerRounds            training rounds the trainer ran since start (published, rejected or failed): 0 for
+ *                                 a backend whose runtime runs none
  */
 public record BackendStats(double tokensPerSecond, int batchSize, int queueDepth, long retrievals,
                            long retrievalNanos, long memoryBankChunks,

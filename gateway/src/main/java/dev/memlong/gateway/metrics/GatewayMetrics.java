@@ -28,8 +28,8 @@ import java.util.function.ToDoubleFunction;
  * {@code memlong_retrieval_latency_seconds} (per reply: the time its retrievals took, with p50/p99),
  * {@code memlong_retrievals_seconds_count}/{@code _sum} (every retrieval of the runtime, from its counters),
  * {@code memlong_memory_bank_chunks}, {@code memlong_memory_bank_tokens},
- * {@code memlong_conversations{state=active|passivated}}, {@code memlong_trainer_rounds_total} (fed by the trainer
- * through {@link BackendStats#trainerRounds()}),
+ * {@code memlong_conversations{state=active|passivated}}, {@code memlong_trainer_rounds_total} (rounds the
+ * backend's trainer ran, {@link BackendStats#trainerRounds()}),
  * {@code memlong_gateway_requests_total{protocol,kind}}, {@code memlong_gateway_errors_total{code}},
  * {@code memlong_gateway_connections}, {@code memlong_gateway_requests_in_flight}.
  */

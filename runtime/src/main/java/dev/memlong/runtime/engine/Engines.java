@@ -15,7 +15,31 @@ public final class Engines {
     public static final String NATIVE_ARTIFACTS =
             "ai.djl.pytorch:pytorch-native-cpu:2.7.1 (classifier linux-x86_64) and ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0";
 
+    private static int defaultIntraOpThreads;
+
     private Engines() {}
+
+    /**
+     * PyTorch's intra-op thread count when the engine started (its default for the machine). The count is a
+     * per-thread setting in PyTorch's OpenMP build, and a thread created after another thread changed it inherits
+     * the changed value; threads that must keep the default (the device workers) set it back from this.
+     */
+    public static synchronized int defaultIntraOpThreads() {
+        pytorch();
+        return defaultIntraOpThreads;
+    }
+
+    /**
+     * Sets the PyTorch intra-op threads of the calling thread (the ops it runs use that many threads; other threads
+     * keep theirs, though threads created later start from this value).
+     */
+    public static void setIntraOpThreads(int threads) {
+        if (threads <= 0) {
+            throw new IllegalArgumentException("intra-op threads must be positive, got " + threads);
+        }
+        pytorch();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
 
     /** Returns the PyTorch engine, loading its natives offline on first call. */
     public static synchronized Engine pytorch() {
@@ -27,7 +51,11 @@ public final class Engines {
             System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
         }
         try {
-            return Engine.getEngine("PyTorch");
+            Engine engine = Engine.getEngine("PyTorch");
+            if (defaultIntraOpThreads == 0) {
+                defaultIntraOpThreads = Math.max(1, ai.djl.pytorch.jni.JniUtils.getNumThreads());
+            }
+            return engine;
         } catch (EngineException | IllegalArgumentException | UnsatisfiedLinkError e) {
             throw new IllegalStateException("PyTorch natives could not be loaded offline: add " + NATIVE_ARTIFACTS
                     + " to the classpath (" + e.getMessage() + ")", e);

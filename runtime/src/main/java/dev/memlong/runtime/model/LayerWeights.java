@@ -23,4 +23,17 @@ import ai.djl.ndarray.NDArray;
  * @param downBias  or null
  */
 record LayerWeights(NDArray inputNorm, NDArray qkv, NDArray qkvBias, NDArray out, NDArray outBias,
-                    NDArray postNorm, NDArray gateUp, NDArray gateUpBias, NDArray down, NDArray downBias) {}
+                    NDArray postNorm, NDArray gateUp, NDArray gateUpBias, NDArray down, NDArray downBias) {
+
+    /** The layer's arrays (absent biases left out). */
+    java.util.List<NDArray> arrays() {
+        java.util.List<NDArray> all = new java.util.ArrayList<>();
+        for (NDArray a : new NDArray[] {inputNorm, qkv, qkvBias, out, outBias, postNorm, gateUp, gateUpBias, down,
+                downBias}) {
+            if (a != null) {
+                all.add(a);
+            }
+        }
+        return all;
+    }
+}

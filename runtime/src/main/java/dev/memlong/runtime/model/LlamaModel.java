@@ -39,6 +39,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Attention attention;
     private final NDArray epsilon; // RMSNorm's eps as a tensor: a Number operand costs an extra native call per use
     private RotaryTable rotary;
+    private long version;
 
     private LlamaModel(ModelConfig config, NDManager manager, ModelWeights weights, DataType computeType) {
         this.config = config;
@@ -74,6 +75,42 @@ public final class LlamaModel implements AutoCloseable {
 
     public long parameterCount() {
         return weights.parameterCount();
+    }
+
+    /**
+     * Which weights the model runs: 0 as loaded, else the version given to the last
+     * {@link #replaceUpperLayers}. Every forward runs on exactly one version: the model is used by one thread, and
+     * replacing weights is a call on that thread between two forwards.
+     */
+    public long version() {
+        return version;
+    }
+
+    /**
+     * Replaces the weights of layers {@code firstLayer..L-1} and the final norm with those in {@code src} (every
+     * tensor of those layers and {@code model.norm.weight}, Hugging Face names), and sets {@link #version()}. The
+     * embedding, layers {@code 0..firstLayer-1} and {@code lm_head} stay the very same arrays, so a KV cache's
+     * lower layers and every stored memory-layer K/V stay valid. A source with a missing or misshapen tensor fails
+     * before anything is replaced. Call it between forwards, on the thread that runs them.
+     */
+    public void replaceUpperLayers(WeightSource src, int firstLayer, long newVersion) {
+        weights.replaceUpper(src, firstLayer);
+        this.version = newVersion;
+    }
+
+    /**
+     * The arrays of the part a fine-tuning round above {@code memoryLayer} never changes: the embedding, every array of
+     * layers {@code 0..memoryLayer}, and {@code lm_head}. For checks of MemLong's invariant (the same objects, the
+     * same bytes, before and after a weight swap); do not modify them.
+     */
+    public List<NDArray> frozenArrays(int memoryLayer) {
+        List<NDArray> frozen = new java.util.ArrayList<>();
+        frozen.add(weights.embedding);
+        for (int i = 0; i <= memoryLayer; i++) {
+            frozen.addAll(weights.layers[i].arrays());
+        }
+        frozen.add(weights.lmHead);
+        return frozen;
     }
 
     /** A cache for {@code slots} sequences of up to {@code capacity} tokens each. */
@@ -218,7 +255,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private NDArray layer(int index, NDArray x, StepContext ctx) {
-        LayerWeights w = weights.layers.get(index);
+        LayerWeights w = weights.layers[index];
         int b = ctx.batch().size();
         int t = ctx.batch().width();
         int heads = config.numHeads();

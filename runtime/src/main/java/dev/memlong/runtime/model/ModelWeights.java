@@ -22,16 +22,22 @@ import java.util.List;
 final class ModelWeights implements AutoCloseable {
 
     final NDArray embedding;  // [vocab, hidden]
-    final NDArray finalNorm;  // [hidden]
+    /** Replaced with the upper layers by {@link #replaceUpper}; read by the forward on the model's one thread. */
+    NDArray finalNorm;        // [hidden]
     final NDArray lmHead;     // [hidden, vocab], contiguous (a transposed copy of the embedding when tied)
-    final List<LayerWeights> layers;
+    /** Per layer; entries above a memory layer are replaced by {@link #replaceUpper}, the others never change. */
+    final LayerWeights[] layers;
     private final boolean tied;
     private final NDManager manager;
+    private final ModelConfig config;
+    private final DataType computeType;
 
-    private ModelWeights(NDManager manager, NDArray embedding, NDArray finalNorm, NDArray lmHead, boolean tied,
-                         List<LayerWeights> layers) {
+    private ModelWeights(NDManager manager, ModelConfig config, DataType computeType, NDArray embedding,
+                         NDArray finalNorm, NDArray lmHead, boolean tied, LayerWeights[] layers) {
         this.tied = tied;
         this.manager = manager;
+        this.config = config;
+        this.computeType = computeType;
         this.embedding = embedding;
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
@@ -41,9 +47,6 @@ final class ModelWeights implements AutoCloseable {
     static ModelWeights load(WeightSource src, ModelConfig cfg, NDManager manager, DataType computeType) {
         Loader l = new Loader(src, manager, computeType);
         int h = cfg.hiddenSize();
-        int qOut = cfg.numHeads() * cfg.headDim();
-        int kvOut = cfg.numKvHeads() * cfg.headDim();
-        int inter = cfg.intermediateSize();
         NDArray embedding = l.tensor("model.embed_tokens.weight", cfg.vocabSize(), h);
         NDArray finalNorm = l.tensor("model.norm.weight", h);
         NDArray lmHead;
@@ -52,28 +55,9 @@ final class ModelWeights implements AutoCloseable {
         } else {
             lmHead = l.tensor("lm_head.weight", cfg.vocabSize(), h);
         }
-        List<LayerWeights> layers = new ArrayList<>();
-        float qScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        LayerWeights[] layers = new LayerWeights[cfg.numLayers()];
         for (int i = 0; i < cfg.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            NDArray inputNorm = l.tensor(p + "input_layernorm.weight", h);
-            NDArray postNorm = l.tensor(p + "post_attention_layernorm.weight", h);
-            NDArray q = l.scaled(l.tensor(p + "self_attn.q_proj.weight", qOut, h), qScale);
-            NDArray qkv = l.folded(l.fused(0, q, l.tensor(p + "self_attn.k_proj.weight", kvOut, h),
-                    l.tensor(p + "self_attn.v_proj.weight", kvOut, h)), inputNorm);
-            NDArray qkvBias = cfg.qkvBias() ? l.fused(0, l.scaled(l.tensor(p + "self_attn.q_proj.bias", qOut), qScale),
-                    l.tensor(p + "self_attn.k_proj.bias", kvOut), l.tensor(p + "self_attn.v_proj.bias", kvOut)) : null;
-            NDArray out = l.tensor(p + "self_attn.o_proj.weight", h, qOut);
-            NDArray outBias = cfg.outputBias() ? l.tensor(p + "self_attn.o_proj.bias", h) : null;
-            NDArray gateUp = l.folded(l.fused(0, l.tensor(p + "mlp.gate_proj.weight", inter, h),
-                    l.tensor(p + "mlp.up_proj.weight", inter, h)), postNorm);
-            NDArray gateUpBias = cfg.mlpBias()
-                    ? l.fused(0, l.tensor(p + "mlp.gate_proj.bias", inter), l.tensor(p + "mlp.up_proj.bias", inter)) : null;
-            NDArray down = l.tensor(p + "mlp.down_proj.weight", h, inter);
-            NDArray downBias = cfg.mlpBias() ? l.tensor(p + "mlp.down_proj.bias", h) : null;
-            layers.add(new LayerWeights(l.cast(inputNorm), t(l.cast(qkv)), l.cast(qkvBias), t(l.cast(out)),
-                    l.cast(outBias), l.cast(postNorm), t(l.cast(gateUp)), l.cast(gateUpBias), t(l.cast(down)),
-                    l.cast(downBias)));
+            layers[i] = layer(l, cfg, i);
         }
         embedding = l.cast(embedding);
         finalNorm = l.cast(finalNorm);
@@ -81,7 +65,80 @@ final class ModelWeights implements AutoCloseable {
         // tied: a transposed copy beside the embedding (the lookup keeps the row-major table); one table's memory
         // more, for the faster output projection
         lmHead = tied ? transposedCopy(embedding) : t(l.cast(lmHead));
-        return new ModelWeights(manager, embedding, finalNorm, lmHead, tied, List.copyOf(layers));
+        return new ModelWeights(manager, cfg, computeType, embedding, finalNorm, lmHead, tied, layers);
+    }
+
+    /** One layer's weights, read from {@code l}'s source and rewritten into the forward's layout. */
+    private static LayerWeights layer(Loader l, ModelConfig cfg, int i) {
+        int h = cfg.hiddenSize();
+        int qOut = cfg.numHeads() * cfg.headDim();
+        int kvOut = cfg.numKvHeads() * cfg.headDim();
+        int inter = cfg.intermediateSize();
+        float qScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        String p = "model.layers." + i + ".";
+        NDArray inputNorm = l.tensor(p + "input_layernorm.weight", h);
+        NDArray postNorm = l.tensor(p + "post_attention_layernorm.weight", h);
+        NDArray q = l.scaled(l.tensor(p + "self_attn.q_proj.weight", qOut, h), qScale);
+        NDArray qkv = l.folded(l.fused(0, q, l.tensor(p + "self_attn.k_proj.weight", kvOut, h),
+                l.tensor(p + "self_attn.v_proj.weight", kvOut, h)), inputNorm);
+        NDArray qkvBias = cfg.qkvBias() ? l.fused(0, l.scaled(l.tensor(p + "self_attn.q_proj.bias", qOut), qScale),
+                l.tensor(p + "self_attn.k_proj.bias", kvOut), l.tensor(p + "self_attn.v_proj.bias", kvOut)) : null;
+        NDArray out = l.tensor(p + "self_attn.o_proj.weight", h, qOut);
+        NDArray outBias = cfg.outputBias() ? l.tensor(p + "self_attn.o_proj.bias", h) : null;
+        NDArray gateUp = l.folded(l.fused(0, l.tensor(p + "mlp.gate_proj.weight", inter, h),
+                l.tensor(p + "mlp.up_proj.weight", inter, h)), postNorm);
+        NDArray gateUpBias = cfg.mlpBias()
+                ? l.fused(0, l.tensor(p + "mlp.gate_proj.bias", inter), l.tensor(p + "mlp.up_proj.bias", inter)) : null;
+        NDArray down = l.tensor(p + "mlp.down_proj.weight", h, inter);
+        NDArray downBias = cfg.mlpBias() ? l.tensor(p + "mlp.down_proj.bias", h) : null;
+        return new LayerWeights(l.cast(inputNorm), t(l.cast(qkv)), l.cast(qkvBias), t(l.cast(out)),
+                l.cast(outBias), l.cast(postNorm), t(l.cast(gateUp)), l.cast(gateUpBias), t(l.cast(down)),
+                l.cast(downBias));
+    }
+
+    /**
+     * Replaces layers {@code firstLayer..L-1} and the final norm with those of {@code src} (the embedding, the
+     * layers below {@code firstLayer} and {@code lm_head} are not touched: the same arrays keep serving). Every new
+     * tensor is read and checked before anything is replaced, so a bad source leaves the weights as they were;
+     * then the old arrays are freed.
+     */
+    void replaceUpper(WeightSource src, int firstLayer) {
+        if (firstLayer < 1 || firstLayer > layers.length) {
+            throw new IllegalArgumentException("upper layers start at " + firstLayer + ", not within 1.."
+                    + layers.length);
+        }
+        Loader l = new Loader(src, manager, computeType);
+        LayerWeights[] fresh = new LayerWeights[layers.length - firstLayer];
+        NDArray norm = null;
+        try {
+            for (int i = firstLayer; i < layers.length; i++) {
+                fresh[i - firstLayer] = layer(l, config, i);
+            }
+            norm = l.cast(l.tensor("model.norm.weight", config.hiddenSize()));
+        } catch (RuntimeException e) {
+            for (LayerWeights w : fresh) {
+                close(w);
+            }
+            if (norm != null) {
+                norm.close();
+            }
+            throw e;
+        }
+        for (int i = firstLayer; i < layers.length; i++) {
+            close(layers[i]);
+            layers[i] = fresh[i - firstLayer];
+        }
+        finalNorm.close();
+        finalNorm = norm;
+    }
+
+    private static void close(LayerWeights w) {
+        if (w == null) {
+            return;
+        }
+        for (NDArray a : w.arrays()) {
+            a.close();
+        }
     }
 
     /**
@@ -160,9 +217,8 @@ final class ModelWeights implements AutoCloseable {
     long parameterCount() {
         long n = embedding.size() + finalNorm.size() + (tied ? 0 : lmHead.size());
         for (LayerWeights w : layers) {
-            for (NDArray a : new NDArray[] {w.inputNorm(), w.qkv(), w.qkvBias(), w.out(), w.outBias(), w.postNorm(),
-                    w.gateUp(), w.gateUpBias(), w.down(), w.downBias()}) {
-                n += a == null ? 0 : a.size();
+            for (NDArray a : w.arrays()) {
+                n += a.size();
             }
         }
         return n;

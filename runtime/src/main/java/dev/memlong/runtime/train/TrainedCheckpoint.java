@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +57,78 @@ public final class TrainedCheckpoint {
                 copyIfPresent(baseDir.resolve(f), outDir.resolve(f));
             }
             writeConfig(baseDir.resolve("config.json"), outDir.resolve("config.json"), dtype);
+        }
+    }
+
+    /**
+     * The tensors a round above {@code memoryLayer} may change, in checkpoint order: every tensor of the layers
+     * above it and the final norm. Everything else (embedding, layers {@code 0..memoryLayer}, {@code lm_head}) is
+     * MemLong's frozen part.
+     */
+    public static List<String> upperTensorNames(ModelParameters params, int memoryLayer) {
+        List<String> names = new ArrayList<>();
+        for (String name : params.baseShapes().keySet()) {
+            if (ParameterNames.layerOf(name) > memoryLayer || name.equals(ParameterNames.FINAL_NORM)) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Writes the upper part of {@code params} (see {@link #upperTensorNames}) with adapters merged, in float32, to
+     * one safetensors file: a model version that replaces only what training may change. Loaded back by
+     * {@link #loadUpperLayers}, or by the inference decoder's {@code LlamaModel.replaceUpperLayers}.
+     *
+     * @throws IllegalArgumentException if the parameters train anything below or at {@code memoryLayer} (a version
+     *                                  written this way would silently drop those changes)
+     */
+    public static void writeUpperLayers(ModelParameters params, int memoryLayer, Path file,
+                                        Map<String, String> metadata) {
+        List<String> upper = upperTensorNames(params, memoryLayer);
+        for (String name : params.trainableNames()) {
+            if (!upper.contains(name) && !isAdapter(name)) {
+                throw new IllegalArgumentException(name + " trains, but it is not above memory layer " + memoryLayer);
+            }
+        }
+        createDirectories(file.toAbsolutePath().getParent());
+        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
+        for (String name : upper) {
+            tensors.add(new SafetensorsWriter.Tensor(name, "F32", params.baseShapes().get(name)));
+        }
+        SafetensorsWriter.write(file, tensors, metadata, name -> TensorBytes.encode(mergedValues(params, name), "F32"));
+    }
+
+    private static boolean isAdapter(String name) {
+        return name.contains(".lora_A.") || name.contains(".lora_B.");
+    }
+
+    /**
+     * Sets the upper part of {@code params} to the tensors of a file written by {@link #writeUpperLayers}; call it
+     * before {@link ModelParameters#prepare}, so fresh adapters train on top of that version.
+     *
+     * @throws CheckpointException if the file lacks one of the upper tensors or holds any other tensor
+     */
+    public static void loadUpperLayers(ModelParameters params, int memoryLayer, Path file) {
+        List<String> upper = upperTensorNames(params, memoryLayer);
+        try (WeightSource src = SafetensorsCheckpoint.openFile(file)) {
+            for (String name : src.tensors().keySet()) {
+                if (!upper.contains(name)) {
+                    throw new CheckpointException(file + " holds " + name + ", which is not above memory layer "
+                            + memoryLayer);
+                }
+            }
+            for (String name : upper) {
+                if (!src.tensors().containsKey(name)) {
+                    throw new CheckpointException(file + " has no tensor " + name);
+                }
+                if (!Arrays.equals(src.tensors().get(name).shape(), params.baseShapes().get(name))) {
+                    throw new CheckpointException("tensor " + name + " in " + file + " has shape "
+                            + Arrays.toString(src.tensors().get(name).shape()) + ", not "
+                            + Arrays.toString(params.baseShapes().get(name)));
+                }
+                params.get(name).set(src.readFloat32(name).asFloatBuffer());
+            }
         }
     }
 

@@ -51,6 +51,19 @@ public final class Trainer implements AutoCloseable {
      */
     public Trainer(ModelParameters params, TrainingSettings settings, List<int[]> documents, Retriever retriever,
                    TextTokenizer tokenizer) {
+        this(params, settings, documents, retriever, tokenizer, 0);
+    }
+
+    /**
+     * @param intraOpThreads PyTorch intra-op threads of each worker thread (a per-thread setting, so the
+     *                       trainer's share of the CPU can be bounded while other threads keep theirs), or 0 to
+     *                       leave the process default
+     */
+    public Trainer(ModelParameters params, TrainingSettings settings, List<int[]> documents, Retriever retriever,
+                   TextTokenizer tokenizer, int intraOpThreads) {
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intra-op threads must not be negative, got " + intraOpThreads);
+        }
         if (params.trainableNames().isEmpty()) {
             throw new IllegalArgumentException("no trainable parameters: call ModelParameters.prepare first");
         }
@@ -68,7 +81,7 @@ public final class Trainer implements AutoCloseable {
                 memories.put(s, settings.retrieval() ? new SlotMemory(settings.memory(), retriever, tokenizer,
                         params.config().numKvHeads(), params.config().headDim()) : null);
             }
-            workers.add(new TrainingWorker(w, params, forward, settings, memories));
+            workers.add(new TrainingWorker(w, params, forward, settings, memories, intraOpThreads));
         }
         this.optimizer = new AdamW(params.manager(), params.trainableNames(), params, settings.beta1(),
                 settings.beta2(), settings.epsilon(), settings.weightDecay());

@@ -39,7 +39,7 @@ final class TrainingWorker implements AutoCloseable {
     private final Map<Integer, SlotMemory> memories;
 
     TrainingWorker(int index, ModelParameters params, TrainingForward forward, TrainingSettings settings,
-                   Map<Integer, SlotMemory> memories) {
+                   Map<Integer, SlotMemory> memories, int intraOpThreads) {
         this.index = index;
         this.params = params;
         this.forward = forward;
@@ -49,6 +49,9 @@ final class TrainingWorker implements AutoCloseable {
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(() -> {
                 JniUtils.setGradMode(true);
+                if (intraOpThreads > 0) {
+                    JniUtils.setNumThreads(intraOpThreads);
+                }
                 r.run();
             }, "memlong-train-worker-" + index);
             t.setDaemon(true);

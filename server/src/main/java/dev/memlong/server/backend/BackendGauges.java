@@ -25,15 +25,13 @@ import java.util.concurrent.atomic.LongAdder;
  *       scrape never waits for it);
  *   <li>memory bank tokens: the sum over the conversations this backend served of their bank size after their
  *       last turn; chunks are that over the chunk size. Passivated: conversations served minus active ones.
- *   <li>trainer rounds: fed by the trainer; {@value #TRAINER_ROUNDS_WITHOUT_TRAINER} while the runtime's stats
- *       carry no trainer figures.
+ *   <li>trainer rounds: the rounds the runtime's trainer ran (published, rejected or failed), through the
+ *       runtime's stats ({@link RuntimeStats#trainerRounds()}).
  * </ul>
  */
 final class BackendGauges implements AutoCloseable {
 
     static final int RATE_WINDOW_SECONDS = 10;
-    /** What the trainer-rounds counter reads while the runtime reports no trainer rounds in its stats. */
-    static final long TRAINER_ROUNDS_WITHOUT_TRAINER = 0;
     private static final long REFRESH_NANOS = 1_000_000_000L;
 
     private final MemLongRuntime runtime;
@@ -76,7 +74,7 @@ final class BackendGauges implements AutoCloseable {
         int activeNow = active;
         return new BackendStats(rate(s.tokensGenerated()), s.batchSize(), s.queueDepth(), s.retrievals(),
                 s.retrievalNanos(), bank / chunkSize, bank, activeNow, Math.max(0, memoryTokens.size() - activeNow),
-                TRAINER_ROUNDS_WITHOUT_TRAINER);
+                s.trainerRounds());
     }
 
     private synchronized double rate(long tokens) {

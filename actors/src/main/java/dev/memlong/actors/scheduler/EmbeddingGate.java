@@ -1,0 +1,94 @@
+package dev.memlong.actors.scheduler;
+
+import dev.memlong.runtime.retriever.Retriever;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * A device worker's embedding off its own thread ({@code async-embedding}). Before a turn's next piece runs, the
+ * texts that piece will embed (a retrieval query at a chunk boundary, chunks leaving the window; see
+ * {@code MemLongSequence.textsToEmbed}) are embedded on the embedding executor, and the turn sits out the worker's
+ * steps until they arrive (as a {@link DeviceWorker.Embedded} message) while the rest of the batch keeps stepping.
+ * The vectors wait in the replica's {@link EmbeddingPrefetch}, where the sequence's retriever calls inside the step
+ * find them, so the device thread never waits for the embedding model.
+ *
+ * <p>The retriever is a model of its own that the trainer never changes: vectors asked for before a weight swap are
+ * as valid after it, so a turn waiting for its embeddings across a swap simply runs its planned piece on the version
+ * served when it runs (the worker records that version for the turn and its window).
+ *
+ * <p>Without an executor (async-embedding off) every turn is always ready and the device thread embeds inside the
+ * step. Used on the worker's thread only.
+ */
+final class EmbeddingGate {
+
+    private final EmbeddingPrefetch prefetch;
+    private final Executor executor;
+    private final SchedulerGauges gauges;
+    private final Consumer<DeviceWorker.Embedded> deliver;
+
+    /**
+     * @param executor where to embed, or null to embed on the device thread
+     * @param deliver  sends an {@link DeviceWorker.Embedded} answer to the worker (from any thread)
+     */
+    EmbeddingGate(EmbeddingPrefetch prefetch, Executor executor, SchedulerGauges gauges,
+                  Consumer<DeviceWorker.Embedded> deliver) {
+        this.prefetch = prefetch;
+        this.executor = executor;
+        this.gauges = gauges;
+        this.deliver = deliver;
+    }
+
+    /**
+     * Whether the turn can run {@code piece} now without the device thread embedding anything. If the piece needs
+     * texts embedded, they are sent to the executor and the turn waits ({@link RunningTurn#awaitingEmbeddings}),
+     * keeping the piece's length for when they arrive.
+     */
+    boolean ready(RunningTurn turn, int[] piece) {
+        if (executor == null) {
+            return true;
+        }
+        if (turn.awaitingEmbeddings()) {
+            return false;
+        }
+        List<String> missing = prefetch.missing(turn.resident().sequence.textsToEmbed(piece));
+        if (missing.isEmpty()) {
+            turn.pieceReady();
+            return true;
+        }
+        turn.awaitEmbeddings(piece.length);
+        long id = turn.request().id();
+        Retriever shared = prefetch.shared();
+        try {
+            CompletableFuture.supplyAsync(() -> {
+                long t0 = System.nanoTime();
+                float[][] vectors = shared.embed(missing);
+                return new DeviceWorker.Embedded(id, missing, vectors, System.nanoTime() - t0, null);
+            }, executor).exceptionally(e -> new DeviceWorker.Embedded(id, missing, null, 0, e)).thenAccept(deliver);
+        } catch (RejectedExecutionException stopping) {
+            deliver.accept(new DeviceWorker.Embedded(id, missing, null, 0, stopping));
+        }
+        return false;
+    }
+
+    /**
+     * The embeddings {@code turn} waited for arrived: it steps again. Returns the error to fail the turn with when
+     * the retriever failed, else null (the vectors are ready for its next piece).
+     */
+    Throwable arrived(RunningTurn turn, DeviceWorker.Embedded embedded) {
+        turn.embeddingsArrived(embedded.nanos());
+        gauges.embedded(embedded.nanos());
+        if (embedded.error() != null) {
+            return embedded.error();
+        }
+        prefetch.put(embedded.texts(), embedded.vectors());
+        return null;
+    }
+
+    /** The device has no turn left: drops vectors nobody took (their turns ended). */
+    void idle() {
+        prefetch.clear();
+    }
+}

@@ -1,0 +1,56 @@
+package dev.memlong.actors.trainer;
+
+import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.ConversationStore;
+import java.util.Collection;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The conversations forgotten or opted out of training while a round runs, as the store reports them (its
+ * exclusion listener fires once the change is stored). The round checks it before every step and before it
+ * publishes, and starts over without them.
+ */
+final class ExclusionWatch implements AutoCloseable {
+
+    private final Set<ConversationKey> excluded = ConcurrentHashMap.newKeySet();
+    private final ConversationStore.Registration registration;
+
+    ExclusionWatch(ConversationStore store) {
+        this.registration = store.addTrainingExclusionListener(excluded::add);
+    }
+
+    /** Every conversation excluded since the watch began. */
+    Set<ConversationKey> all() {
+        return Set.copyOf(excluded);
+    }
+
+    /** Throws {@link ConversationsExcluded} if any of {@code used} was excluded since the watch began. */
+    void check(Collection<ConversationKey> used) {
+        Set<ConversationKey> hit = new TreeSet<>(java.util.Comparator.comparing(ConversationKey::toString));
+        for (ConversationKey key : used) {
+            if (excluded.contains(key)) {
+                hit.add(key);
+            }
+        }
+        if (!hit.isEmpty()) {
+            throw new ConversationsExcluded(Set.copyOf(hit));
+        }
+    }
+
+    @Override
+    public void close() {
+        registration.close();
+    }
+
+    /** Conversations of a round that must not be trained on any more: the round starts over without them. */
+    static final class ConversationsExcluded extends RuntimeException {
+        final Set<ConversationKey> keys;
+
+        ConversationsExcluded(Set<ConversationKey> keys) {
+            super("excluded from training during the round: " + keys, null, false, false);
+            this.keys = keys;
+        }
+    }
+}

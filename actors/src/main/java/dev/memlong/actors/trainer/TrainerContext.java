@@ -1,0 +1,37 @@
+package dev.memlong.actors.trainer;
+
+import dev.memlong.actors.scheduler.DeviceScheduler;
+import dev.memlong.memory.MemorySettings;
+import dev.memlong.runtime.retriever.Retriever;
+import dev.memlong.runtime.tokenizer.ChatTemplate;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.storage.ConversationStore;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What the trainer works with, created once per runtime. Nothing here is owned by the trainer.
+ *
+ * @param store     the node's store: dialogue, versions, the serving version
+ * @param modelId   the model's id in the store
+ * @param modelDir  the base model ({@code memlong.model.dir})
+ * @param memory    MemLong settings (the memory layer bounds what trains)
+ * @param tokenizer the model's tokenizer
+ * @param template  the model's chat template
+ * @param retriever the runtime's retriever (frozen; used for retrieval in the training loop)
+ * @param settings  the trainer's settings
+ * @param versions  the versions directory
+ * @param scheduler swaps versions into the devices
+ * @param counters  the trainer's counters, read by {@link dev.memlong.actors.MemLongRuntime#trainerStats()}
+ * @param observer  test seam
+ */
+public record TrainerContext(ConversationStore store, String modelId, Path modelDir, MemorySettings memory,
+                             TextTokenizer tokenizer, Optional<ChatTemplate> template, Retriever retriever,
+                             TrainerSettings settings, Path versions, ActorRef<DeviceScheduler.Command> scheduler,
+                             TrainerCounters counters, RoundObserver observer) {
+
+    VersionFiles versionFiles() {
+        return new VersionFiles(versions);
+    }
+}
