@@ -59,6 +59,8 @@ final class TrainDemoCommand implements Callable<Integer> {
     int evalFacts;
     @Option(names = "--eval-only", description = "only run the recall check on the model in --out") boolean evalOnly;
     @Option(names = "--skip-stage1", description = "reuse the stage-1 model in OUT/stage1 (kept by --keep-intermediate)") boolean skipStage1;
+    @Option(names = "--resume", description = "continue each stage from its checkpoint in OUT (written every 250 steps; "
+            + "implies --keep-intermediate), so a long run can span several sessions") boolean resume;
     @Option(names = "--keep-intermediate", description = "keep the stage-1 model and the resumable checkpoints") boolean keep;
 
     static final int WINDOW = 256;
@@ -127,7 +129,7 @@ final class TrainDemoCommand implements Callable<Integer> {
                         1, 16, DRILL_WINDOW, workers, seed);
                 System.err.println("stage 0: copy drills, all layers from scratch, window " + DRILL_WINDOW + " (" + drills + ")");
                 TrainingJob.Result r0 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.initialize(config, seed, root),
-                        stage1, "scratch", s0, drillDocs, stage0Steps, stage0, false, "F32", 0, null, drills), null,
+                        stage1, "scratch", s0, drillDocs, stage0Steps, stage0, false, "F32", 250, resumeFrom(stage0), drills), null,
                         tokenizer, System.err);
                 json.put("stage0", r0);
                 Files.copy(stage0.resolve("loss.png"), out.resolve("loss-stage0.png"),
@@ -138,7 +140,7 @@ final class TrainDemoCommand implements Callable<Integer> {
                         1, batch, WINDOW, workers, seed);
                 System.err.println("stage 1: pretraining all layers, window " + WINDOW + ", no memory (" + range + ")");
                 TrainingJob.Result r1 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage0, root),
-                        stage1, "memlong-demo-stage0", s1, shortDocs, stage1Steps, stage1, false, "F32", 200, null, range), null,
+                        stage1, "memlong-demo-stage0", s1, shortDocs, stage1Steps, stage1, false, "F32", 250, resumeFrom(stage1), range), null,
                         tokenizer, System.err);
                 json.put("stage1", r1);
                 Files.copy(stage1.resolve("loss.png"), out.resolve("loss-stage1.png"),
@@ -152,12 +154,12 @@ final class TrainDemoCommand implements Callable<Integer> {
                     + " chunks of " + CHUNK + ", " + range + ")");
             try (Retriever retriever = BgeSmallRetriever.create()) {
                 TrainingJob.Result r2 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage1, root),
-                        stage1, "memlong-demo-stage1", s2, longDocs, stage2Steps, out, false, "F16", 100, null, range),
+                        stage1, "memlong-demo-stage1", s2, longDocs, stage2Steps, out, false, "F16", 100, resumeFrom(out), range),
                         retriever, tokenizer, System.err);
                 json.put("stage2", r2);
             }
         }
-        if (!keep) {
+        if (!keep && !resume) {
             deleteTree(stage1);
             deleteTree(out.resolve("stage0"));
             deleteTree(out.resolve("checkpoint"));
@@ -168,6 +170,12 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         Json.print(json);
         return 0;
+    }
+
+    /** With --resume, a stage continues from its last checkpoint (a stage already done only writes its model again). */
+    private Path resumeFrom(Path stageDir) {
+        Path checkpoint = stageDir.resolve("checkpoint");
+        return resume && Files.isDirectory(checkpoint) ? checkpoint : null;
     }
 
     private String describe(String kind, List<int[]> docs) {
