@@ -72,7 +72,8 @@ final class VectorDecoder implements StepDecoder {
     public float[][][] forward(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories) {
         int b = batch.size();
         Step s = new Step(batch, cache, rotary, memories);
-        float[] x = new float[b * hidden];
+        Activations a = activations(b);
+        float[] x = a.x;
         long[] tokens = batch.tokenIds();
         for (int r = 0; r < b; r++) {
             if (tokens[r] < 0 || tokens[r] >= vocab) {
@@ -80,11 +81,11 @@ final class VectorDecoder implements StepDecoder {
             }
             VectorKernels.load(embedding, tokens[r] * hidden, x, r * hidden, hidden);
         }
-        float[] xn = new float[b * hidden];
-        float[] qkv = new float[b * qkvOut];
-        float[] attn = new float[b * heads * d];
-        float[] gu = new float[b * 2 * inter];
-        float[] act = new float[b * inter];
+        float[] xn = a.xn;
+        float[] qkv = a.qkv;
+        float[] attn = a.attn;
+        float[] gu = a.gu;
+        float[] act = a.act;
         for (int i = 0; i < layers.length; i++) {
             Layer w = layers[i];
             norm(x, xn, b, null);
@@ -106,6 +107,39 @@ final class VectorDecoder implements StepDecoder {
         float[] logits = new float[rows * vocab];
         matmul(lmHead, hidden, null, normed, rows, logits, vocab, false);
         return logits;
+    }
+
+    /**
+     * The step's activation buffers, kept between steps and grown to the largest batch seen: a step of 64 sequences
+     * would otherwise allocate megabytes of short-lived arrays (young collections between steps).
+     */
+    private static final class Activations {
+        final float[] x;
+        final float[] xn;
+        final float[] qkv;
+        final float[] attn;
+        final float[] gu;
+        final float[] act;
+        final int rows;
+
+        Activations(int rows, int hidden, int qkvOut, int attnOut, int inter) {
+            this.rows = rows;
+            x = new float[rows * hidden];
+            xn = new float[rows * hidden];
+            qkv = new float[rows * qkvOut];
+            attn = new float[rows * attnOut];
+            gu = new float[rows * 2 * inter];
+            act = new float[rows * inter];
+        }
+    }
+
+    private Activations activations;
+
+    private Activations activations(int rows) {
+        if (activations == null || activations.rows < rows) {
+            activations = new Activations(rows, hidden, qkvOut, heads * d, inter);
+        }
+        return activations;
     }
 
     private void norm(float[] x, float[] out, int b, float[] weight) {
@@ -216,21 +250,17 @@ final class VectorDecoder implements StepDecoder {
                 int qOff = row + h * d;
                 VectorKernels.rotate(qkv, qOff, cos, sin, ropeRow, d);
                 long memBase = (long) g * m;
-                for (int t = 0; t < m; t++) {
-                    scores[t] = VectorKernels.dot(memK, (memBase + t) * d, qkv, qOff, d);
+                if (m > 0) {
+                    VectorKernels.rowDots(memK, memBase, m, d, qkv, qOff, scores, 0);
                 }
-                for (int t = 0; t < local; t++) {
-                    scores[m + t] = VectorKernels.dot(k, (cacheRow + t) * d, qkv, qOff, d);
-                }
+                VectorKernels.rowDots(k, cacheRow, local, d, qkv, qOff, scores, m);
                 VectorKernels.softmax(scores, 0, m + local);
                 int o = (r * heads + h) * d;
                 java.util.Arrays.fill(attn, o, o + d, 0f);
-                for (int t = 0; t < m; t++) {
-                    VectorKernels.axpy(scores[t], memV, (memBase + t) * d, attn, o, d);
+                if (m > 0) {
+                    VectorKernels.weightedRows(scores, 0, m, memV, memBase, d, attn, o);
                 }
-                for (int t = 0; t < local; t++) {
-                    VectorKernels.axpy(scores[m + t], v, (cacheRow + t) * d, attn, o, d);
-                }
+                VectorKernels.weightedRows(scores, m, local, v, cacheRow, d, attn, o);
             }
         }
     }

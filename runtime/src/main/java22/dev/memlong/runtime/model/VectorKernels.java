@@ -202,18 +202,42 @@ final class VectorKernels {
         return s;
     }
 
-    /** {@code out[oo + i] += p · seg[segIndex + i]} for {@code i < n}. */
-    static void axpy(float p, MemorySegment seg, long segIndex, float[] out, int oo, int n) {
-        long base = segIndex * Float.BYTES;
-        FloatVector pv = FloatVector.broadcast(F, p);
+    /**
+     * {@code out[oo + i] += Σ_t p[po + t] · seg[(segIndex + t) · n + i]} for {@code i < n}: the probability-weighted
+     * sum of {@code count} consecutive rows of {@code n} floats (attention's values). One slice of the output at a
+     * time stays in a register across all rows, instead of a load and store of the output per row.
+     */
+    static void weightedRows(float[] p, int po, int count, MemorySegment seg, long segIndex, int n, float[] out,
+                             int oo) {
+        long base = segIndex * n * Float.BYTES;
+        long stride = (long) n * Float.BYTES;
         int bound = F.loopBound(n);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector.fromMemorySegment(F, seg, base + (long) i * Float.BYTES, ORDER)
-                    .fma(pv, FloatVector.fromArray(F, out, oo + i)).intoArray(out, oo + i);
+            FloatVector acc = FloatVector.fromArray(F, out, oo + i);
+            long at = base + (long) i * Float.BYTES;
+            for (int t = 0; t < count; t++, at += stride) {
+                acc = FloatVector.fromMemorySegment(F, seg, at, ORDER).fma(FloatVector.broadcast(F, p[po + t]), acc);
+            }
+            acc.intoArray(out, oo + i);
         }
         for (; i < n; i++) {
-            out[oo + i] += p * seg.get(FLOAT, base + (long) i * Float.BYTES);
+            float s = out[oo + i];
+            long at = base + (long) i * Float.BYTES;
+            for (int t = 0; t < count; t++, at += stride) {
+                s += p[po + t] * seg.get(FLOAT, at);
+            }
+            out[oo + i] = s;
+        }
+    }
+
+    /**
+     * {@code s[so + t] = Σ_i x[xo + i] · seg[(segIndex + t) · n + i]} for {@code t < count}: a query's scores against
+     * {@code count} consecutive key rows of {@code n} floats.
+     */
+    static void rowDots(MemorySegment seg, long segIndex, int count, int n, float[] x, int xo, float[] s, int so) {
+        for (int t = 0; t < count; t++) {
+            s[so + t] = dot(seg, (segIndex + t) * n, x, xo, n);
         }
     }
 
