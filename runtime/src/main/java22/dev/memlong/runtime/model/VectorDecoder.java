@@ -162,14 +162,13 @@ final class VectorDecoder implements StepDecoder {
     }
 
     /**
-     * {@code y (+)= x · Wᵀ + bias} for {@code rows} rows, the outputs split over the pool in panels of weight rows:
-     * at least eight per thread, so that a thread slowed by other processes costs little, and each within the L2
-     * cache ({@link VectorKernels#panelRows}), from where every block of activation rows after the first reads it.
+     * {@code y (+)= x · Wᵀ + bias} for {@code rows} rows, the outputs split over the pool in blocks of weight rows,
+     * eight per thread, so that a thread slowed by other processes costs little.
      */
     private void matmul(MemorySegment w, int in, MemorySegment bias, float[] x, int rows, float[] y, int out,
                         boolean accumulate) {
         int tasks = Math.max(1, Math.min(pool.threads() * 8, out / 16));
-        int per = Math.min(((out + tasks - 1) / tasks + 3) / 4 * 4, VectorKernels.panelRows(in));
+        int per = ((out + tasks - 1) / tasks + 3) / 4 * 4;
         int n = (out + per - 1) / per;
         pool.forEach(n, t -> VectorKernels.matmul(w, in, bias, x, rows, y, out, t * per, Math.min(out, (t + 1) * per),
                 accumulate));
