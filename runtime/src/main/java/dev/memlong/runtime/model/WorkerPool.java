@@ -7,7 +7,7 @@ import java.util.function.IntConsumer;
 
 /**
  * Runs the tasks {@code 0..n-1} of one parallel loop on the calling thread plus {@code threads - 1} helper threads,
- * for the Java decode step ({@link VectorDecoder}), which issues a few hundred short loops (tens to hundreds of
+ * for the Java decode step ({@code VectorDecoder}), which issues about five loops per layer (tens to hundreds of
  * microseconds each) per step.
  *
  * <p>Why not an {@code ExecutorService}: handing a task to a pool thread costs tens of microseconds (a queue, a
@@ -15,14 +15,15 @@ import java.util.function.IntConsumer;
  * short while after each job (the next loop of a step follows within microseconds) and then parking, so an idle
  * model costs no CPU. Tasks are claimed from a shared counter, so when another process takes one core the other
  * thread simply claims more tasks; the caller never waits for a helper that has not started (it runs the tasks
- * itself), only for tasks a helper has already claimed.
+ * itself), only for tasks a helper has already claimed, and it parks too if that takes long (the helper was
+ * descheduled: spinning would only take CPU from it on a busy machine).
  *
  * <p>One loop at a time: {@link #forEach} is called from one thread (the model's). Closing stops the helpers.
  */
 final class WorkerPool implements AutoCloseable {
 
-    /** How long a helper spins for the next job before parking: longer than the gap between loops of a step. */
-    private static final long SPIN_NANOS = 200_000;
+    /** How long a waiting thread spins before parking: longer than the gap between the loops of a step. */
+    static final long SPIN_NANOS = Long.getLong("memlong.java-decode.spin-ns", 50_000);
 
     private final Thread[] helpers;
     private final AtomicReference<Job> current = new AtomicReference<>();
@@ -52,21 +53,21 @@ final class WorkerPool implements AutoCloseable {
             }
             return;
         }
-        Job job = new Job(n, task);
+        Job job = new Job(n, task, Thread.currentThread());
         current.set(job);
         for (Thread h : helpers) {
             LockSupport.unpark(h);
         }
         job.work();
         job.awaitDone();
-        if (job.failure.get() != null) {
-            Throwable t = job.failure.get();
-            if (t instanceof RuntimeException r) {
-                throw r;
-            }
-            if (t instanceof Error e) {
-                throw e;
-            }
+        Throwable t = job.failure.get();
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        if (t != null) {
             throw new IllegalStateException(t);
         }
     }
@@ -110,13 +111,15 @@ final class WorkerPool implements AutoCloseable {
     private static final class Job {
         private final int n;
         private final IntConsumer task;
+        private final Thread caller;
         private final AtomicInteger next = new AtomicInteger();
         private final AtomicInteger done = new AtomicInteger();
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(int n, IntConsumer task) {
+        Job(int n, IntConsumer task, Thread caller) {
             this.n = n;
             this.task = task;
+            this.caller = caller;
         }
 
         void work() {
@@ -129,19 +132,21 @@ final class WorkerPool implements AutoCloseable {
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 } finally {
-                    done.incrementAndGet();
+                    if (done.incrementAndGet() == n) {
+                        LockSupport.unpark(caller);
+                    }
                 }
             }
         }
 
-        /** Waits for tasks other threads claimed; yields now and then, in case their thread waits for this core. */
+        /** Waits for the tasks other threads claimed: spins a while, then parks until the last one unparks it. */
         void awaitDone() {
-            for (int spins = 1; done.get() < n; spins++) {
-                if ((spins & 1023) == 0) {
-                    Thread.yield();
-                } else {
-                    Thread.onSpinWait();
-                }
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (done.get() < n && System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            }
+            while (done.get() < n) {
+                LockSupport.parkNanos(this, 100_000);
             }
         }
     }
