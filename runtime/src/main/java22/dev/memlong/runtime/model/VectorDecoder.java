@@ -99,7 +99,8 @@ final class VectorDecoder implements StepDecoder {
             matmul(w.down, inter, w.downBias, act, b, x, hidden, true);
         }
         norm(x, xn, b, finalNorm);
-        return batch.unpackLogits(logits(xn, b), false, vocab);
+        matmul(lmHead, hidden, null, xn, b, a.logits, vocab, false);
+        return batch.unpackLogits(a.logits, false, vocab);
     }
 
     @Override
@@ -111,7 +112,8 @@ final class VectorDecoder implements StepDecoder {
 
     /**
      * The step's activation buffers, kept between steps and grown to the largest batch seen: a step of 64 sequences
-     * would otherwise allocate megabytes of short-lived arrays (young collections between steps).
+     * would otherwise allocate megabytes of short-lived arrays, some of them humongous for G1 (measured at 64
+     * conversations: collections for humongous allocations with pauses up to 90 ms).
      */
     private static final class Activations {
         final float[] x;
@@ -120,9 +122,10 @@ final class VectorDecoder implements StepDecoder {
         final float[] attn;
         final float[] gu;
         final float[] act;
+        final float[] logits; // 8 MB at 64 sequences: allocated each step, it forced humongous-allocation collections
         final int rows;
 
-        Activations(int rows, int hidden, int qkvOut, int attnOut, int inter) {
+        Activations(int rows, int hidden, int qkvOut, int attnOut, int inter, int vocab) {
             this.rows = rows;
             x = new float[rows * hidden];
             xn = new float[rows * hidden];
@@ -130,6 +133,7 @@ final class VectorDecoder implements StepDecoder {
             attn = new float[rows * attnOut];
             gu = new float[rows * 2 * inter];
             act = new float[rows * inter];
+            logits = new float[rows * vocab];
         }
     }
 
@@ -137,7 +141,9 @@ final class VectorDecoder implements StepDecoder {
 
     private Activations activations(int rows) {
         if (activations == null || activations.rows < rows) {
-            activations = new Activations(rows, hidden, qkvOut, heads * d, inter);
+            // a power of two: a scheduler's batch grows one sequence at a time
+            int size = Integer.highestOneBit(rows - 1) << 1;
+            activations = new Activations(Math.max(1, size), hidden, qkvOut, heads * d, inter, vocab);
         }
         return activations;
     }
