@@ -32,6 +32,8 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Vocabulary columns per block of the output projection for multi-row batches (see {@link #lmHead}). */
     private static final int LM_HEAD_BLOCK = 2048;
+    /** Up to this many rows the output projection of a tensor-path forward runs in Java (see {@link #lmHead}). */
+    private static final int JAVA_HEAD_ROWS = 64;
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -351,14 +353,15 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * The output projection, as float32 logits {@code [rows * vocab]}. In Java when the Java decode step is on (its
-     * product reads the weight once for all rows). Otherwise, with several rows and a large vocabulary, in blocks of
+     * The output projection, as float32 logits {@code [rows * vocab]}. For a few rows (a prefill's last tokens) in
+     * Java when the Java decode step is on: its product reads the weight once for all rows, where a one-row
+     * {@code torch.linear} reads it at 13 GB/s. Otherwise, with several rows and a large vocabulary, in blocks of
      * vocabulary rows: one {@code [rows, hidden] x [hidden, 32000]} matmul was measured 2-4x slower here on CPU than
      * the same work in blocks of 2048 (batch 8-32).
      */
     private float[] lmHead(NDArray x) {
         int rows = (int) (x.getShape().size() / config.hiddenSize());
-        if (javaDecode) {
+        if (javaDecode && rows <= JAVA_HEAD_ROWS) {
             return decoder.logits(x.toType(DataType.FLOAT32, false).toFloatArray(), rows);
         }
         int vocab = config.vocabSize();

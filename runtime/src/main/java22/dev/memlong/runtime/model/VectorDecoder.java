@@ -23,7 +23,6 @@ final class VectorDecoder implements StepDecoder {
     /** Sequences per task of the row-wise loops (norms, activations). */
     private static final int ROWS_PER_TASK = 4;
 
-    private final ModelConfig config;
     private final WorkerPool pool;
     private final Layer[] layers;
     private final MemorySegment embedding;
@@ -44,7 +43,6 @@ final class VectorDecoder implements StepDecoder {
                          MemorySegment gateUp, MemorySegment gateUpBias, MemorySegment down, MemorySegment downBias) {}
 
     VectorDecoder(ModelConfig config, ModelWeights weights, WorkerPool pool) {
-        this.config = config;
         this.pool = pool;
         this.hidden = config.hiddenSize();
         this.heads = config.numHeads();
