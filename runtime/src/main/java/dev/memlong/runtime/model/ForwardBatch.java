@@ -102,6 +102,16 @@ final class ForwardBatch {
         return true;
     }
 
+    /** Cache slot of sequence {@code i}. */
+    int slot(int i) {
+        return slots[i];
+    }
+
+    /** Cache row where sequence {@code i}'s first new token goes (its cached length before this step). */
+    int start(int i) {
+        return starts[i];
+    }
+
     /** The first slot of the batch. */
     int firstSlot() {
         return slots[0];

@@ -7,8 +7,9 @@ import ai.djl.ndarray.NDArray;
  * gate/up fused into another, so each costs one matmul (DJL pays a fixed cost per op). Two exact rewrites
  * save further ops: the q rows are pre-scaled by {@code 1/sqrt(headDim)} (attention scores need no scaling),
  * and each RMSNorm weight is folded into the projection after it ({@code W · diag(g)}). The norm weights are
- * kept beside for export and training. Projection weights are held transposed ({@code [in, out]}, contiguous),
- * so a projection is one row-major matmul with no transpose op.
+ * kept beside for export and training. Projection weights keep nn.Linear's {@code [out, in]} layout: the Java
+ * decode step ({@link VectorDecoder}) streams each output's weight row as one contiguous dot product, and the
+ * tensor path's {@code linear} passes the transposed operand to MKL's GEMM.
  *
  * @param inputNorm RMSNorm weight before attention, {@code [hidden]}
  * @param qkv       fused q/k/v projection, {@code [(heads + 2 kvHeads) * headDim, hidden]} (nn.Linear layout),

@@ -10,6 +10,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
 import dev.memlong.runtime.checkpoint.Checkpoints;
 import dev.memlong.runtime.checkpoint.WeightSource;
 import dev.memlong.runtime.config.ModelConfig;
@@ -31,6 +32,8 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Vocabulary columns per block of the output projection for multi-row batches (see {@link #lmHead}). */
     private static final int LM_HEAD_BLOCK = 2048;
+    /** Up to this many rows the output projection of a tensor-path forward runs in Java (see {@link #lmHead}). */
+    private static final int JAVA_HEAD_ROWS = 64;
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -40,8 +43,14 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray epsilon; // RMSNorm's eps as a tensor: a Number operand costs an extra native call per use
     private RotaryTable rotary;
     private long version;
+    private final WorkerPool pool;          // null when the Java decode step is off
+    // decode steps (one token per sequence) in Java; null: tensor path only. It holds the weights' native
+    // addresses, so it is rebuilt whenever weights are replaced (replaceUpperLayers frees the old arrays).
+    private StepDecoder decoder;
+    private boolean javaDecode;
 
-    private LlamaModel(ModelConfig config, NDManager manager, ModelWeights weights, DataType computeType) {
+    private LlamaModel(ModelConfig config, NDManager manager, ModelWeights weights, DataType computeType,
+                       boolean onCpu) {
         this.config = config;
         this.manager = manager;
         this.weights = weights;
@@ -49,6 +58,14 @@ public final class LlamaModel implements AutoCloseable {
         this.attention = new Attention(config.numHeads(), config.numKvHeads(), config.headDim(), computeType);
         this.epsilon = manager.create(config.rmsNormEps());
         ensureRotary(Math.min(config.maxPositionEmbeddings(), 4096));
+        if (onCpu && JavaDecode.available(computeType)) {
+            this.pool = new WorkerPool(JavaDecode.threads(), "memlong-decode");
+            this.decoder = JavaDecode.create(config, weights, pool);
+            this.javaDecode = true;
+        } else {
+            this.pool = null;
+            this.decoder = null;
+        }
     }
 
     /** Loads a Hugging Face model directory with float32 compute on the CPU. */
@@ -62,7 +79,8 @@ public final class LlamaModel implements AutoCloseable {
         NDManager manager = engine.newBaseManager(options.device());
         try (WeightSource src = Checkpoints.open(modelDir)) {
             ModelWeights weights = ModelWeights.load(src, config, manager.newSubManager(), options.computeType());
-            return new LlamaModel(config, manager, weights, options.computeType());
+            return new LlamaModel(config, manager, weights, options.computeType(),
+                    options.device().equals(ai.djl.Device.cpu()));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -95,6 +113,10 @@ public final class LlamaModel implements AutoCloseable {
      */
     public void replaceUpperLayers(WeightSource src, int firstLayer, long newVersion) {
         weights.replaceUpper(src, firstLayer);
+        if (decoder != null) {
+            // the Java decoder read the replaced (now freed) arrays' addresses: point it at the new ones
+            decoder = JavaDecode.create(config, weights, pool);
+        }
         this.version = newVersion;
     }
 
@@ -185,6 +207,11 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("retrieved memory needs a cache created with MemLong layers");
         }
         float[][][] result;
+        if (javaDecode && batch.width() == 1) {
+            result = decoder.forward(batch, cache, rotary, anyMemory ? memories : null);
+            batch.commit(cache);
+            return result;
+        }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             StepContext ctx = context(batch, cache, anyMemory ? memories : null);
@@ -197,8 +224,7 @@ public final class LlamaModel implements AutoCloseable {
                 x = x.reshape(batch.size() * (long) batch.width(), config.hiddenSize())
                         .get(manager.create(batch.lastTokenRows()));
             }
-            NDArray logits = lmHead(x).toType(DataType.FLOAT32, false);
-            result = batch.unpackLogits(logits.toFloatArray(), allPositions, config.vocabSize());
+            result = batch.unpackLogits(lmHead(x), allPositions, config.vocabSize());
         }
         batch.commit(cache);
         return result;
@@ -370,27 +396,45 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * The output projection. With several rows and a large vocabulary it runs in blocks of vocabulary columns:
-     * one {@code [rows, hidden] x [hidden, 32000]} matmul was measured 2-4x slower here on CPU than the same work
-     * in blocks of 2048 (batch 8-32; the single-row decode step is a matrix-vector product and stays whole).
+     * The output projection, as float32 logits {@code [rows * vocab]}. For a few rows (a prefill's last tokens) in
+     * Java when the Java decode step is on: its product reads the weight once for all rows, where a one-row
+     * {@code torch.linear} reads it at 13 GB/s. Otherwise, with several rows and a large vocabulary, in blocks of
+     * vocabulary rows: one {@code [rows, hidden] x [hidden, 32000]} matmul was measured 2-4x slower here on CPU than
+     * the same work in blocks of 2048 (batch 8-32).
      */
-    private NDArray lmHead(NDArray x) {
-        long rows = x.getShape().size() / config.hiddenSize();
+    private float[] lmHead(NDArray x) {
+        int rows = (int) (x.getShape().size() / config.hiddenSize());
+        if (javaDecode && rows <= JAVA_HEAD_ROWS) {
+            return decoder.logits(x.toType(DataType.FLOAT32, false).toFloatArray(), rows);
+        }
         int vocab = config.vocabSize();
         if (rows == 1 || vocab <= 2 * LM_HEAD_BLOCK) {
-            return linear(x, weights.lmHead, null);
+            return linear(x, weights.lmHead, null).toType(DataType.FLOAT32, false).toFloatArray();
         }
         NDList blocks = new NDList();
         for (int from = 0; from < vocab; from += LM_HEAD_BLOCK) {
-            blocks.add(x.matMul(weights.lmHead.get(new NDIndex(":, " + from + ":" + Math.min(vocab, from + LM_HEAD_BLOCK)))));
+            blocks.add(linear(x, weights.lmHead.get(new NDIndex(from + ":" + Math.min(vocab, from + LM_HEAD_BLOCK))), null));
         }
-        return NDArrays.concat(blocks, x.getShape().dimension() - 1);
+        return NDArrays.concat(blocks, x.getShape().dimension() - 1).toType(DataType.FLOAT32, false).toFloatArray();
     }
 
-    /** {@code x · W + b} with {@code W} already transposed to {@code [in, out]}. */
-    private static NDArray linear(NDArray x, NDArray weightT, NDArray bias) {
-        NDArray y = x.matMul(weightT);
-        return bias == null ? y : y.add(bias);
+    /** {@code x · Wᵀ + b} with {@code W} in nn.Linear's {@code [out, in]} layout (one native op: torch.linear). */
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return bias == null ? Linear.linear(x, weight).singletonOrThrow()
+                : Linear.linear(x, weight, bias).singletonOrThrow();
+    }
+
+    /**
+     * Turns the Java decode step off or on again (tests compare it with the tensor path); a no-op where it is not
+     * available.
+     */
+    void useJavaDecode(boolean on) {
+        javaDecode = on && decoder != null;
+    }
+
+    /** Whether decode steps run in Java ({@link JavaDecode}). */
+    public boolean javaDecode() {
+        return javaDecode;
     }
 
     /** NDArrays alive under this model's manager (weights, tables, caches): for leak checks. */
@@ -404,6 +448,9 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (pool != null) {
+            pool.close();
+        }
         epsilon.close();
         if (rotary != null) {
             rotary.close();

@@ -13,6 +13,8 @@ final class RotaryTable implements AutoCloseable {
 
     private final NDArray cos;
     private final NDArray sin;
+    private final float[] cosRows; // the same tables in Java, for the Java decode step: [positions * dim]
+    private final float[] sinRows;
     private final int positions;
 
     RotaryTable(NDManager manager, RopeScaling rope, int positions) {
@@ -34,8 +36,19 @@ final class RotaryTable implements AutoCloseable {
                 s[p * dim + half + i] = sv;
             }
         }
+        this.cosRows = c;
+        this.sinRows = s;
         this.cos = manager.create(c, new Shape(positions, dim));
         this.sin = manager.create(s, new Shape(positions, dim));
+    }
+
+    /** cos of position {@code p} at {@code [p * dim, (p + 1) * dim)}. */
+    float[] cosTable() {
+        return cosRows;
+    }
+
+    float[] sinTable() {
+        return sinRows;
     }
 
     int positions() {

@@ -108,6 +108,16 @@ class UpperLayersTest {
             for (int t = 0; t < ids.length; t++) {
                 assertArrayEquals(reference[t], swapped[t], 1e-4f, "position " + t);
             }
+            // a one-token decode step (the Java decoder, which holds native addresses of the weights) runs the
+            // new weights too, not the freed old ones
+            org.junit.jupiter.api.Assertions.assertTrue(model.javaDecode(), "the Java decode step is exercised");
+            try (dev.memlong.runtime.model.KvCachePool cache = model.newCache(1, 64)) {
+                model.forward(cache, List.of(new dev.memlong.runtime.model.SequenceStep(0,
+                        java.util.Arrays.copyOf(ids, ids.length - 1))), false);
+                float[][][] step = model.forward(cache, List.of(new dev.memlong.runtime.model.SequenceStep(0,
+                        new int[] {ids[ids.length - 1]})), false);
+                assertArrayEquals(reference[ids.length - 1], step[0][0], 1e-4f, "decode step after the swap");
+            }
             // and back to the base (version 0: the upper layers of the base checkpoint)
             try (WeightSource src = Checkpoints.open(Fixtures.hfTinyLlama())) {
                 model.replaceUpperLayers(src, MEMORY_LAYER + 1, 0);

@@ -1,0 +1,270 @@
+package dev.memlong.runtime.model;
+
+import dev.memlong.runtime.config.ModelConfig;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The decode step (one new token per sequence, any number of sequences) in Java, on the Vector API, reading the
+ * model's weights and writing its KV caches in place in PyTorch's memory.
+ *
+ * <p>Why: a decode step is memory-bound, yet through DJL it is ~560 native ops of 10–20 µs fixed cost each, and a
+ * one-row product runs at 13–22 GB/s in MKL here. In Java the step has no per-op cost, a product streams each weight
+ * row once for all rows of the batch (dot products over {@code [out, in]} rows, the batch's activations reused from
+ * the L1 cache), and attention runs per sequence over its own cache slot: no padding, masks or gathers. It computes
+ * the same function as {@link LlamaModel}'s tensor path (float32 throughout, the same exact rewrites of the weights),
+ * which serves prefill and every step of more than one token per sequence.
+ *
+ * <p>Parallel loops run on a {@link WorkerPool} of the model's thread count. Not thread-safe (one forward at a time,
+ * like the model).
+ */
+final class VectorDecoder implements StepDecoder {
+
+    /** Sequences per task of the row-wise loops (norms, activations). */
+    private static final int ROWS_PER_TASK = 4;
+
+    private final WorkerPool pool;
+    private final Layer[] layers;
+    private final MemorySegment embedding;
+    private final MemorySegment lmHead;
+    private final float[] finalNorm;
+    private final float eps;
+    private final int hidden;
+    private final int heads;
+    private final int kvHeads;
+    private final int groups;
+    private final int d;
+    private final int qkvOut;
+    private final int inter;
+    private final int vocab;
+
+    /** A layer's projections as segments ({@code [out, in]}) and their biases (or null). */
+    private record Layer(MemorySegment qkv, MemorySegment qkvBias, MemorySegment out, MemorySegment outBias,
+                         MemorySegment gateUp, MemorySegment gateUpBias, MemorySegment down, MemorySegment downBias) {}
+
+    VectorDecoder(ModelConfig config, ModelWeights weights, WorkerPool pool) {
+        this.pool = pool;
+        this.hidden = config.hiddenSize();
+        this.heads = config.numHeads();
+        this.kvHeads = config.numKvHeads();
+        this.groups = heads / kvHeads;
+        this.d = config.headDim();
+        this.qkvOut = (heads + 2 * kvHeads) * d;
+        this.inter = config.intermediateSize();
+        this.vocab = config.vocabSize();
+        this.eps = (float) config.rmsNormEps();
+        this.layers = new Layer[config.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            LayerWeights w = weights.layers[i];
+            layers[i] = new Layer(NativeFloats.of(w.qkv()), NativeFloats.ofNullable(w.qkvBias()),
+                    NativeFloats.of(w.out()), NativeFloats.ofNullable(w.outBias()), NativeFloats.of(w.gateUp()),
+                    NativeFloats.ofNullable(w.gateUpBias()), NativeFloats.of(w.down()),
+                    NativeFloats.ofNullable(w.downBias()));
+        }
+        this.embedding = NativeFloats.of(weights.embedding);
+        this.lmHead = NativeFloats.of(weights.lmHead);
+        this.finalNorm = weights.finalNorm.toFloatArray();
+    }
+
+    @Override
+    public float[][][] forward(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories) {
+        int b = batch.size();
+        Step s = new Step(batch, cache, rotary, memories);
+        Activations a = activations(b);
+        float[] x = a.x;
+        long[] tokens = batch.tokenIds();
+        for (int r = 0; r < b; r++) {
+            if (tokens[r] < 0 || tokens[r] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[r] + " is outside the vocabulary of " + vocab);
+            }
+            VectorKernels.load(embedding, tokens[r] * hidden, x, r * hidden, hidden);
+        }
+        float[] xn = a.xn;
+        float[] qkv = a.qkv;
+        float[] attn = a.attn;
+        float[] gu = a.gu;
+        float[] act = a.act;
+        for (int i = 0; i < layers.length; i++) {
+            Layer w = layers[i];
+            norm(x, xn, b, null);
+            matmul(w.qkv, hidden, w.qkvBias, xn, b, qkv, qkvOut, false);
+            int layer = i;
+            pool.forEach(b * kvHeads, t -> s.attention(layer, t / kvHeads, t % kvHeads, qkv, attn));
+            matmul(w.out, heads * d, w.outBias, attn, b, x, hidden, true);
+            norm(x, xn, b, null);
+            matmul(w.gateUp, hidden, w.gateUpBias, xn, b, gu, 2 * inter, false);
+            rows(b, r -> VectorKernels.swiglu(gu, r * 2 * inter, r * 2 * inter + inter, act, r * inter, inter));
+            matmul(w.down, inter, w.downBias, act, b, x, hidden, true);
+        }
+        norm(x, xn, b, finalNorm);
+        matmul(lmHead, hidden, null, xn, b, a.logits, vocab, false);
+        return batch.unpackLogits(a.logits, false, vocab);
+    }
+
+    @Override
+    public float[] logits(float[] normed, int rows) {
+        float[] logits = new float[rows * vocab];
+        matmul(lmHead, hidden, null, normed, rows, logits, vocab, false);
+        return logits;
+    }
+
+    /**
+     * The step's activation buffers, kept between steps and grown to the largest batch seen: a step of 64 sequences
+     * would otherwise allocate megabytes of short-lived arrays, some of them humongous for G1 (measured at 64
+     * conversations: collections for humongous allocations with pauses up to 90 ms).
+     */
+    private static final class Activations {
+        final float[] x;
+        final float[] xn;
+        final float[] qkv;
+        final float[] attn;
+        final float[] gu;
+        final float[] act;
+        final float[] logits; // 8 MB at 64 sequences: allocated each step, it forced humongous-allocation collections
+        final int rows;
+
+        Activations(int rows, int hidden, int qkvOut, int attnOut, int inter, int vocab) {
+            this.rows = rows;
+            x = new float[rows * hidden];
+            xn = new float[rows * hidden];
+            qkv = new float[rows * qkvOut];
+            attn = new float[rows * attnOut];
+            gu = new float[rows * 2 * inter];
+            act = new float[rows * inter];
+            logits = new float[rows * vocab];
+        }
+    }
+
+    private Activations activations;
+
+    private Activations activations(int rows) {
+        if (activations == null || activations.rows < rows) {
+            // a power of two: a scheduler's batch grows one sequence at a time
+            int size = Integer.highestOneBit(rows - 1) << 1;
+            activations = new Activations(Math.max(1, size), hidden, qkvOut, heads * d, inter, vocab);
+        }
+        return activations;
+    }
+
+    private void norm(float[] x, float[] out, int b, float[] weight) {
+        rows(b, r -> VectorKernels.rmsNorm(x, r * hidden, out, r * hidden, hidden, eps, weight));
+    }
+
+    /** Runs {@code task} for every row, rows split over the pool in groups of {@link #ROWS_PER_TASK}. */
+    private void rows(int b, java.util.function.IntConsumer task) {
+        if (b <= ROWS_PER_TASK) {
+            for (int r = 0; r < b; r++) {
+                task.accept(r);
+            }
+            return;
+        }
+        pool.forEach((b + ROWS_PER_TASK - 1) / ROWS_PER_TASK, t -> {
+            for (int r = t * ROWS_PER_TASK; r < Math.min(b, (t + 1) * ROWS_PER_TASK); r++) {
+                task.accept(r);
+            }
+        });
+    }
+
+    /**
+     * {@code y (+)= x · Wᵀ + bias} for {@code rows} rows, the outputs split over the pool in blocks of weight rows,
+     * eight per thread, so that a thread slowed by other processes costs little.
+     */
+    private void matmul(MemorySegment w, int in, MemorySegment bias, float[] x, int rows, float[] y, int out,
+                        boolean accumulate) {
+        int tasks = Math.max(1, Math.min(pool.threads() * 8, out / 16));
+        int per = ((out + tasks - 1) / tasks + 3) / 4 * 4;
+        int n = (out + per - 1) / per;
+        pool.forEach(n, t -> VectorKernels.matmul(w, in, bias, x, rows, y, out, t * per, Math.min(out, (t + 1) * per),
+                accumulate));
+    }
+
+    /** The per-sequence parts of one step: cache segments, positions, rotary rows and retrieved memory. */
+    private final class Step {
+        private final ForwardBatch batch;
+        private final KvCachePool cache;
+        private final RotaryTable rotary;
+        private final List<MemoryKv> memories;
+        private final int rowsPerSlot;
+        private final MemLongLayers memLong;
+        private final MemorySegment[] keys;     // per layer, borrowed from the cache's tensors for this step
+        private final MemorySegment[] values;
+        private final MemorySegment memoryLayerKeys;
+        private final MemorySegment[] memoryKeys; // per sequence, its retrieved memory (null: none)
+        private final MemorySegment[] memoryValues;
+
+        Step(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories) {
+            this.batch = batch;
+            this.cache = cache;
+            this.rotary = rotary;
+            this.memories = memories;
+            this.rowsPerSlot = cache.capacity() + 1;
+            this.memLong = cache.memLong();
+            int layerCount = layers.length;
+            this.keys = new MemorySegment[layerCount];
+            this.values = new MemorySegment[layerCount];
+            for (int i = 0; i < layerCount; i++) {
+                keys[i] = NativeFloats.of(cache.keys(i));
+                values[i] = NativeFloats.of(cache.values(i));
+            }
+            this.memoryLayerKeys = memLong == null ? null : NativeFloats.of(cache.memoryLayerKeys());
+            int b = batch.size();
+            this.memoryKeys = new MemorySegment[b];
+            this.memoryValues = new MemorySegment[b];
+            for (int r = 0; memories != null && r < b; r++) {
+                MemoryKv m = memories.get(r);
+                if (m != null && m.tokens() > 0) {
+                    memoryKeys[r] = NativeFloats.of(m.keys);
+                    memoryValues[r] = NativeFloats.of(m.values);
+                }
+            }
+        }
+
+        /**
+         * Sequence {@code r}, KV head {@code g}: rotates the new query heads of the group and the new key, writes the
+         * key (and, in the memory layer, the key before rotation) and value to the cache, and attends over the
+         * retrieved memory (retrieval layers) and the slot's cached tokens in one float32 softmax.
+         */
+        void attention(int layer, int r, int g, float[] qkv, float[] attn) {
+            int slot = batch.slot(r);
+            int pos = batch.start(r);
+            int ropeRow = (pos + cache.positionOffset()) * d;
+            float[] cos = rotary.cosTable();
+            float[] sin = rotary.sinTable();
+            int row = r * qkvOut;
+            int kOff = row + (heads + g) * d;
+            int vOff = row + (heads + kvHeads + g) * d;
+            long cacheRow = ((long) slot * kvHeads + g) * rowsPerSlot;
+            if (memLong != null && layer == memLong.memoryLayer()) {
+                VectorKernels.store(qkv, kOff, memoryLayerKeys, (cacheRow + pos) * d, d);
+            }
+            VectorKernels.rotate(qkv, kOff, cos, sin, ropeRow, d);
+            MemorySegment k = keys[layer];
+            MemorySegment v = values[layer];
+            VectorKernels.store(qkv, kOff, k, (cacheRow + pos) * d, d);
+            VectorKernels.store(qkv, vOff, v, (cacheRow + pos) * d, d);
+
+            boolean retrieves = memoryKeys[r] != null && memLong.isRetrievalLayer(layer);
+            MemorySegment memK = retrieves ? memoryKeys[r] : null;
+            MemorySegment memV = retrieves ? memoryValues[r] : null;
+            int m = retrieves ? memories.get(r).tokens() : 0;
+            int local = pos + 1;
+            float[] scores = new float[m + local];
+            for (int h = g * groups; h < (g + 1) * groups; h++) {
+                int qOff = row + h * d;
+                VectorKernels.rotate(qkv, qOff, cos, sin, ropeRow, d);
+                long memBase = (long) g * m;
+                if (m > 0) {
+                    VectorKernels.rowDots(memK, memBase, m, d, qkv, qOff, scores, 0);
+                }
+                VectorKernels.rowDots(k, cacheRow, local, d, qkv, qOff, scores, m);
+                VectorKernels.softmax(scores, 0, m + local);
+                int o = (r * heads + h) * d;
+                java.util.Arrays.fill(attn, o, o + d, 0f);
+                if (m > 0) {
+                    VectorKernels.weightedRows(scores, 0, m, memV, memBase, d, attn, o);
+                }
+                VectorKernels.weightedRows(scores, m, local, v, cacheRow, d, attn, o);
+            }
+        }
+    }
+}

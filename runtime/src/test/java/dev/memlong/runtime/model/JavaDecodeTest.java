@@ -1,0 +1,106 @@
+package dev.memlong.runtime.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.ndarray.types.DataType;
+import dev.memlong.runtime.testing.Fixtures;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java decode step ({@code VectorDecoder}) against the tensor path on the same model: batched decode steps of
+ * sequences in scattered slots, of different lengths, with and without retrieved memory of different sizes (GQA
+ * fixture), must give the same logits and leave the same caches. The parity tests run the Java step too (it serves
+ * every decode step where available); this test isolates it.
+ */
+class JavaDecodeTest {
+
+    private static final MemLongLayers LAYERS = new MemLongLayers(1, new int[] {1, 3});
+    private static LlamaModel model;
+
+    @BeforeAll
+    static void load() {
+        model = LlamaModel.load(Fixtures.hfTinyLlama());
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    @Test
+    void isOnWhereTheJdkAllowsIt() {
+        assumeTrue(Runtime.version().feature() >= 22, "the Java decode step needs JDK 22+");
+        assertTrue(JavaDecode.available(DataType.FLOAT32), "the tests run with --add-modules jdk.incubator.vector");
+        assertTrue(model.javaDecode());
+    }
+
+    @Test
+    void batchedDecodeStepsEqualTheTensorPath() {
+        assumeTrue(model.javaDecode(), "Java decode step not available here");
+        int vocab = model.config().vocabSize();
+        int[] slots = {4, 0, 2, 5};
+        int[] promptLengths = {9, 3, 17, 1};
+        int[] memoryTokens = {0, 6, 11, 3};
+        List<float[]> javaLogits = new ArrayList<>();
+        List<float[]> tensorLogits = new ArrayList<>();
+        for (boolean java : new boolean[] {true, false}) {
+            model.useJavaDecode(java);
+            try (KvCachePool cache = model.newCache(6, 48, LAYERS)) {
+                List<MemoryKv> memories = new ArrayList<>();
+                for (int i = 0; i < slots.length; i++) {
+                    memories.add(memoryTokens[i] == 0 ? null : memory(memoryTokens[i], 10 + i));
+                    int[] prompt = new Random(100 + i).ints(promptLengths[i], 0, vocab).toArray();
+                    model.forward(cache, List.of(new SequenceStep(slots[i], prompt)), false, Collections.singletonList(memories.get(i)));
+                }
+                Random tokens = new Random(7);
+                for (int step = 0; step < 6; step++) {
+                    List<SequenceStep> steps = new ArrayList<>();
+                    for (int slot : slots) {
+                        steps.add(new SequenceStep(slot, new int[] {tokens.nextInt(vocab)}));
+                    }
+                    float[][][] logits = model.forward(cache, steps, false, step % 3 == 2 ? null : memories);
+                    for (float[][] l : logits) {
+                        (java ? javaLogits : tensorLogits).add(l[0]);
+                    }
+                }
+                for (int i = 0; i < slots.length; i++) {
+                    assertEquals(promptLengths[i] + 6, cache.length(slots[i]));
+                }
+                // a one-token step after the Java steps reads the caches they wrote: the tensor path must agree
+                model.useJavaDecode(false);
+                float[][][] after = model.forward(cache, List.of(new SequenceStep(slots[2], new int[] {1, 2})), true);
+                (java ? javaLogits : tensorLogits).add(after[0][1]);
+                memories.stream().filter(m -> m != null).forEach(MemoryKv::close);
+            }
+        }
+        model.useJavaDecode(true);
+        assertEquals(tensorLogits.size(), javaLogits.size());
+        double max = 0;
+        for (int i = 0; i < javaLogits.size(); i++) {
+            for (int j = 0; j < vocab; j++) {
+                max = Math.max(max, Math.abs(javaLogits.get(i)[j] - tensorLogits.get(i)[j]));
+            }
+        }
+        assertTrue(max < 1e-5, "Java decode vs tensor path: max |diff| " + max);
+    }
+
+    private static MemoryKv memory(int tokens, long seed) {
+        Random rnd = new Random(seed);
+        int width = model.config().numKvHeads() * model.config().headDim();
+        float[] k = new float[tokens * width];
+        float[] v = new float[tokens * width];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) (rnd.nextGaussian() * 1.5);
+            v[i] = (float) (rnd.nextGaussian() * 1.5);
+        }
+        return model.memoryKv(k, v, tokens);
+    }
+}
