@@ -94,16 +94,15 @@ class SystemPromptTest {
             assertEquals(first.at("/usage/prompt_tokens").asInt() + first.at("/usage/completion_tokens").asInt(),
                     first.at("/usage/total_tokens").asInt());
 
-            // The client resends everything, system message included: only the new user message is fed (after the
-            // template's closing of the previous reply, when that reply's text renders back to what was generated).
+            // The client resends everything, system message included: only the template's closing of the previous
+            // reply and the new user message are fed.
             JsonNode second = complete(server, "p", Map.of("temperature", 0, "max_tokens", 8), List.of(
                     Map.of("role", "system", "content", pirate), Map.of("role", "user", "content", "Hello"),
                     Map.of("role", "assistant", "content", firstText), Map.of("role", "user", "content", "Ahoy")));
             int unfed = "length".equals(first.at("/choices/0/finish_reason").asText()) ? 1 : 0;
             String secondFed = "<|end|>\n<|user|>\nAhoy<|end|>\n<|assistant|>\n";
             int secondPrompt = second.at("/usage/prompt_tokens").asInt();
-            assertTrue(secondPrompt >= tokens("<|user|>\nAhoy<|end|>\n<|assistant|>\n")
-                    && secondPrompt <= tokens(secondFed) + unfed, "fed " + secondPrompt + ": no system message");
+            assertEquals(tokens(secondFed) + unfed, secondPrompt, "the closing and the user message, no system message");
 
             // A different system prompt is fed before the user message and stored.
             String secondText = second.at("/choices/0/message/content").asText();
@@ -114,8 +113,7 @@ class SystemPromptTest {
             unfed = "length".equals(second.at("/choices/0/finish_reason").asText()) ? 1 : 0;
             String thirdFed = "<|end|>\n<|system|>\nSpeak plainly.<|end|>\n<|user|>\nBye<|end|>\n<|assistant|>\n";
             int thirdPrompt = third.at("/usage/prompt_tokens").asInt();
-            assertTrue(thirdPrompt >= tokens("<|system|>\nSpeak plainly.<|end|>\n<|user|>\nBye<|end|>\n<|assistant|>\n")
-                    && thirdPrompt <= tokens(thirdFed) + unfed, "fed " + thirdPrompt + ": the new system message");
+            assertEquals(tokens(thirdFed) + unfed, thirdPrompt, "the closing, the new system message, the user message");
 
             List<Turn> log = server.runtime().conversation("default", "p").history().toCompletableFuture().get();
             assertEquals(List.of(Role.SYSTEM, Role.USER, Role.ASSISTANT, Role.USER, Role.ASSISTANT, Role.SYSTEM,

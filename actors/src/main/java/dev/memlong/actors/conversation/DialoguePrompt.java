@@ -61,17 +61,24 @@ final class DialoguePrompt {
         return tokenizer.encode(text, false);
     }
 
-    /** What the template writes after the last reply's text (generation stopped before it), or "". */
+    /**
+     * What the template writes after the last reply's text (generation stopped before it), or "". Found by rendering
+     * the exchange with a placeholder reply: the reply as generated may not render back unchanged (templates trim
+     * or otherwise rewrite message content), and comparing against it would lose the closing (an end-of-turn token
+     * the model then never sees).
+     */
     private String closing(List<ChatMessage> recent) {
         int n = recent.size();
         if (n < 2 || !recent.get(n - 1).role().equals("assistant")) {
             return "";
         }
-        List<ChatMessage> question = List.of(recent.get(n - 2));
-        String asked = render(question, true) + recent.get(n - 1).content();
-        String done = render(recent.subList(n - 2, n), false);
-        return done.startsWith(asked) ? done.substring(asked.length()) : "";
+        String done = render(List.of(recent.get(n - 2), ChatMessage.assistant(REPLY_PLACEHOLDER)), false);
+        int at = done.lastIndexOf(REPLY_PLACEHOLDER);
+        return at < 0 ? "" : done.substring(at + REPLY_PLACEHOLDER.length());
     }
+
+    /** A reply text no template rewrites (no spaces to trim, no markup) and no user writes. */
+    private static final String REPLY_PLACEHOLDER = "MemLongReplyPlaceholder7f3a9c";
 
     /** What rendering {@code added} after {@code context} adds to the rendering of {@code context}. */
     private String delta(List<ChatMessage> context, List<ChatMessage> added) {
