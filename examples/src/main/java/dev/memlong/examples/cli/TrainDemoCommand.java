@@ -59,8 +59,9 @@ final class TrainDemoCommand implements Callable<Integer> {
     int evalFacts;
     @Option(names = "--eval-only", description = "only run the recall check on the model in --out") boolean evalOnly;
     @Option(names = "--skip-stage1", description = "reuse the stage-1 model in OUT/stage1 (kept by --keep-intermediate)") boolean skipStage1;
-    @Option(names = "--resume", description = "continue each stage from its checkpoint in OUT (written every 250 steps; "
-            + "implies --keep-intermediate), so a long run can span several sessions") boolean resume;
+    @Option(names = "--resume", description = "continue an interrupted run (same options): each stage from its checkpoint in "
+            + "OUT (written every 250 steps; implies --keep-intermediate), so a long run can span several sessions. "
+            + "A stage already finished is not retrained, even if an earlier stage was extended") boolean resume;
     @Option(names = "--keep-intermediate", description = "keep the stage-1 model and the resumable checkpoints") boolean keep;
 
     static final int WINDOW = 256;
