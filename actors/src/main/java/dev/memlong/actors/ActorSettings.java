@@ -1,7 +1,6 @@
 package dev.memlong.actors;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.trainer.TrainerSettings;
 import java.nio.file.Path;
@@ -9,7 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Settings of the actor runtime (module {@code actors}), read once from {@value #ROOT}: devices, batching,
@@ -38,6 +36,7 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
 
     /** The config path of these settings. */
     public static final String ROOT = "memlong.actors";
+    private static final SettingsKeys KEYS_READER = new SettingsKeys(ROOT);
     /** Where these settings lived before the model and retriever keys moved to the runtime module's sections. */
     static final String FORMER_ROOT = "memlong.runtime";
     /** Pekko dispatcher of the device workers. */
@@ -88,12 +87,7 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
             }
         }
         Config c = all.getConfig(ROOT);
-        for (String key : c.root().keySet()) {
-            if (!KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown configuration key " + ROOT + "." + key + " (known: "
-                        + String.join(", ", new TreeSet<>(KEYS)) + ")");
-            }
-        }
+        KEYS_READER.requireKnown(c, KEYS);
         String restore = get("restore-tokens", () -> c.getString("restore-tokens"));
         return new ActorSettings(get("model-id", () -> c.getString("model-id")),
                 get("devices", () -> c.getStringList("devices")),
@@ -109,21 +103,11 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
                 TrainerSettings.from(all));
     }
 
-    private interface Read<T> {
-        T read();
-    }
-
-    private static <T> T get(String key, Read<T> read) {
-        try {
-            return read.read();
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException("invalid configuration " + ROOT + "." + key + ": " + e.getMessage(), e);
-        }
+    private static <T> T get(String key, SettingsKeys.Read<T> read) {
+        return KEYS_READER.get(key, read);
     }
 
     private static void require(boolean ok, String key, String problem) {
-        if (!ok) {
-            throw new IllegalArgumentException("invalid configuration " + ROOT + "." + key + ": " + problem);
-        }
+        KEYS_READER.require(ok, key, problem);
     }
 }

@@ -1,14 +1,13 @@
 package dev.memlong.actors.trainer;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
+import dev.memlong.actors.SettingsKeys;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.train.LoraSettings;
 import dev.memlong.runtime.train.TrainingMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Settings of the trainer, read once from {@value #ROOT} (every key is commented in {@code reference.conf}).
@@ -45,6 +44,7 @@ public record TrainerSettings(boolean automatic, long everyTokens, Duration ever
 
     /** The config path of these settings. */
     public static final String ROOT = "memlong.actors.trainer";
+    private static final SettingsKeys KEYS_READER = new SettingsKeys(ROOT);
 
     private static final Set<String> KEYS = Set.of("automatic", "every-tokens", "every", "min-tokens",
             "heldout-fraction", "tolerance", "mode", "lora", "learning-rate", "warmup-steps", "weight-decay",
@@ -77,9 +77,9 @@ public record TrainerSettings(boolean automatic, long everyTokens, Duration ever
     /** Reads {@value #ROOT} of a resolved config (with the module's reference.conf as fallback). */
     public static TrainerSettings from(Config all) {
         Config c = all.getConfig(ROOT);
-        unknownKeys(c, KEYS, ROOT);
+        KEYS_READER.requireKnown(c, KEYS);
         Config l = get("lora", () -> c.getConfig("lora"));
-        unknownKeys(l, LORA_KEYS, ROOT + ".lora");
+        new SettingsKeys(ROOT + ".lora").requireKnown(l, LORA_KEYS);
         LoraSettings lora;
         try {
             lora = new LoraSettings(get("lora.rank", () -> l.getInt("rank")),
@@ -150,30 +150,12 @@ public record TrainerSettings(boolean automatic, long everyTokens, Duration ever
         return threads * dutyCycle;
     }
 
-    private static void unknownKeys(Config c, Set<String> known, String root) {
-        for (String key : c.root().keySet()) {
-            if (!known.contains(key)) {
-                throw new IllegalArgumentException("unknown configuration key " + root + "." + key + " (known: "
-                        + String.join(", ", new TreeSet<>(known)) + ")");
-            }
-        }
-    }
 
-    private interface Read<T> {
-        T read();
-    }
-
-    private static <T> T get(String key, Read<T> read) {
-        try {
-            return read.read();
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException("invalid configuration " + ROOT + "." + key + ": " + e.getMessage(), e);
-        }
+    private static <T> T get(String key, SettingsKeys.Read<T> read) {
+        return KEYS_READER.get(key, read);
     }
 
     private static void require(boolean ok, String key, String problem) {
-        if (!ok) {
-            throw new IllegalArgumentException("invalid configuration " + ROOT + "." + key + ": " + problem);
-        }
+        KEYS_READER.require(ok, key, problem);
     }
 }
