@@ -295,6 +295,9 @@ public final class MemLongSequence implements AutoCloseable {
         return texts;
     }
 
+    /** The shortest query: a one-word input ("and hers?") is completed with the tokens before it. */
+    static final int MIN_QUERY_TOKENS = 8;
+
     /**
      * The retrieval query for a window {@code ids} of {@code length} tokens whose input started at
      * {@code turnStart}, plus the pending tokens: the current input (its newest two chunks at most), and the
@@ -303,9 +306,6 @@ public final class MemLongSequence implements AutoCloseable {
      * cousin's city?", bge-small ranked the chunk that states it in the top 8 of 118 for 7 of 20 facts; with the
      * question alone, for 17 of 20.
      */
-    /** The shortest query: a one-word input ("and hers?") is completed with the tokens before it. */
-    static final int MIN_QUERY_TOKENS = 8;
-
     private int[] queryTokens(int[] ids, int length, int turnStart, int[] pending) {
         int end = length + pending.length;
         int from = Math.max(0, Math.min(Math.max(turnStart, end - 2 * chunk), end - MIN_QUERY_TOKENS));
