@@ -61,34 +61,16 @@ class AsyncEmbeddingTest {
                 remembering.send(TestRuntimes.message("Fact " + i + " is here.", 25, i), GenerationParams.greedy(4)
                         .withIgnoreEos(true)).join();
             }
-            CompletableFuture<Reply> long64 = remembering.send("Tell me everything.",
-                    GenerationParams.greedy(64).withIgnoreEos(true));
+            // The bystander starts only once the long reply is decoding (its 4th token has arrived): started
+            // earlier, it could finish inside the long reply's prefill, before any chunk boundary, and see no stall.
+            CompletableFuture<Void> longDecoding = new CompletableFuture<>();
+            CompletableFuture<Reply> long64 = collect(remembering.stream("Tell me everything.",
+                    GenerationParams.greedy(64).withIgnoreEos(true)), 4, longDecoding, null);
+            longDecoding.join();
             // the bystander has no memory yet and stays within its window: it never embeds itself
             List<Long> arrivals = new CopyOnWriteArrayList<>();
-            CompletableFuture<Reply> bystander = new CompletableFuture<>();
-            rt.conversation("t", "bystander").stream("Hi.", GenerationParams.greedy(16).withIgnoreEos(true))
-                    .subscribe(new Flow.Subscriber<>() {
-                        @Override
-                        public void onSubscribe(Flow.Subscription s) {
-                            s.request(Long.MAX_VALUE);
-                        }
-
-                        @Override
-                        public void onNext(StreamEvent item) {
-                            switch (item) {
-                                case StreamEvent.Delta d -> arrivals.add(System.nanoTime());
-                                case StreamEvent.Completed c -> bystander.complete(c.reply());
-                            }
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            bystander.completeExceptionally(t);
-                        }
-
-                        @Override
-                        public void onComplete() { }
-                    });
+            CompletableFuture<Reply> bystander = collect(rt.conversation("t", "bystander").stream("Hi.",
+                    GenerationParams.greedy(20).withIgnoreEos(true)), 1, new CompletableFuture<>(), arrivals);
             Reply b = bystander.join();
             Reply a = long64.join();
             long maxGap = 0;
@@ -99,6 +81,51 @@ class AsyncEmbeddingTest {
                     "the long reply retrieved: " + a.retrievalTime());
             return new Run(a.tokenIds(), b.tokenIds(), maxGap, Set.copyOf(retriever.threads));
         }
+    }
+
+    /**
+     * Subscribes to a reply stream: completes {@code started} at the {@code startAfter}-th token, notes every
+     * token's arrival time in {@code arrivals} (when given), and returns the final reply.
+     */
+    private static CompletableFuture<Reply> collect(Flow.Publisher<StreamEvent> events, int startAfter,
+                                                    CompletableFuture<Void> started, List<Long> arrivals) {
+        CompletableFuture<Reply> done = new CompletableFuture<>();
+        events.subscribe(new Flow.Subscriber<>() {
+            private int tokens;
+
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(StreamEvent item) {
+                switch (item) {
+                    case StreamEvent.Delta d -> {
+                        if (arrivals != null) {
+                            arrivals.add(System.nanoTime());
+                        }
+                        if (++tokens == startAfter) {
+                            started.complete(null);
+                        }
+                    }
+                    case StreamEvent.Completed c -> {
+                        started.complete(null);
+                        done.complete(c.reply());
+                    }
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                started.completeExceptionally(t);
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() { }
+        });
+        return done;
     }
 
     @Test
