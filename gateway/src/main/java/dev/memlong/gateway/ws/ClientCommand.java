@@ -16,7 +16,7 @@ public sealed interface ClientCommand {
             implements ClientCommand {}
 
     /** A user message. */
-    record Message(String requestId, String text, RequestedParams params, Encoding encoding)
+    record Message(String requestId, String text, String systemPrompt, RequestedParams params, Encoding encoding)
             implements ClientCommand {}
 
     /** Cancel the message in flight with this request id. */

@@ -30,6 +30,7 @@ final class WireMapping {
             case OPEN -> new ClientCommand.Open(frame.getOpen().getRequestId(), frame.getOpen().getConversationId(),
                     frame.getOpen().getIncludeHistory(), enc);
             case MESSAGE -> new ClientCommand.Message(frame.getMessage().getRequestId(), frame.getMessage().getText(),
+                    frame.getMessage().hasSystemPrompt() ? frame.getMessage().getSystemPrompt() : null,
                     params(frame.getMessage().getParams()), enc);
             case CANCEL -> new ClientCommand.Cancel(frame.getCancel().getRequestId(), enc);
             case LIST_MEMORY -> new ClientCommand.ListMemory(frame.getListMemory().getRequestId(), enc);

@@ -91,12 +91,16 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
         if (m.text().isBlank()) {
             throw new ChatException(ErrorCode.INVALID, "text must not be empty");
         }
+        if (m.systemPrompt() != null && m.systemPrompt().length() > gw.settings().maxMessageChars()) {
+            throw new ChatException(ErrorCode.TOO_LARGE, "system_prompt is " + m.systemPrompt().length()
+                    + " characters, the limit is " + gw.settings().maxMessageChars());
+        }
         ChatParams params = gw.params(m.params());
         admit(ctx, "chat");
         WsTurn turn = new WsTurn(ctx.channel(), m.requestId(), m.encoding(), gw.metrics()::reply, this::ended);
         inFlight.put(m.requestId(), turn);
         gw.metrics().inFlight().incrementAndGet();
-        conversation.stream(m.text(), params).subscribe(turn);
+        conversation.stream(m.text(), m.systemPrompt(), params).subscribe(turn);
     }
 
     private void ended(WsTurn turn) {

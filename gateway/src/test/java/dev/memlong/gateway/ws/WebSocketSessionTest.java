@@ -1,8 +1,10 @@
 package dev.memlong.gateway.ws;
 
+import dev.memlong.gateway.proto.ClientFrame;
 import dev.memlong.gateway.proto.ErrorCode;
 import dev.memlong.gateway.proto.GenerationParams;
 import dev.memlong.gateway.proto.ServerFrame;
+import dev.memlong.gateway.proto.UserMessage;
 import dev.memlong.gateway.testing.LeakRecorder;
 import dev.memlong.gateway.testing.TestGateway;
 import dev.memlong.gateway.testing.WsClient;
@@ -80,6 +82,21 @@ class WebSocketSessionTest {
     }
 
     @Test
+    void aMessageCanSetTheConversationsSystemPrompt() throws Exception {
+        try (TestGateway gw = new TestGateway(""); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o", "sys", false));
+            String tenant = c.next().getOpened().getTenant();
+            var conversation = (dev.memlong.gateway.backend.echo.EchoConversation) gw.backend.conversation(tenant, "sys");
+            c.sendText("{\"message\":{\"requestId\":\"m\",\"text\":\"hi\",\"systemPrompt\":\"Be terse.\"}}");
+            assertTrue(c.untilEnd("m").getLast().hasDone());
+            assertEquals("Be terse.", conversation.systemPrompt());
+            c.send(message("k", "again")); // unset keeps it
+            assertTrue(c.untilEnd("k").getLast().hasDone());
+            assertEquals("Be terse.", conversation.systemPrompt());
+        }
+    }
+
+    @Test
     void historyMemoryAndForget() throws Exception {
         try (TestGateway gw = new TestGateway(""); WsClient c = WsClient.connect(gw.ws(""))) {
             c.send(open("o", "h", false));
@@ -148,6 +165,9 @@ class WebSocketSessionTest {
             assertError(c, "", ErrorCode.INVALID);
             c.send(message("long", "x".repeat(21)));
             assertError(c, "long", ErrorCode.TOO_LARGE);
+            c.send(ClientFrame.newBuilder().setMessage(UserMessage.newBuilder().setRequestId("sys").setText("hi")
+                    .setSystemPrompt("y".repeat(21))).build());
+            assertError(c, "sys", ErrorCode.TOO_LARGE);
             c.send(message("blank", "   "));
             assertError(c, "blank", ErrorCode.INVALID);
             c.send(message("t", "hot", GenerationParams.newBuilder().setTemperature(-1).build()));
