@@ -124,7 +124,11 @@ final class TrainDemoCommand implements Callable<Integer> {
             ModelConfig config = ModelConfig.load(stage1);
             if (!skipStage1) {
                 Path stage0 = out.resolve("stage0");
-                List<int[]> drillDocs = TrainingData.read(List.of(drillData), tokenizer, template);
+                // Each drill is one segment, cut at the window as the PyTorch reference curve cuts it: fed on, a
+                // drill's last questions (half the drills pass 128 tokens; 18% of answer values) would be asked in a
+                // segment of their own with the facts out of sight (stage 0 has no memory): unanswerable targets.
+                List<int[]> drillDocs = TrainingData.read(List.of(drillData), tokenizer, template).stream()
+                        .map(d -> java.util.Arrays.copyOf(d, Math.min(d.length, DRILL_WINDOW))).toList();
                 String drills = describe("fact drills", drillDocs);
                 TrainingSettings s0 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
                         new LrSchedule(3e-3, 100, stage0Steps, LrSchedule.Decay.COSINE, 0.3), 0.01, 0.9, 0.95, 1e-8, 1.0,
