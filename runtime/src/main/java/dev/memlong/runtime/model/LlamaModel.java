@@ -114,8 +114,10 @@ public final class LlamaModel implements AutoCloseable {
     public void replaceUpperLayers(WeightSource src, int firstLayer, long newVersion) {
         weights.replaceUpper(src, firstLayer);
         if (decoder != null) {
-            // the Java decoder read the replaced (now freed) arrays' addresses: point it at the new ones
+            // the Java decoder read the replaced (now freed) arrays' addresses, or packed copies of them: rebuild it
+            StepDecoder old = decoder;
             decoder = JavaDecode.create(config, weights, pool);
+            old.close();
         }
         this.version = newVersion;
     }
@@ -448,6 +450,9 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (decoder != null) {
+            decoder.close();
+        }
         if (pool != null) {
             pool.close();
         }

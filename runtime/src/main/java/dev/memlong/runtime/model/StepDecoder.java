@@ -6,7 +6,7 @@ import java.util.List;
  * Decode steps (one new token per sequence) outside the tensor path: implemented by {@code VectorDecoder}
  * ({@code src/main/java22}), which {@link JavaDecode} loads where the JDK allows.
  */
-interface StepDecoder {
+interface StepDecoder extends AutoCloseable {
 
     /**
      * One decode step: every sequence of {@code batch} appends one token to its cache slot.
@@ -18,4 +18,8 @@ interface StepDecoder {
 
     /** The output projection of {@code rows} final-normed hidden states (row-major): {@code [rows * vocab]}. */
     float[] logits(float[] normed, int rows);
+
+    /** Frees what the decoder owns (copies of weights); the model's own arrays stay. */
+    @Override
+    void close();
 }

@@ -92,6 +92,60 @@ class JavaDecodeTest {
         assertTrue(max < 1e-5, "Java decode vs tensor path: max |diff| " + max);
     }
 
+    /**
+     * The packed products (the default) against products reading PyTorch's arrays in place, at a batch of 11 rows
+     * (micro-kernels of 8, 2 and 1 rows; the fixture's widths 64, 176 and 600 leave partial panels); and a sequence's
+     * logits are bit for bit the same in the batch as alone.
+     */
+    @Test
+    void packedProductsAgreeWithInPlaceOnesAndRowsDoNotDependOnTheirNeighbours() {
+        assumeTrue(model.javaDecode(), "Java decode step not available here");
+        System.setProperty("memlong.java-decode.packed", "false");
+        LlamaModel inPlace;
+        try {
+            inPlace = LlamaModel.load(Fixtures.hfTinyLlama());
+        } finally {
+            System.clearProperty("memlong.java-decode.packed");
+        }
+        try (inPlace) {
+            int rows = 11;
+            float[][] packed = decodeStep(model, rows, -1);
+            float[][] reference = decodeStep(inPlace, rows, -1);
+            double max = 0;
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < packed[r].length; j++) {
+                    max = Math.max(max, Math.abs(packed[r][j] - reference[r][j]));
+                }
+            }
+            assertTrue(max < 1e-5, "packed vs in-place products: max |diff| " + max);
+            for (int r : new int[] {0, 7, 9, 10}) {
+                assertTrue(java.util.Arrays.equals(packed[r], decodeStep(model, rows, r)[0]), "row " + r + " alone");
+            }
+        }
+    }
+
+    /** One decode step after a prompt, for all {@code rows} sequences or only sequence {@code only} (if >= 0). */
+    private static float[][] decodeStep(LlamaModel m, int rows, int only) {
+        int vocab = m.config().vocabSize();
+        try (KvCachePool cache = m.newCache(rows, 32)) {
+            List<SequenceStep> steps = new ArrayList<>();
+            for (int i = 0; i < rows; i++) {
+                if (only >= 0 && i != only) {
+                    continue;
+                }
+                m.forward(cache, List.of(new SequenceStep(i, new Random(300 + i).ints(3 + i, 0, vocab).toArray())),
+                        false);
+                steps.add(new SequenceStep(i, new int[] {new Random(900 + i).nextInt(vocab)}));
+            }
+            float[][][] logits = m.forward(cache, steps, false);
+            float[][] out = new float[logits.length][];
+            for (int i = 0; i < logits.length; i++) {
+                out[i] = logits[i][0];
+            }
+            return out;
+        }
+    }
+
     private static MemoryKv memory(int tokens, long seed) {
         Random rnd = new Random(seed);
         int width = model.config().numKvHeads() * model.config().headDim();
