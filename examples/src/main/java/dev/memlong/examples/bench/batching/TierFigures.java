@@ -7,7 +7,7 @@ import java.util.List;
  * One concurrency's figures.
  *
  * @param tokS      tokens that arrived while every conversation was decoding, per second of that window
- * @param itlP50Ms  median gap between a conversation's consecutive tokens
+ * @param itlP50Ms  median gap between a conversation's consecutive tokens, both in the window
  * @param itlP99Ms  99th percentile of those gaps
  * @param samples   gaps measured
  */
@@ -22,10 +22,29 @@ public record TierFigures(int concurrency, int tokensPerConversation, double tok
                 count += x > from && x <= to ? 1 : 0;
             }
         }
-        long[] gaps = gapsWithin(times, from, to);
+        // Gaps that began before `from` span the last admission's prompt forward: they belong to the ramp-up (the
+        // long-prompt part measures what a prompt does to running conversations), not to every conversation decoding.
+        long[] gaps = gapsBetween(times, from, to);
         double tokS = to > from ? count / ((to - from) / 1e9) : Double.NaN;
         return new TierFigures(concurrency, tokens, tokS, percentileMs(gaps, 0.5), percentileMs(gaps, 0.99),
                 gaps.length);
+    }
+
+    /** Gaps between consecutive tokens of each conversation that began at or after {@code from} and ended by {@code to}. */
+    static long[] gapsBetween(List<long[]> times, long from, long to) {
+        long[] gaps = new long[0];
+        int n = 0;
+        for (long[] t : times) {
+            for (int i = 1; i < t.length; i++) {
+                if (t[i - 1] >= from && t[i] <= to) {
+                    if (n == gaps.length) {
+                        gaps = Arrays.copyOf(gaps, Math.max(16, n * 2));
+                    }
+                    gaps[n++] = t[i] - t[i - 1];
+                }
+            }
+        }
+        return Arrays.copyOf(gaps, n);
     }
 
     /** Gaps between consecutive tokens of each conversation whose later token arrived in {@code (from, to]}. */

@@ -1,0 +1,31 @@
+package dev.memlong.examples.bench.batching;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The steady window's figures: tokens and gaps while every conversation decodes, not the ramp-up before it. */
+class TierFiguresTest {
+
+    private static final long MS = 1_000_000;
+
+    @Test
+    void gapsThatBeganBeforeTheWindowAreNotCounted() {
+        // conversation a decodes every 10 ms; b starts at 100 ms after a prompt forward that held a's token 40 ms
+        long[] a = {0, 10 * MS, 20 * MS, 60 * MS, 70 * MS, 80 * MS};
+        long[] b = {60 * MS, 70 * MS, 80 * MS};
+        long from = 60 * MS;
+        long to = 80 * MS;
+        assertArrayEquals(new long[] {10 * MS, 10 * MS, 10 * MS, 10 * MS},
+                TierFigures.gapsBetween(List.of(a, b), from, to));
+        TierFigures f = TierFigures.of(2, 2, List.of(a, b), from, to);
+        assertEquals(10.0, f.itlP99Ms(), 1e-9);
+        assertEquals(4, f.samples());
+        assertEquals(4 / 0.020, f.tokS(), 1e-6, "tokens after from, per second of the window");
+        // the long-prompt figures keep gaps that end in the window: the prompt's effect is what they measure
+        assertArrayEquals(new long[] {40 * MS, 10 * MS, 10 * MS, 10 * MS, 10 * MS},
+                TierFigures.gapsWithin(List.of(a, b), from - 1, to));
+    }
+}
