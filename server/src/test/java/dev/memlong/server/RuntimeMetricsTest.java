@@ -117,6 +117,7 @@ class RuntimeMetricsTest {
                 """.formatted(ChatServer.actorSettingsRoot())).withFallback(ChatServerTest.config(dir));
         try (ChatServer server = ChatServer.builder(config).retriever(RETRIEVER).environment(Map.of()).start()) {
             assertEquals(0.0, scrape(server).get("memlong_trainer_rounds_total"));
+            assertEquals(0.0, scrape(server).get("memlong_trainer_rounds_published_total"));
             GenerationParams eight = GenerationParams.greedy(8).withIgnoreEos(true);
             for (int i = 0; i < 4; i++) {
                 Conversation c = server.runtime().conversation("default", "trained-" + i);
@@ -129,7 +130,9 @@ class RuntimeMetricsTest {
             assertEquals(1, stats.trainerRounds());
             assertEquals(1, stats.trainerRoundsPublished());
             assertEquals(server.runtime().trainerStats().roundsRun(), stats.trainerRounds());
-            assertEquals(1.0, scrape(server).get("memlong_trainer_rounds_total"));
+            Map<String, Double> after = scrape(server);
+            assertEquals(1.0, after.get("memlong_trainer_rounds_total"));
+            assertEquals(1.0, after.get("memlong_trainer_rounds_published_total"));
         }
     }
 

@@ -14,12 +14,13 @@ package dev.memlong.gateway.backend;
  * @param passivatedConversations  conversations stored but passivated
  * @param trainerRounds            training rounds the trainer ran since start (published, rejected or failed): 0 for
  *                                 a backend whose runtime runs none
+ * @param trainerRoundsPublished   of those, the rounds whose version was published and swapped in
  */
 public record BackendStats(double tokensPerSecond, int batchSize, int queueDepth, long retrievals,
                            long retrievalNanos, long memoryBankChunks,
                            long memoryBankTokens, int activeConversations, long passivatedConversations,
-                           long trainerRounds) {
+                           long trainerRounds, long trainerRoundsPublished) {
 
     /** All zero, for backends that track nothing. */
-    public static final BackendStats EMPTY = new BackendStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final BackendStats EMPTY = new BackendStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

@@ -29,7 +29,8 @@ import java.util.function.ToDoubleFunction;
  * {@code memlong_retrievals_seconds_count}/{@code _sum} (every retrieval of the runtime, from its counters),
  * {@code memlong_memory_bank_chunks}, {@code memlong_memory_bank_tokens},
  * {@code memlong_conversations{state=active|passivated}}, {@code memlong_trainer_rounds_total} (rounds the
- * backend's trainer ran, {@link BackendStats#trainerRounds()}),
+ * backend's trainer ran, {@link BackendStats#trainerRounds()}), {@code memlong_trainer_rounds_published_total} (of
+ * those, the ones published),
  * {@code memlong_gateway_requests_total{protocol,kind}}, {@code memlong_gateway_errors_total{code}},
  * {@code memlong_gateway_connections}, {@code memlong_gateway_requests_in_flight}.
  */
@@ -69,6 +70,8 @@ public final class GatewayMetrics {
                 .tag("state", "passivated").description("conversations").register(registry);
         FunctionCounter.builder("memlong.trainer.rounds", stats, s -> s.get().trainerRounds())
                 .description("training rounds finished, as the trainer reports them").register(registry);
+        FunctionCounter.builder("memlong.trainer.rounds.published", stats, s -> s.get().trainerRoundsPublished())
+                .description("training rounds whose version was published and swapped in").register(registry);
         Gauge.builder("memlong.gateway.connections", connections, AtomicInteger::get)
                 .description("open client connections").register(registry);
         Gauge.builder("memlong.gateway.requests.in.flight", inFlight, AtomicInteger::get)

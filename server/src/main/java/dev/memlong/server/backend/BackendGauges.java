@@ -74,7 +74,7 @@ final class BackendGauges implements AutoCloseable {
         int activeNow = active;
         return new BackendStats(rate(s.tokensGenerated()), s.batchSize(), s.queueDepth(), s.retrievals(),
                 s.retrievalNanos(), bank / chunkSize, bank, activeNow, Math.max(0, memoryTokens.size() - activeNow),
-                s.trainerRounds());
+                s.trainerRounds(), s.trainerRoundsPublished());
     }
 
     private synchronized double rate(long tokens) {
