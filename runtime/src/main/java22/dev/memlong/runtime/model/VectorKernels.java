@@ -5,7 +5,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -59,6 +61,99 @@ final class VectorKernels {
                 }
             }
         }
+    }
+
+    private static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(F, 1, 1, true);
+    private static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(F, 2 % L, 1, true);
+    private static final VectorShuffle<Float> ROTATE_4 = VectorShuffle.iota(F, 4 % L, 1, true);
+    private static final VectorShuffle<Float> ROTATE_8 = VectorShuffle.iota(F, 8 % L, 1, true);
+
+    /**
+     * The sum of the lanes, in one fixed order (a tree of lane rotations and adds). Not {@code reduceLanes(ADD)}:
+     * its order is unspecified and differs between the interpreter's fallback and the JIT's intrinsic, so a kernel
+     * gave other last bits before and after it was compiled, and a restored conversation no longer continued bit for
+     * bit as its twin.
+     */
+    static float sum(FloatVector v) {
+        if (L > 16) {
+            float s = 0;
+            for (int i = 0; i < L; i++) {
+                s += v.lane(i);
+            }
+            return s;
+        }
+        if (L >= 16) {
+            v = v.add(v.rearrange(ROTATE_8));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(ROTATE_4));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(ROTATE_2));
+        }
+        if (L >= 2) {
+            v = v.add(v.rearrange(ROTATE_1));
+        }
+        return v.lane(0);
+    }
+
+    // exp as Cephes' expf computes it (range reduction by ln 2, a degree-7 polynomial), from exactly rounded operations
+    // only, so every JIT tier computes the same bits: lanewise(EXP) is an intrinsic in compiled code and Math.exp per
+    // lane in the interpreter's fallback, and they differ in the last bit.
+    private static final float EXP_LO = -87.3f;
+    private static final float EXP_HI = 88.3f; // 2^n stays a normal float
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    /** {@code e^x} per lane: within a few ulp of {@link Math#exp}, the same bits in every JIT tier as {@link #exp(float)}. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        FloatVector fx = xc.fma(LOG2E, 0.5f);
+        FloatVector nf = (FloatVector) fx.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
+        nf = nf.sub(FloatVector.zero(F).blend(1f, nf.compare(VectorOperators.GT, fx))); // floor
+        FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), xc);
+        r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, FloatVector.broadcast(F, P2));
+        p = p.fma(r, FloatVector.broadcast(F, P3));
+        p = p.fma(r, FloatVector.broadcast(F, P4));
+        p = p.fma(r, FloatVector.broadcast(F, P5));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector n = (IntVector) nf.convert(VectorOperators.F2I, 0);
+        FloatVector pow2 = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        y = y.mul(pow2);
+        y = y.blend(0f, x.compare(VectorOperators.LT, EXP_LO));
+        return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+    }
+
+    /** {@link #exp(FloatVector)} of one value, the same operations in the same order. */
+    static float exp(float x) {
+        float xc = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float fx = Math.fma(xc, LOG2E, 0.5f);
+        float nf = (float) (int) fx;
+        if (nf > fx) {
+            nf -= 1f;
+        }
+        float r = Math.fma(nf, -LN2_HI, xc);
+        r = Math.fma(nf, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        y *= Float.intBitsToFloat(((int) nf + 127) << 23);
+        if (x < EXP_LO) {
+            return 0f;
+        }
+        return x > EXP_HI ? Float.POSITIVE_INFINITY : y;
     }
 
     /** Outputs per panel of packed weights: two vectors. */
@@ -319,10 +414,10 @@ final class VectorKernels {
     private static void finish(MemorySegment w, int in, float[] x, int xo, int from, float[] y, int o, long w0, long w1,
                                long w2, long w3, boolean acc, FloatVector a0, FloatVector a1, FloatVector a2,
                                FloatVector a3) {
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0);
+        float s1 = sum(a1);
+        float s2 = sum(a2);
+        float s3 = sum(a3);
         for (int k = from; k < in; k++) {
             float xi = x[xo + k];
             long b = (long) k * Float.BYTES;
@@ -358,7 +453,7 @@ final class VectorKernels {
             acc = FloatVector.fromMemorySegment(F, seg, base + (long) i * Float.BYTES, ORDER)
                     .fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < n; i++) {
             s += seg.get(FLOAT, base + (long) i * Float.BYTES) * x[xo + i];
         }
@@ -367,8 +462,9 @@ final class VectorKernels {
 
     /**
      * {@code out[oo + i] += Σ_t p[po + t] · seg[(segIndex + t) · n + i]} for {@code i < n}: the probability-weighted
-     * sum of {@code count} consecutive rows of {@code n} floats (attention's values). One slice of the output at a
-     * time stays in a register across all rows, instead of a load and store of the output per row.
+     * sum of {@code count} consecutive rows of {@code n} floats (attention's values). Four vectors of the output stay in
+     * registers through one pass over the rows (a head of 64 floats in one pass, not four), each output summed over
+     * {@code t} in order.
      */
     static void weightedRows(float[] p, int po, int count, MemorySegment seg, long segIndex, int n, float[] out,
                              int oo) {
@@ -376,6 +472,24 @@ final class VectorKernels {
         long stride = (long) n * Float.BYTES;
         int bound = F.loopBound(n);
         int i = 0;
+        for (; i + 4 * L <= bound; i += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, out, oo + i);
+            FloatVector a1 = FloatVector.fromArray(F, out, oo + i + L);
+            FloatVector a2 = FloatVector.fromArray(F, out, oo + i + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, out, oo + i + 3 * L);
+            long at = base + (long) i * Float.BYTES;
+            for (int t = 0; t < count; t++, at += stride) {
+                FloatVector pt = FloatVector.broadcast(F, p[po + t]);
+                a0 = FloatVector.fromMemorySegment(F, seg, at, ORDER).fma(pt, a0);
+                a1 = FloatVector.fromMemorySegment(F, seg, at + VECTOR_BYTES, ORDER).fma(pt, a1);
+                a2 = FloatVector.fromMemorySegment(F, seg, at + 2 * VECTOR_BYTES, ORDER).fma(pt, a2);
+                a3 = FloatVector.fromMemorySegment(F, seg, at + 3 * VECTOR_BYTES, ORDER).fma(pt, a3);
+            }
+            a0.intoArray(out, oo + i);
+            a1.intoArray(out, oo + i + L);
+            a2.intoArray(out, oo + i + 2 * L);
+            a3.intoArray(out, oo + i + 3 * L);
+        }
         for (; i < bound; i += L) {
             FloatVector acc = FloatVector.fromArray(F, out, oo + i);
             long at = base + (long) i * Float.BYTES;
@@ -396,10 +510,49 @@ final class VectorKernels {
 
     /**
      * {@code s[so + t] = Σ_i x[xo + i] · seg[(segIndex + t) · n + i]} for {@code t < count}: a query's scores against
-     * {@code count} consecutive key rows of {@code n} floats.
+     * {@code count} consecutive key rows of {@code n} floats. Keys go four at a time (four independent sums, each query
+     * vector loaded once for the four); each score is computed exactly as {@link #dot} computes it.
      */
     static void rowDots(MemorySegment seg, long segIndex, int count, int n, float[] x, int xo, float[] s, int so) {
-        for (int t = 0; t < count; t++) {
+        long stride = (long) n * Float.BYTES;
+        long base = segIndex * n * Float.BYTES;
+        int bound = F.loopBound(n);
+        int t = 0;
+        for (; t + 4 <= count; t += 4) {
+            long r0 = base + t * stride;
+            long r1 = r0 + stride;
+            long r2 = r1 + stride;
+            long r3 = r2 + stride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int i = 0; i < bound; i += L) {
+                FloatVector q = FloatVector.fromArray(F, x, xo + i);
+                long b = (long) i * Float.BYTES;
+                a0 = FloatVector.fromMemorySegment(F, seg, r0 + b, ORDER).fma(q, a0);
+                a1 = FloatVector.fromMemorySegment(F, seg, r1 + b, ORDER).fma(q, a1);
+                a2 = FloatVector.fromMemorySegment(F, seg, r2 + b, ORDER).fma(q, a2);
+                a3 = FloatVector.fromMemorySegment(F, seg, r3 + b, ORDER).fma(q, a3);
+            }
+            float s0 = sum(a0);
+            float s1 = sum(a1);
+            float s2 = sum(a2);
+            float s3 = sum(a3);
+            for (int i = bound; i < n; i++) {
+                long b = (long) i * Float.BYTES;
+                float q = x[xo + i];
+                s0 += seg.get(FLOAT, r0 + b) * q;
+                s1 += seg.get(FLOAT, r1 + b) * q;
+                s2 += seg.get(FLOAT, r2 + b) * q;
+                s3 += seg.get(FLOAT, r3 + b) * q;
+            }
+            s[so + t] = s0;
+            s[so + t + 1] = s1;
+            s[so + t + 2] = s2;
+            s[so + t + 3] = s3;
+        }
+        for (; t < count; t++) {
             s[so + t] = dot(seg, (segIndex + t) * n, x, xo, n);
         }
     }
@@ -426,7 +579,7 @@ final class VectorKernels {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = sum(acc);
         for (; i < n; i++) {
             ss += x[xo + i] * x[xo + i];
         }
@@ -443,7 +596,17 @@ final class VectorKernels {
      */
     static void rotate(float[] x, int xo, float[] cos, float[] sin, int co, int d) {
         int half = d / 2;
-        for (int i = 0; i < half; i++) {
+        int bound = F.loopBound(half);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector a = FloatVector.fromArray(F, x, xo + i);
+            FloatVector b = FloatVector.fromArray(F, x, xo + half + i);
+            a.mul(FloatVector.fromArray(F, cos, co + i)).sub(b.mul(FloatVector.fromArray(F, sin, co + i)))
+                    .intoArray(x, xo + i);
+            b.mul(FloatVector.fromArray(F, cos, co + half + i)).add(a.mul(FloatVector.fromArray(F, sin, co + half + i)))
+                    .intoArray(x, xo + half + i);
+        }
+        for (; i < half; i++) {
             float a = x[xo + i];
             float b = x[xo + half + i];
             x[xo + i] = a * cos[co + i] - b * sin[co + i];
@@ -462,13 +625,13 @@ final class VectorKernels {
         int bound = F.loopBound(n);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(F, s, so + i).sub(mv).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, s, so + i).sub(mv));
             e.intoArray(s, so + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(s[so + i] - max);
+            float e = exp(s[so + i] - max);
             s[so + i] = e;
             sum += e;
         }
@@ -485,12 +648,12 @@ final class VectorKernels {
         int i = 0;
         for (; i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(F, gu, gate + i);
-            FloatVector sig = one.div(one.add(g.neg().lanewise(VectorOperators.EXP)));
+            FloatVector sig = one.div(one.add(exp(g.neg())));
             g.mul(sig).mul(FloatVector.fromArray(F, gu, up + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) {
             float g = gu[gate + i];
-            out[oo + i] = g / (1f + (float) Math.exp(-g)) * gu[up + i];
+            out[oo + i] = g / (1f + exp(-g)) * gu[up + i];
         }
     }
 }
