@@ -141,7 +141,11 @@
     bubbles.set(current, addMessage('assistant', ''));
     $('send').disabled = true;
     $('cancel').disabled = false;
-    send({message: {requestId: current, text: text}});
+    const message = {requestId: current, text: text};
+    // sent with every message: the same prompt again changes nothing, a new one is stored with this turn
+    const system = $('system-prompt').value.trim();
+    if (system) message.systemPrompt = system;
+    send({message: message});
   }
 
   $('connect-form').addEventListener('submit', connect);

@@ -45,6 +45,7 @@ class WebChatBrowserTest {
             assertEquals(2, browser.script("return document.querySelectorAll('#messages .msg').length").asInt(),
                     "the stored dialogue is shown on open");
 
+            browser.type("#system-prompt", "Answer briefly.");
             browser.type("#input", "what is my dog called");
             browser.click("#send");
             String lastReply = "const m = document.querySelectorAll('#messages .msg.assistant');"
@@ -64,6 +65,8 @@ class WebChatBrowserTest {
             String used = browser.script("const m = document.querySelectorAll('#messages .msg.assistant');"
                     + "return m[m.length - 1].querySelector('.used').textContent").asText();
             assertTrue(used.contains("my dog is called Rex"), used);
+            assertEquals("Answer briefly.", ((dev.memlong.gateway.backend.echo.EchoConversation)
+                    gw.backend.conversation("local", "web-demo")).systemPrompt(), "the page sent its system prompt");
             waitUntil(() -> browser.script("return document.querySelectorAll('#memory-list li').length").asInt() == 2);
 
             browser.click("#forget");
