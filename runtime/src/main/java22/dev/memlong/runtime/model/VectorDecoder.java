@@ -16,7 +16,7 @@ import java.util.List;
  * the same function as {@link LlamaModel}'s tensor path (float32 throughout, the same exact rewrites of the weights),
  * which serves prefill and every step of more than one token per sequence.
  *
- * <p>Products read the weights repacked in panels ({@link VectorKernels#pack}, a copy as large as the weights it
+ * <p>Products read the weights repacked in panels ({@link PanelKernels#pack}, a copy as large as the weights it
  * covers: every layer's projections and {@code lm_head}), which streams them sequentially and needs no horizontal
  * sums: a decode step of the ~110M model took 15.1/30.0/48.2 ms at 4/16/32 sequences instead of 24.1/38.1/68.1 ms
  * (batch 1 about the same). With the system property {@code memlong.java-decode.packed=false} the products read
@@ -87,7 +87,7 @@ final class VectorDecoder implements StepDecoder {
     /** The weights of a product: packed into {@link #packed}, or PyTorch's array in place. */
     private MemorySegment product(ai.djl.ndarray.NDArray w, int out, int in) {
         MemorySegment inPlace = NativeFloats.of(w);
-        return packed == null ? inPlace : VectorKernels.pack(inPlace, out, in, packed);
+        return packed == null ? inPlace : PanelKernels.pack(inPlace, out, in, packed);
     }
 
     @Override
@@ -203,11 +203,11 @@ final class VectorDecoder implements StepDecoder {
     private void matmul(MemorySegment w, int in, MemorySegment bias, float[] x, int rows, float[] y, int out,
                         boolean accumulate) {
         if (packed != null) {
-            int panels = (out + VectorKernels.PANEL - 1) / VectorKernels.PANEL;
+            int panels = (out + PanelKernels.PANEL - 1) / PanelKernels.PANEL;
             int tasks = Math.max(1, Math.min(pool.threads() * 8, panels));
             int perTask = (panels + tasks - 1) / tasks;
             int n = (panels + perTask - 1) / perTask;
-            pool.forEach(n, t -> VectorKernels.packedMatmul(w, in, bias, x, rows, y, out, t * perTask,
+            pool.forEach(n, t -> PanelKernels.packedMatmul(w, in, bias, x, rows, y, out, t * perTask,
                     Math.min(panels, (t + 1) * perTask), accumulate));
             return;
         }

@@ -32,29 +32,22 @@ public record TierFigures(int concurrency, int tokensPerConversation, double tok
 
     /** Gaps between consecutive tokens of each conversation that began at or after {@code from} and ended by {@code to}. */
     static long[] gapsBetween(List<long[]> times, long from, long to) {
-        long[] gaps = new long[0];
-        int n = 0;
-        for (long[] t : times) {
-            for (int i = 1; i < t.length; i++) {
-                if (t[i - 1] >= from && t[i] <= to) {
-                    if (n == gaps.length) {
-                        gaps = Arrays.copyOf(gaps, Math.max(16, n * 2));
-                    }
-                    gaps[n++] = t[i] - t[i - 1];
-                }
-            }
-        }
-        return Arrays.copyOf(gaps, n);
+        return gaps(times, from, to, true);
     }
 
     /** Gaps between consecutive tokens of each conversation whose later token arrived in {@code (from, to]}. */
     static long[] gapsWithin(List<?> clocksOrTimes, long from, long to) {
+        return gaps(clocksOrTimes, from, to, false);
+    }
+
+    private static long[] gaps(List<?> clocksOrTimes, long from, long to, boolean beganInWindow) {
         long[] gaps = new long[0];
         int n = 0;
         for (Object o : clocksOrTimes) {
             long[] t = o instanceof TokenClock c ? c.times() : (long[]) o;
             for (int i = 1; i < t.length; i++) {
-                if (t[i] > from && t[i] <= to) {
+                boolean in = t[i] <= to && (beganInWindow ? t[i - 1] >= from : t[i] > from);
+                if (in) {
                     if (n == gaps.length) {
                         gaps = Arrays.copyOf(gaps, Math.max(16, n * 2));
                     }
