@@ -2,6 +2,7 @@ package dev.memlong.examples.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.memlong.examples.train.MemoryDrillDocuments;
 import dev.memlong.examples.train.SyntheticDialogues;
 import dev.memlong.examples.train.TrainingData;
 import dev.memlong.examples.train.TrainingJob;
@@ -48,6 +49,11 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--stage0-steps", defaultValue = "10000", description = "fact-drill steps (stage 0; about 75 minutes on 2 cores)") int stage0Steps;
     @Option(names = "--stage1-steps", defaultValue = "1500") int stage1Steps;
     @Option(names = "--stage2-steps", defaultValue = "500") int stage2Steps;
+    @Option(names = "--stage3-steps", defaultValue = "1500", description = "memory-drill steps (stage 3)") int stage3Steps;
+    @Option(names = "--stage3-only", description = "only run stage 3, on the model in --out") boolean stage3Only;
+    @Option(names = "--stage3-lr", defaultValue = "2e-3") double stage3Lr;
+    @Option(names = "--stage3-memory-gradients") boolean stage3MemoryGradients;
+    @Option(names = "--stage3-mode", defaultValue = "FULL_UPPER", description = "FULL_UPPER (MemLong) or FULL_ALL") TrainingMode stage3Mode;
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--hidden", defaultValue = "128") int hidden;
     @Option(names = "--head-dim", defaultValue = "32", description = "attention head size (heads = hidden / head-dim, KV heads half of them)")
@@ -122,7 +128,7 @@ final class TrainDemoCommand implements Callable<Integer> {
             List<int[]> shortDocs = TrainingData.read(List.of(shortData), tokenizer, template);
             List<int[]> longDocs = TrainingData.read(List.of(longData), tokenizer, template);
             ModelConfig config = ModelConfig.load(stage1);
-            if (!skipStage1) {
+            if (!skipStage1 && !stage3Only) {
                 Path stage0 = out.resolve("stage0");
                 // Each drill is one segment, cut at the window as the PyTorch reference curve cuts it: fed on, a
                 // drill's last questions (half the drills pass 128 tokens; 18% of answer values) would be asked in a
@@ -152,6 +158,7 @@ final class TrainDemoCommand implements Callable<Integer> {
                 Files.copy(stage1.resolve("loss.png"), out.resolve("loss-stage1.png"),
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
+            if (!stage3Only) {
             String range = describe("long", longDocs);
             TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, new LoraSettings(8, 16, 0), memory, true,
                     new LrSchedule(1e-3, 30, stage2Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
@@ -164,11 +171,14 @@ final class TrainDemoCommand implements Callable<Integer> {
                         retriever, tokenizer, System.err);
                 json.put("stage2", r2);
             }
+            }
+            json.put("stage3", stage3(tokenizer, ChatTemplate.find(stage1), memory));
         }
         if (!keep && !resume) {
             deleteTree(stage1);
             deleteTree(out.resolve("stage0"));
             deleteTree(out.resolve("checkpoint"));
+            deleteTree(out.resolve("stage3"));
         }
         json.put("out", out.toString());
         if (evalFacts > 0) {
@@ -176,6 +186,39 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         Json.print(json);
         return 0;
+    }
+
+    /**
+     * Stage 3, memory drills: the layers above the memory layer learn to read memory from segments whose questions are
+     * about facts that only memory holds (stage 2's long dialogues have one such answer token in hundreds). Starts
+     * from the model stage 2 wrote to OUT and writes the final model there.
+     */
+    private TrainingJob.Result stage3(TextTokenizer tokenizer, Optional<ChatTemplate> template, MemorySettings memory)
+            throws java.io.IOException {
+        SyntheticDialogues gen = new SyntheticDialogues(seed + 3);
+        MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, template, WINDOW);
+        List<int[]> docs = new ArrayList<>();
+        for (int i = 0; i < stage2Dialogues * 4; i++) {
+            docs.add(layout.document(gen.memoryDrill(2 + i % 6), 2));
+        }
+        String range = describe("memory-drill", docs);
+        Path dir = out.resolve("stage3");
+        Files.createDirectories(dir);
+        TrainingSettings s3 = new TrainingSettings(stage3Mode, new LoraSettings(8, 16, 0), memory, !stage3MemoryGradients,
+                new LrSchedule(stage3Lr, 50, stage3Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
+                batch, WINDOW, workers, seed + 3, stage3MemoryGradients);
+        System.err.println("stage 3: memory drills, layers above " + memory.memoryLayer() + " with bge-small retrieval ("
+                + range + ")");
+        try (Retriever retriever = BgeSmallRetriever.create()) {
+            TrainingJob.Result r3 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(out, root),
+                    out, "memlong-demo-stage2", s3, docs, stage3Steps, dir, false, "F16", 100, resumeFrom(dir), range),
+                    retriever, tokenizer, System.err);
+            Files.copy(dir.resolve("model.safetensors"), out.resolve("model.safetensors"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(dir.resolve("loss.png"), out.resolve("loss-stage3.png"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return r3;
+        }
     }
 
     /** With --resume, a stage continues from its last checkpoint (a stage already done only writes its model again). */

@@ -265,6 +265,55 @@ public final class SyntheticDialogues {
         return out;
     }
 
+    /**
+     * A memory drill for the MemLong stage, in parts that {@link MemoryDrillDocuments} lays out on segment boundaries:
+     * {@code stated} (the user states {@code facts} facts, the assistant acknowledges each) and then small talk
+     * ({@code filler}) fill the first training segment, which then lies only in memory; {@code asked} (every fact asked
+     * about once, in a random order, with small talk and two new facts stated and asked nearby) fills the next ones.
+     * Dense questions about facts only memory holds are what teach the model to read memory: in long dialogues such
+     * answers are one token in a few hundred. The assistant's turns are marked {@link Turn#trained}, the user's are
+     * context only (their words are random draws, not something to learn).
+     */
+    public record MemoryDrill(List<Turn> stated, List<Turn> asked, List<Turn> filler) {}
+
+    /** A message of a training dialogue, and whether the model is trained to predict it. */
+    public record Turn(ChatMessage message, boolean trained) {}
+
+    public MemoryDrill memoryDrill(int facts) {
+        List<Fact> fs = facts(facts + 2);
+        List<Fact> remembered = fs.subList(0, facts);
+        List<Turn> stated = new ArrayList<>();
+        remembered.forEach(f -> stated.addAll(turns(statement(f), true)));
+        List<List<Turn>> events = new ArrayList<>();
+        // each asked once: a second ask could copy the first answer from the window instead of reading memory
+        List<Fact> order = new ArrayList<>(remembered);
+        Collections.shuffle(order, rnd);
+        order.forEach(f -> events.add(turns(question(f), true)));
+        for (int i = 0; i < facts / 2; i++) {
+            events.add(turns(smallTalk(), true));
+        }
+        Collections.shuffle(events, rnd);
+        // two facts of the window: stated early in the asked part, asked later in it, so in-window recall keeps training
+        for (int i = 0; i < 2; i++) {
+            Fact local = fs.get(facts + i);
+            int at = rnd.nextInt(Math.max(1, events.size() / 3));
+            events.add(at, turns(statement(local), true));
+            events.add(Math.min(events.size(), at + 2 + rnd.nextInt(4)), turns(question(local), true));
+        }
+        List<Turn> asked = new ArrayList<>();
+        events.forEach(asked::addAll);
+        List<Turn> filler = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            filler.addAll(turns(smallTalk(), true));
+        }
+        return new MemoryDrill(stated, asked, filler);
+    }
+
+    /** An exchange as turns: the user's never trained on, the assistant's as {@code trained} says. */
+    private static List<Turn> turns(List<ChatMessage> exchange, boolean trained) {
+        return exchange.stream().map(m -> new Turn(m, trained && m.role().equals("assistant"))).toList();
+    }
+
     /** Every word the dialogues use (for building a vocabulary). */
     public static Set<String> vocabulary() {
         Set<String> words = new LinkedHashSet<>();

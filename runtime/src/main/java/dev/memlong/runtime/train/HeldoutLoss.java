@@ -57,12 +57,13 @@ public final class HeldoutLoss {
         try (SlotMemory memory = settings.retrieval() ? new SlotMemory(settings.memory(), retriever, tokenizer,
                 config.numKvHeads(), config.headDim()) : null) {
             for (int from = 0; from + 1 < document.length; from += segment) {
-                int[] piece = Arrays.copyOfRange(document, from, Math.min(document.length, from + segment));
+                int[] piece = Arrays.stream(document, from, Math.min(document.length, from + segment))
+                        .map(SlotStreams::id).toArray();
                 long[] tokens = new long[piece.length];
                 long[] next = new long[piece.length];
                 for (int i = 0; i < piece.length; i++) {
                     tokens[i] = piece[i];
-                    next[i] = from + i + 1 < document.length ? document[from + i + 1] : -1;
+                    next[i] = from + i + 1 < document.length && document[from + i + 1] >= 0 ? document[from + i + 1] : -1;
                     targets += next[i] >= 0 ? 1 : 0;
                 }
                 try (NDManager m = params.manager().newSubManager(); NDScope scope = new NDScope()) {

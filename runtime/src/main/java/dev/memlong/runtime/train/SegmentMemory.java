@@ -52,6 +52,15 @@ public final class SegmentMemory {
                 tokens, width);
     }
 
+    /**
+     * Memory computed in the current graph (gradients flow into it): per row the first {@code tokens[i]} positions of
+     * {@code keys}/{@code values}, each {@code [B, T, KV, D]}.
+     */
+    public static SegmentMemory inGraph(NDArray keys, NDArray values, int[] tokens) {
+        int width = (int) keys.getShape().get(1);
+        return new SegmentMemory(keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3), tokens.clone(), width);
+    }
+
     NDArray keys() {
         return keys;
     }

@@ -8,6 +8,10 @@ import java.util.List;
  * steps and its memory builds up as it would in a conversation. Slot {@code s} reads documents
  * {@code s, s + B, s + 2B, ...} (cycling over the data for more epochs). Deterministic; its position is a few
  * integers ({@link #position}), which a checkpoint stores.
+ *
+ * <p>A document token may be stored as its bitwise complement {@code ~id} (a negative number, {@link #contextOnly}):
+ * the model reads it as {@code id} but is not trained to predict it. That is how a dialogue trains on the assistant's
+ * answers only (or on the answers that need memory) while every token stays in the context and in memory.
  */
 public final class SlotStreams {
 
@@ -85,13 +89,23 @@ public final class SlotStreams {
         long[] targets = new long[segment];
         Arrays.fill(targets, -1);
         for (int i = 0; i < length; i++) {
-            tokens[i] = doc[from + i];
-            if (from + i + 1 < doc.length) {
+            tokens[i] = id(doc[from + i]);
+            if (from + i + 1 < doc.length && doc[from + i + 1] >= 0) {
                 targets[i] = doc[from + i + 1];
             }
         }
         offset[slot] = from + length;
         return new Piece(slot, tokens, targets, length, fresh, documentIndex(slot));
+    }
+
+    /** A document token the model reads but is not trained to predict. */
+    public static int contextOnly(int id) {
+        return id < 0 ? id : ~id;
+    }
+
+    /** The token id of a document entry, whether trained on or context only. */
+    public static int id(int entry) {
+        return entry < 0 ? ~entry : entry;
     }
 
     private int documentIndex(int slot) {

@@ -23,11 +23,25 @@ import dev.memlong.memory.MemorySettings;
  * @param segmentLength tokens per slot per micro-batch (the local window while training)
  * @param workers       data-parallel training workers; the slots are split between them, gradients summed
  * @param seed          seeds adapter initialisation, dropout and from-scratch initialisation
+ * @param memoryGradients memory is the slot's previous segment of the same document, recomputed in the same graph
+ *                      (pre-RoPE keys and values of the memory layer, at position 0 as always), so gradients reach
+ *                      the layers that write memory. For pretraining a model from scratch to write memory it can
+ *                      read: MemLong's own stage detaches memory, so the layers up to the memory layer never learn
+ *                      what to store. Excludes retrieval (nothing is retrieved; the previous segment is the memory)
  */
 public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
                                LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
                                double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
-                               long seed) {
+                               long seed, boolean memoryGradients) {
+
+    /** Settings without in-graph memory (the usual case). */
+    public TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
+                            LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
+                            double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
+                            long seed) {
+        this(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon, clipNorm, accumulation,
+                batchSlots, segmentLength, workers, seed, false);
+    }
 
     public TrainingSettings {
         if (mode == null || memory == null || schedule == null) {
@@ -46,6 +60,9 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
             throw new IllegalArgumentException("segment length " + segmentLength + " is not a multiple of chunk size "
                     + memory.chunkSize() + " (segments move to memory as whole chunks)");
         }
+        if (memoryGradients && retrieval) {
+            throw new IllegalArgumentException("in-graph memory (the previous segment) and retrieval exclude each other");
+        }
         if (weightDecay < 0 || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1 || !(epsilon > 0) || clipNorm < 0) {
             throw new IllegalArgumentException("invalid AdamW settings");
         }
@@ -60,12 +77,17 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
 
     public TrainingSettings withWorkers(int n) {
         return new TrainingSettings(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, n, seed);
+                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memoryGradients);
     }
 
     public TrainingSettings withMode(TrainingMode m, boolean withRetrieval) {
         return new TrainingSettings(m, lora, memory, withRetrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, workers, seed);
+                clipNorm, accumulation, batchSlots, segmentLength, workers, seed, memoryGradients && !withRetrieval);
+    }
+
+    /** MemLong's positions ("Zero" mode: memory at 0, local tokens from 1) whenever the model reads memory. */
+    public boolean readsMemory() {
+        return retrieval || memoryGradients;
     }
 
     /** Tokens whose loss one optimizer step sees, at most. */

@@ -37,6 +37,8 @@ final class TrainingWorker implements AutoCloseable {
     private final ExecutorService thread;
     private final Map<String, NDArray> replica = new LinkedHashMap<>();
     private final Map<Integer, SlotMemory> memories;
+    /** Per slot, the segment it read last (in-graph memory mode). */
+    private final Map<Integer, SlotStreams.Piece> previous = new HashMap<>();
 
     TrainingWorker(int index, ModelParameters params, TrainingForward forward, TrainingSettings settings,
                    Map<Integer, SlotMemory> memories, int intraOpThreads) {
@@ -134,7 +136,10 @@ final class TrainingWorker implements AutoCloseable {
                 }
                 memory = SegmentMemory.of(m, keys, values, c.numKvHeads(), c.headDim());
             }
-            TrainingForward.Input in = new TrainingForward.Input(tokens, b, t, settings.retrieval() ? 1 : 0, memory,
+            if (settings.memoryGradients()) {
+                memory = previousSegments(m, pieces, step, micro);
+            }
+            TrainingForward.Input in = new TrainingForward.Input(tokens, b, t, settings.readsMemory() ? 1 : 0, memory,
                     dropout(pieces, step, micro));
             TrainingForward.Output out = forward.forward(this::lookup, m, in);
             NDArray lossSum = TrainingForward.crossEntropySum(m, out.logits(), targets);
@@ -146,6 +151,34 @@ final class TrainingWorker implements AutoCloseable {
             }
             return sum;
         }
+    }
+
+    /**
+     * In-graph memory: each slot's previous segment of the same document, forwarded again without memory of its own,
+     * its memory-layer K/V kept in the graph. Its loss is not counted (it was when that segment was current).
+     */
+    private SegmentMemory previousSegments(NDManager m, List<SlotStreams.Piece> pieces, int step, int micro) {
+        int b = pieces.size();
+        int t = settings.segmentLength();
+        long[] tokens = new long[b * t];
+        int[] lengths = new int[b];
+        boolean any = false;
+        for (int i = 0; i < b; i++) {
+            SlotStreams.Piece p = pieces.get(i);
+            SlotStreams.Piece prev = p.newDocument() ? null : previous.get(p.slot());
+            if (prev != null) {
+                System.arraycopy(prev.tokens(), 0, tokens, i * t, t);
+                lengths[i] = prev.length();
+                any = true;
+            }
+            previous.put(p.slot(), p);
+        }
+        if (!any) {
+            return null;
+        }
+        TrainingForward.Output out = forward.forward(this::lookup, m,
+                new TrainingForward.Input(tokens, b, t, 1, null, dropout(pieces, step, micro)));
+        return SegmentMemory.inGraph(out.memoryKeys(), out.memoryValues(), lengths);
     }
 
     private void storeMemory(List<SlotStreams.Piece> pieces, TrainingForward.Output out, int t) {

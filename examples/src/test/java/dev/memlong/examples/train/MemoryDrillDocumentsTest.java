@@ -1,0 +1,68 @@
+package dev.memlong.examples.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.memlong.runtime.tokenizer.ChatTemplate;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import dev.memlong.runtime.train.SlotStreams;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Memory drills on segment boundaries: every asked fact is stated in the first segment only, answers are trained. */
+class MemoryDrillDocumentsTest {
+
+    @TempDir
+    Path tmp;
+
+    private static final Pattern ANSWER = Pattern.compile("<\\|user\\|> [^<]* </s> <\\|assistant\\|> your ([a-z' ]+) is ([a-z0-9]+)\\.");
+
+    @Test
+    void factsFillTheFirstSegmentAndOnlyMemoryHoldsWhatIsAsked() throws Exception {
+        WordPieceVocabularyWriter.write(tmp, SyntheticDialogues.vocabulary());
+        int segment = 256;
+        try (TextTokenizer tok = Tokenizers.open(tmp)) {
+            MemoryDrillDocuments layout = new MemoryDrillDocuments(tok, Optional.of(ChatTemplate.open(tmp)), segment);
+            SyntheticDialogues gen = new SyntheticDialogues(11);
+            int memoryAnswers = 0;
+            for (int i = 0; i < 30; i++) {
+                int[] doc = layout.document(gen.memoryDrill(2 + i % 6), 2);
+                assertTrue(doc.length > segment && doc.length <= 3 * segment, "one stated segment, up to two asked");
+                int[] ids = Arrays.stream(doc).map(SlotStreams::id).toArray();
+                String stated = tok.decode(Arrays.copyOfRange(ids, 0, segment), false);
+                String asked = tok.decode(Arrays.copyOfRange(ids, segment, ids.length), false);
+                Matcher m = ANSWER.matcher(asked);
+                while (m.find()) {
+                    String fact = "my " + m.group(1) + " is " + m.group(2);
+                    String before = asked.substring(0, m.start());
+                    if (!before.contains(fact)) { // not one of the two facts stated in the window
+                        assertTrue(stated.contains(fact), "asked fact stated in the first segment: " + fact);
+                        assertFalse(before.contains("your " + m.group(1) + " is"), "each fact asked once: " + fact);
+                        memoryAnswers++;
+                    }
+                }
+                // the user's words are context only; the assistant's answers are trained on
+                int firstAsked = segment;
+                while (firstAsked < doc.length && doc[firstAsked] < 0) {
+                    firstAsked++;
+                }
+                assertTrue(firstAsked < doc.length, "something in the asked part is trained on");
+                assertTrue(doc[segment] < 0 || tok.decode(new int[] {ids[segment]}, false).length() > 0);
+                assertFalse(Arrays.stream(doc, segment, doc.length).allMatch(x -> x >= 0), "questions are context");
+            }
+            assertTrue(memoryAnswers >= 100, "about one memory answer per fact (30 drills of 2-7): " + memoryAnswers);
+        }
+    }
+
+    @Test
+    void drillsAreDeterministic() {
+        assertEquals(new SyntheticDialogues(4).memoryDrill(3), new SyntheticDialogues(4).memoryDrill(3));
+    }
+}

@@ -1,0 +1,202 @@
+package dev.memlong.runtime.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.memlong.memory.EvictionPolicy;
+import dev.memlong.memory.KvDType;
+import dev.memlong.memory.MemorySettings;
+import dev.memlong.runtime.config.ModelConfig;
+import dev.memlong.runtime.engine.Engines;
+import dev.memlong.runtime.retriever.HashingRetriever;
+import dev.memlong.runtime.testing.Fixtures;
+import dev.memlong.runtime.tokenizer.TextTokenizer;
+import dev.memlong.runtime.tokenizer.Tokenizers;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Training reads memory: a model learns to answer from memory what its window does not hold, both with MemLong's
+ * detached, retrieved memory and with in-graph memory; and the gradient through memory attention is the
+ * derivative (checked by finite differences).
+ *
+ * <p>The task: segment A is filler with one value token somewhere; segment B asks (a question token) and the next
+ * token must be that value, which only memory holds. Everything but B's value is context only.
+ */
+class MemoryGradientsTest {
+
+    static final int SEGMENT = 16;
+    static final int QUESTION = 50;
+    static final int ASKED_AT = 8;
+    static final MemorySettings MEMORY = memory(1);
+
+    /** Memory layer m, every layer from m up reads memory, chunks of 8, the top 2 (all of segment A). */
+    static MemorySettings memory(int m) {
+        List<Integer> layers = new ArrayList<>();
+        for (int l = m; l < 4; l++) {
+            layers.add(l);
+        }
+        return new MemorySettings(m, layers, 8, 2, SEGMENT, 100_000, EvictionPolicy.FIFO, KvDType.FP32);
+    }
+
+    static List<int[]> documents(int count, long seed) {
+        Random rnd = new Random(seed);
+        List<int[]> docs = new ArrayList<>();
+        for (int d = 0; d < count; d++) {
+            int[] doc = new int[2 * SEGMENT];
+            for (int i = 0; i < doc.length; i++) {
+                doc[i] = SlotStreams.contextOnly(300 + rnd.nextInt(40));
+            }
+            int value = 200 + rnd.nextInt(40);
+            doc[rnd.nextInt(SEGMENT)] = SlotStreams.contextOnly(value);
+            doc[SEGMENT + ASKED_AT] = SlotStreams.contextOnly(QUESTION);
+            doc[SEGMENT + ASKED_AT + 1] = value;
+            docs.add(doc);
+        }
+        return docs;
+    }
+
+    private static TrainingSettings settings(MemorySettings memory, boolean retrieval, boolean memoryGradients, int steps) {
+        // lr 1e-3: at 1e-2 the memory heads collapse onto one arbitrary memory token and the task is never learned
+        return new TrainingSettings(TrainingMode.FULL_ALL, null, memory, retrieval,
+                new LrSchedule(1e-3, 20, steps, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 16,
+                SEGMENT, 1, 5, memoryGradients);
+    }
+
+    private static double[] trainAndMeasure(TrainingSettings s, int steps) {
+        try (NDManager root = Engines.pytorch().newBaseManager();
+             TextTokenizer tok = Tokenizers.open(Fixtures.hfTinyLlama());
+             ModelParameters params = ModelParameters.initialize(ModelConfig.load(Fixtures.hfTinyLlama()), 5, root)) {
+            params.prepare(s.mode(), s.memory().memoryLayer(), null, s.seed());
+            try (Trainer trainer = new Trainer(params, s, documents(steps * 8, 1),
+                    s.retrieval() ? new HashingRetriever() : null, s.retrieval() ? tok : null)) {
+                for (int i = 0; i < steps; i++) {
+                    trainer.trainStep();
+                }
+            }
+            return accuracy(params, s, documents(64, 99));
+        }
+    }
+
+    @Test
+    void theMemLongStageLearnsToReadRetrievedMemory() {
+        // memory layer 0: detached memory gives the layers up to m no reason to help, so the reading is learnt above it
+        double[] acc = trainAndMeasure(settings(memory(0), true, false, 1200), 1200);
+        assertTrue(acc[0] > 0.9 && acc[1] < 0.2, "value accuracy with memory " + acc[0] + ", without " + acc[1]);
+    }
+
+    @Test
+    void inGraphMemoryLearnsToo() {
+        double[] acc = trainAndMeasure(settings(MEMORY, false, true, 1200), 1200);
+        assertTrue(acc[0] > 0.9 && acc[1] < 0.2, "value accuracy with memory " + acc[0] + ", without " + acc[1]);
+    }
+
+    @Test
+    void inGraphMemoryAndRetrievalExcludeEachOther() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> settings(MEMORY, true, true, 10));
+        assertTrue(e.getMessage().contains("exclude"), e.getMessage());
+    }
+
+    @Test
+    void theGradientThroughMemoryAttentionIsTheDerivative() {
+        TrainingSettings s = settings(MEMORY, false, true, 10);
+        try (NDManager root = Engines.pytorch().newBaseManager();
+             ModelParameters params = ModelParameters.initialize(ModelConfig.load(Fixtures.hfTinyLlama()), 5, root)) {
+            TrainingForward forward = Trainer.forwardFor(params, s);
+            int b = 2;
+            int perToken = 2 * 16; // KV heads x head dim of the fixture
+            long[] q = new long[b * SEGMENT];
+            long[] targets = new long[b * SEGMENT];
+            Arrays.fill(targets, -1);
+            List<int[]> docs = documents(b, 3);
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < SEGMENT; j++) {
+                    q[i * SEGMENT + j] = SlotStreams.id(docs.get(i)[SEGMENT + j]);
+                }
+                targets[i * SEGMENT + ASKED_AT] = q[i * SEGMENT + ASKED_AT + 1];
+            }
+            Random r = new Random(1);
+            float[][] keys = new float[b][SEGMENT * perToken];
+            float[][] values = new float[b][SEGMENT * perToken];
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < keys[i].length; j++) {
+                    keys[i][j] = (float) r.nextGaussian();
+                    values[i][j] = (float) r.nextGaussian();
+                }
+            }
+            float[] gk;
+            float[] gv;
+            try (NDManager m = params.manager().newSubManager(); GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                SegmentMemory mem = SegmentMemory.of(m, keys, values, 2, 16);
+                mem.keys().setRequiresGradient(true);
+                mem.values().setRequiresGradient(true);
+                gc.backward(TrainingForward.crossEntropySum(m, forward.forward(params::get, m,
+                        new TrainingForward.Input(q, b, SEGMENT, 1, mem, null)).logits(), targets));
+                gk = mem.keys().getGradient().toFloatArray();   // [B, KV, M, D]
+                gv = mem.values().getGradient().toFloatArray();
+            }
+            for (boolean isKey : new boolean[] {true, false}) {
+                for (int token : new int[] {3, 9}) {
+                    int kvHead = 1;
+                    int dim = 5;
+                    double[] loss = new double[2];
+                    for (int sign = 0; sign < 2; sign++) {
+                        float[][] k2 = Arrays.stream(keys).map(float[]::clone).toArray(float[][]::new);
+                        float[][] v2 = Arrays.stream(values).map(float[]::clone).toArray(float[][]::new);
+                        (isKey ? k2 : v2)[0][(token * 2 + kvHead) * 16 + dim] += sign == 0 ? 1e-2f : -1e-2f;
+                        try (NDManager m = params.manager().newSubManager()) {
+                            loss[sign] = TrainingForward.crossEntropySum(m, forward.forward(params::get, m,
+                                    new TrainingForward.Input(q, b, SEGMENT, 1, SegmentMemory.of(m, k2, v2, 2, 16), null))
+                                    .logits(), targets).getFloat();
+                        }
+                    }
+                    double numeric = (loss[0] - loss[1]) / 2e-2;
+                    double autograd = (isKey ? gk : gv)[(kvHead * SEGMENT + token) * 16 + dim];
+                    assertTrue(Math.abs(numeric) > 1e-5, "the loss depends on memory");
+                    assertEquals(numeric, autograd, 0.15 * Math.abs(numeric) + 1e-5,
+                            (isKey ? "key" : "value") + " of memory token " + token);
+                }
+            }
+        }
+    }
+
+    /** Value accuracy at the question of B: reading A as memory, and with no memory. */
+    static double[] accuracy(ModelParameters params, TrainingSettings s, List<int[]> docs) {
+        TrainingForward forward = Trainer.forwardFor(params, s);
+        int b = docs.size();
+        long[] a = new long[b * SEGMENT];
+        long[] q = new long[b * SEGMENT];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < SEGMENT; j++) {
+                a[i * SEGMENT + j] = SlotStreams.id(docs.get(i)[j]);
+                q[i * SEGMENT + j] = SlotStreams.id(docs.get(i)[SEGMENT + j]);
+            }
+        }
+        double[] out = new double[2];
+        try (NDManager m = params.manager().newSubManager()) {
+            TrainingForward.Output read = forward.forward(params::get, m, new TrainingForward.Input(a, b, SEGMENT, 1, null, null));
+            int[] widths = new int[b];
+            Arrays.fill(widths, SEGMENT);
+            SegmentMemory memory = SegmentMemory.inGraph(read.memoryKeys(), read.memoryValues(), widths);
+            for (int variant = 0; variant < 2; variant++) {
+                NDArray logits = forward.forward(params::get, m, new TrainingForward.Input(q, b, SEGMENT, 1,
+                        variant == 0 ? memory : null, null)).logits();
+                long[] argmax = logits.argMax(2).toLongArray();
+                int right = 0;
+                for (int i = 0; i < b; i++) {
+                    right += argmax[i * SEGMENT + ASKED_AT] == q[i * SEGMENT + ASKED_AT + 1] ? 1 : 0;
+                }
+                out[variant] = right / (double) b;
+            }
+        }
+        return out;
+    }
+}
