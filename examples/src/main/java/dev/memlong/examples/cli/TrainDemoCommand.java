@@ -53,6 +53,9 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--stage3-only", description = "only run stage 3, on the model in --out") boolean stage3Only;
     @Option(names = "--stage3-lr", defaultValue = "2e-3") double stage3Lr;
     @Option(names = "--stage3-memory-gradients") boolean stage3MemoryGradients;
+    @Option(names = "--stage3-segment", defaultValue = "256") int stage3Segment;
+    @Option(names = "--stage3-memory-bias", defaultValue = "0") double stage3MemoryBias;
+    @Option(names = "--stage3-batch", defaultValue = "8") int stage3Batch;
     @Option(names = "--stage3-mode", defaultValue = "FULL_UPPER", description = "FULL_UPPER (MemLong) or FULL_ALL") TrainingMode stage3Mode;
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--hidden", defaultValue = "128") int hidden;
@@ -196,17 +199,18 @@ final class TrainDemoCommand implements Callable<Integer> {
     private TrainingJob.Result stage3(TextTokenizer tokenizer, Optional<ChatTemplate> template, MemorySettings memory)
             throws java.io.IOException {
         SyntheticDialogues gen = new SyntheticDialogues(seed + 3);
-        MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, template, WINDOW);
+        MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, template, stage3Segment);
+        int maxFacts = stage3Segment / 32; // a stated fact and its acknowledgement take at most about 30 tokens
         List<int[]> docs = new ArrayList<>();
-        for (int i = 0; i < stage2Dialogues * 4; i++) {
-            docs.add(layout.document(gen.memoryDrill(2 + i % 6), 2));
+        for (int i = 0; i < Math.max(1, stage3Steps * stage3Batch / 2); i++) { // about one epoch
+            docs.add(layout.document(gen.memoryDrill(1 + i % maxFacts), 2));
         }
         String range = describe("memory-drill", docs);
         Path dir = out.resolve("stage3");
         Files.createDirectories(dir);
         TrainingSettings s3 = new TrainingSettings(stage3Mode, new LoraSettings(8, 16, 0), memory, !stage3MemoryGradients,
                 new LrSchedule(stage3Lr, 50, stage3Steps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
-                batch, WINDOW, workers, seed + 3, stage3MemoryGradients);
+                stage3Batch, stage3Segment, workers, seed + 3, stage3MemoryGradients, stage3MemoryBias);
         System.err.println("stage 3: memory drills, layers above " + memory.memoryLayer() + " with bge-small retrieval ("
                 + range + ")");
         try (Retriever retriever = BgeSmallRetriever.create()) {

@@ -16,12 +16,22 @@ public final class SegmentMemory {
     private final NDArray values; // [B, KV, M, D]
     private final int[] tokens;
     private final int width;
+    private final float scoreBias;
 
-    private SegmentMemory(NDArray keys, NDArray values, int[] tokens, int width) {
+    private SegmentMemory(NDArray keys, NDArray values, int[] tokens, int width, float scoreBias) {
         this.keys = keys;
         this.values = values;
         this.tokens = tokens;
         this.width = width;
+        this.scoreBias = scoreBias;
+    }
+
+    /**
+     * The same memory with {@code bias} added to every memory attention score (after scaling): a training-only aid,
+     * see {@link TrainingSettings#memoryScoreBias}.
+     */
+    public SegmentMemory withScoreBias(float bias) {
+        return new SegmentMemory(keys, values, tokens, width, bias);
     }
 
     /**
@@ -49,7 +59,7 @@ public final class SegmentMemory {
         }
         Shape shape = new Shape(b, width, kvHeads, headDim);
         return new SegmentMemory(m.create(k, shape).transpose(0, 2, 1, 3), m.create(v, shape).transpose(0, 2, 1, 3),
-                tokens, width);
+                tokens, width, 0f);
     }
 
     /**
@@ -58,7 +68,7 @@ public final class SegmentMemory {
      */
     public static SegmentMemory inGraph(NDArray keys, NDArray values, int[] tokens) {
         int width = (int) keys.getShape().get(1);
-        return new SegmentMemory(keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3), tokens.clone(), width);
+        return new SegmentMemory(keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3), tokens.clone(), width, 0f);
     }
 
     NDArray keys() {
@@ -74,7 +84,7 @@ public final class SegmentMemory {
         return width;
     }
 
-    /** Additive mask {@code [B, 1, 1, T, M + T]}: each row's own memory, then the causal local part. */
+    /** Additive mask {@code [B, 1, 1, T, M + T]}: each row's own memory (plus any score bias), then the causal local part. */
     NDArray mask(NDManager m, int t, NDArray localCausal) {
         int b = tokens.length;
         int cols = width + t;
@@ -83,7 +93,7 @@ public final class SegmentMemory {
         for (int i = 0; i < b; i++) {
             for (int r = 0; r < t; r++) {
                 int row = (i * t + r) * cols;
-                Arrays.fill(mask, row, row + tokens[i], 0f);
+                Arrays.fill(mask, row, row + tokens[i], scoreBias);
                 Arrays.fill(mask, row + width, row + width + r + 1, 0f);
             }
         }

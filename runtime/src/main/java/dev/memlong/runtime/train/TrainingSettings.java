@@ -28,11 +28,15 @@ import dev.memlong.memory.MemorySettings;
  *                      the layers that write memory. For pretraining a model from scratch to write memory it can
  *                      read: MemLong's own stage detaches memory, so the layers up to the memory layer never learn
  *                      what to store. Excludes retrieval (nothing is retrieved; the previous segment is the memory)
+ * @param memoryScoreBias added to every memory attention score at step 0, falling linearly to 0 at half the run
+ *                      (0 = none). A training-only aid for a pretrained model whose heads give memory no weight:
+ *                      where attention on memory is ~0 its gradient is ~0 too, so reading memory is never learnt.
+ *                      Inference adds nothing; by the second half the model reads memory without it.
  */
 public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
                                LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
                                double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
-                               long seed, boolean memoryGradients) {
+                               long seed, boolean memoryGradients, double memoryScoreBias) {
 
     /** Settings without in-graph memory (the usual case). */
     public TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
@@ -40,7 +44,7 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
                             double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
                             long seed) {
         this(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon, clipNorm, accumulation,
-                batchSlots, segmentLength, workers, seed, false);
+                batchSlots, segmentLength, workers, seed, false, 0);
     }
 
     public TrainingSettings {
@@ -60,6 +64,9 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
             throw new IllegalArgumentException("segment length " + segmentLength + " is not a multiple of chunk size "
                     + memory.chunkSize() + " (segments move to memory as whole chunks)");
         }
+        if (memoryScoreBias < 0 || !Double.isFinite(memoryScoreBias)) {
+            throw new IllegalArgumentException("memory score bias must be finite and >= 0, got " + memoryScoreBias);
+        }
         if (memoryGradients && retrieval) {
             throw new IllegalArgumentException("in-graph memory (the previous segment) and retrieval exclude each other");
         }
@@ -77,17 +84,24 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
 
     public TrainingSettings withWorkers(int n) {
         return new TrainingSettings(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memoryGradients);
+                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memoryGradients, memoryScoreBias);
     }
 
     public TrainingSettings withMode(TrainingMode m, boolean withRetrieval) {
         return new TrainingSettings(m, lora, memory, withRetrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, workers, seed, memoryGradients && !withRetrieval);
+                clipNorm, accumulation, batchSlots, segmentLength, workers, seed, memoryGradients && !withRetrieval,
+                memoryScoreBias);
     }
 
     /** MemLong's positions ("Zero" mode: memory at 0, local tokens from 1) whenever the model reads memory. */
     public boolean readsMemory() {
         return retrieval || memoryGradients;
+    }
+
+    /** The memory score bias at a step: {@link #memoryScoreBias} falling linearly to 0 at half the schedule. */
+    public double memoryScoreBiasAt(int step) {
+        double half = Math.max(1, schedule.totalSteps() / 2.0);
+        return memoryScoreBias * Math.max(0, 1 - step / half);
     }
 
     /** Tokens whose loss one optimizer step sees, at most. */

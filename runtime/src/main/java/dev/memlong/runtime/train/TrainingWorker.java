@@ -139,6 +139,10 @@ final class TrainingWorker implements AutoCloseable {
             if (settings.memoryGradients()) {
                 memory = previousSegments(m, pieces, step, micro);
             }
+            float bias = (float) settings.memoryScoreBiasAt(step);
+            if (memory != null && bias > 0) {
+                memory = memory.withScoreBias(bias);
+            }
             TrainingForward.Input in = new TrainingForward.Input(tokens, b, t, settings.readsMemory() ? 1 : 0, memory,
                     dropout(pieces, step, micro));
             TrainingForward.Output out = forward.forward(this::lookup, m, in);

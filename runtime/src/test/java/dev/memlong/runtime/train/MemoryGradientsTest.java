@@ -67,7 +67,7 @@ class MemoryGradientsTest {
         // lr 1e-3: at 1e-2 the memory heads collapse onto one arbitrary memory token and the task is never learned
         return new TrainingSettings(TrainingMode.FULL_ALL, null, memory, retrieval,
                 new LrSchedule(1e-3, 20, steps, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 16,
-                SEGMENT, 1, 5, memoryGradients);
+                SEGMENT, 1, 5, memoryGradients, 0);
     }
 
     private static double[] trainAndMeasure(TrainingSettings s, int steps) {
@@ -103,6 +103,29 @@ class MemoryGradientsTest {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> settings(MEMORY, true, true, 10));
         assertTrue(e.getMessage().contains("exclude"), e.getMessage());
+    }
+
+    @Test
+    void theMemoryScoreBiasFadesOutByHalfTheRunAndShiftsOnlyMemoryScores() {
+        TrainingSettings s = new TrainingSettings(TrainingMode.FULL_ALL, null, MEMORY, true,
+                new LrSchedule(1e-3, 0, 100, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1,
+                5, false, 6);
+        assertEquals(6.0, s.memoryScoreBiasAt(0), 1e-9);
+        assertEquals(3.0, s.memoryScoreBiasAt(25), 1e-9);
+        assertEquals(0.0, s.memoryScoreBiasAt(50), 1e-9);
+        assertEquals(0.0, s.memoryScoreBiasAt(99), 1e-9);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TrainingSettings(
+                TrainingMode.FULL_ALL, null, MEMORY, true, new LrSchedule(1e-3, 0, 100, LrSchedule.Decay.COSINE, 0.1),
+                0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1, 5, false, -1));
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            float[][] kv = {new float[3 * 32], new float[1 * 32]};
+            SegmentMemory mem = SegmentMemory.of(m, kv, kv, 2, 16).withScoreBias(2.5f);
+            float[] mask = mem.mask(m, 2, null).toFloatArray(); // [2 rows, 1, 1, 2 tokens, 3 + 2 columns]
+            float inf = Float.NEGATIVE_INFINITY;
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {
+                2.5f, 2.5f, 2.5f, 0, inf,   2.5f, 2.5f, 2.5f, 0, 0,     // row 0: three memory tokens
+                2.5f, inf, inf, 0, inf,     2.5f, inf, inf, 0, 0}, mask); // row 1: one
+        }
     }
 
     @Test
