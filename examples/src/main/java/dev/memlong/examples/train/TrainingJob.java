@@ -49,8 +49,49 @@ public final class TrainingJob {
 
     private TrainingJob() {}
 
+    /** A run stopped before its last step (Ctrl-C, SIGTERM) after saving a resumable checkpoint. */
+    public static final class StoppedException extends RuntimeException {
+        public StoppedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Runs the job. A shutdown of the JVM (Ctrl-C, SIGTERM) stops it cleanly: the step in flight finishes, a
+     * checkpoint is saved, native resources are closed, and only then may the JVM exit (exiting while a worker was
+     * inside PyTorch's backward crashed the JVM in libtorch).
+     */
     public static Result run(Spec spec, Retriever retriever, TextTokenizer tokenizer, PrintStream progress)
             throws IOException {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.set(true);
+            try {
+                finished.await(120, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "memlong-train-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return run(spec, retriever, tokenizer, progress, stop::get);
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now that the job is done
+            }
+        }
+    }
+
+    /**
+     * Runs the job until its last step or until {@code stopRequested} says so between two steps; a stopped run saves
+     * its checkpoint and throws {@link StoppedException} (no model is written).
+     */
+    static Result run(Spec spec, Retriever retriever, TextTokenizer tokenizer, PrintStream progress,
+                      java.util.function.BooleanSupplier stopRequested) throws IOException {
         TrainingSettings s = spec.settings();
         try (NDManager root = Engines.pytorch().newBaseManager();
              ModelParameters params = spec.parameters().apply(root)) {
@@ -67,6 +108,12 @@ public final class TrainingJob {
                 }
                 ProgressLine line = new ProgressLine(progress, trainer.step(), spec.steps());
                 while (trainer.step() < spec.steps()) {
+                    if (stopRequested.getAsBoolean()) {
+                        line.finish();
+                        TrainingState.save(trainer, checkpoint, losses);
+                        throw new StoppedException("training stopped at step " + trainer.step() + " of " + spec.steps()
+                                + "; checkpoint saved in " + checkpoint + " (continue with --resume)");
+                    }
                     Trainer.StepResult r = trainer.trainStep();
                     if (r.skipped()) {
                         skipped++;
