@@ -54,6 +54,8 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--stage3-steps", defaultValue = "0", description = "memory-drill steps (stage 3, experimental; 0 = none)")
     int stage3Steps;
     @Option(names = "--stage3-only", description = "only run stage 3, on the model in --out") boolean stage3Only;
+    @Option(names = "--stage3-from-scratch", description = "stage 3 starts from freshly initialised weights (seed) instead of the model in --out")
+    boolean stage3FromScratch;
     @Option(names = "--stage3-lr", defaultValue = "1e-3") double stage3Lr;
     @Option(names = "--stage3-mode", defaultValue = "FULL_UPPER", description = "FULL_UPPER (MemLong's stage) or FULL_ALL")
     TrainingMode stage3Mode;
@@ -223,11 +225,17 @@ final class TrainDemoCommand implements Callable<Integer> {
         System.err.println("stage 3: memory drills, layers above " + memory.memoryLayer() + " with bge-small retrieval ("
                 + range + ")");
         try (Retriever retriever = BgeSmallRetriever.create()) {
-            TrainingJob.Result r3 = TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(out, root),
-                    out, "memlong-demo-stage2", s3, docs, stage3Steps, dir, false, "F16", 100, resumeFrom(dir), range),
+            ModelConfig config = ModelConfig.load(out.resolve("stage1"));
+            TrainingJob.Result r3 = TrainingJob.run(new TrainingJob.Spec(root -> stage3FromScratch
+                    ? ModelParameters.initialize(config, seed, root) : ModelParameters.load(out, root),
+                    stage3FromScratch ? out.resolve("stage1") : out, stage3FromScratch ? "scratch" : "memlong-demo-stage2",
+                    s3, docs, stage3Steps, dir, false, "F16", 100, resumeFrom(dir), range),
                     retriever, tokenizer, System.err);
-            Files.copy(dir.resolve("model.safetensors"), out.resolve("model.safetensors"),
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (var files = Files.list(dir)) { // the model and, from scratch, its config and tokenizer
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    Files.copy(f, out.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
             Files.copy(dir.resolve("loss.png"), out.resolve("loss-stage3.png"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             return r3;
