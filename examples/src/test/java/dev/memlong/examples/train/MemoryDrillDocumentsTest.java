@@ -54,7 +54,6 @@ class MemoryDrillDocumentsTest {
                     firstAsked++;
                 }
                 assertTrue(firstAsked < doc.length, "something in the asked part is trained on");
-                assertTrue(doc[segment] < 0 || tok.decode(new int[] {ids[segment]}, false).length() > 0);
                 assertFalse(Arrays.stream(doc, segment, doc.length).allMatch(x -> x >= 0), "questions are context");
             }
             assertTrue(memoryAnswers >= 100, "about one memory answer per fact (30 drills of 2-7): " + memoryAnswers);
