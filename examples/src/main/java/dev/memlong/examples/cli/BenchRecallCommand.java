@@ -68,6 +68,8 @@ final class BenchRecallCommand implements Callable<Integer> {
                 out.put("retrieval_hit_rate", retrieval);
                 out.put("ppl_memory", r.pplMemory());
                 out.put("ppl_window_only", r.pplWindowOnly());
+                out.put("ppl_assistant_memory", r.pplAssistantMemory());
+                out.put("ppl_assistant_window_only", r.pplAssistantWindowOnly());
                 out.put("seconds", r.seconds());
                 out.put("plot", plot.toString());
                 out.put("samples", r.samples());
@@ -79,8 +81,9 @@ final class BenchRecallCommand implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "%-10d %8d %11.1f%% %13.1f%% %15.1f%%%n", d.distance(), d.facts(),
                             100 * d.accuracyMemory(), 100 * d.accuracyWindowOnly(), 100 * d.retrievalHitRate());
                 }
-                System.out.printf(Locale.ROOT, "held-out perplexity: %.3f with memory, %.3f window only%n", r.pplMemory(),
-                        r.pplWindowOnly());
+                System.out.printf(Locale.ROOT, "held-out perplexity: %.3f with memory, %.3f window only; "
+                        + "the assistant's tokens: %.3f / %.3f%n", r.pplMemory(), r.pplWindowOnly(),
+                        r.pplAssistantMemory(), r.pplAssistantWindowOnly());
                 r.samples().forEach(s -> System.out.println("  " + s));
                 System.out.println("plot: " + plot);
             }

@@ -29,22 +29,36 @@ public final class MemoryDrillDocuments {
 
     /** One document; the facts must fit the first segment (fails otherwise, naming the sizes). */
     public int[] document(SyntheticDialogues.MemoryDrill drill, int askedSegments) {
+        return document(drill, 1, askedSegments);
+    }
+
+    /**
+     * One document whose stated part (padded with small talk) fills exactly {@code statedSegments} segments, then up
+     * to {@code askedSegments} segments of questions; fails if the stated part does not fit, naming the sizes.
+     */
+    public int[] document(SyntheticDialogues.MemoryDrill drill, int statedSegments, int askedSegments) {
+        int room = statedSegments * segment;
         int[] stated = encode(drill.stated());
-        if (stated.length > segment) {
+        if (stated.length > room) {
             throw new IllegalArgumentException("the stated facts take " + stated.length + " tokens, more than the "
-                    + segment + "-token segment");
+                    + room + " tokens of " + statedSegments + " segment(s)");
         }
         int[] filler = encode(drill.filler());
         int[] asked = encode(drill.asked());
-        int[] doc = new int[segment + Math.min(asked.length, askedSegments * segment)];
+        int[] doc = new int[room + Math.min(asked.length, askedSegments * segment)];
         System.arraycopy(stated, 0, doc, 0, stated.length);
-        int pad = segment - stated.length;
+        int pad = room - stated.length;
         if (filler.length < pad) {
             throw new IllegalArgumentException("not enough small talk to fill the segment: " + filler.length + " < " + pad);
         }
         System.arraycopy(filler, 0, doc, stated.length, pad);
-        System.arraycopy(asked, 0, doc, segment, doc.length - segment);
+        System.arraycopy(asked, 0, doc, room, doc.length - room);
         return doc;
+    }
+
+    /** Tokens of a drill's stated part, for choosing how many segments it needs. */
+    public int statedTokens(SyntheticDialogues.MemoryDrill drill) {
+        return encode(drill.stated()).length;
     }
 
     private int[] encode(List<SyntheticDialogues.Turn> turns) {

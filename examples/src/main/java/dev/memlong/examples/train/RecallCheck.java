@@ -50,7 +50,13 @@ public final class RecallCheck {
     public record DistanceResult(int distance, int facts, double accuracyMemory, double accuracyWindowOnly,
                                  double retrievalHitRate) {}
 
-    public record Result(List<DistanceResult> distances, double pplMemory, double pplWindowOnly, long historyTokens,
+    /**
+     * @param pplMemory              perplexity of every token of the held-out dialogue, read with memory
+     * @param pplAssistantMemory     the same over the assistant's tokens only: what a chat model is trained to say
+     *                               (the user's turns are random draws; the demo model reads them as context only)
+     */
+    public record Result(List<DistanceResult> distances, double pplMemory, double pplWindowOnly,
+                         double pplAssistantMemory, double pplAssistantWindowOnly, long historyTokens,
                          double seconds, List<String> samples) {}
 
     private record Placed(SyntheticDialogues.Fact fact, int distance, long target) {}
@@ -152,15 +158,28 @@ public final class RecallCheck {
             results.add(new DistanceResult(distances[d], counts[d], ratio(hitsMemory[d], counts[d]),
                     ratio(hitsWindow[d], counts[d]), ratio(retrieved[d], counts[d])));
         }
-        double pplMemory = Double.NaN;
-        double pplWindow = Double.NaN;
+        double[] pplMemory = {Double.NaN, Double.NaN};
+        double[] pplWindow = {Double.NaN, Double.NaN};
         if (o.pplRounds() > 0) {
             List<ChatMessage> heldOut = new SyntheticDialogues(o.seed() + 1).longDialogue(o.pplRounds(), 6);
-            int[] dialogue = tok.encode(template.render(heldOut, false), false);
-            pplMemory = perplexity(engine, dialogue, true);
-            pplWindow = perplexity(engine, dialogue, false);
+            List<Integer> dialogue = new ArrayList<>();
+            List<Boolean> assistant = new ArrayList<>();
+            for (ChatMessage m : heldOut) { // message by message, as the conversation above, to know whose each token is
+                for (int id : tok.encode(template.render(List.of(m), false), false)) {
+                    dialogue.add(id);
+                    assistant.add(m.role().equals("assistant"));
+                }
+            }
+            int[] heldOutIds = dialogue.stream().mapToInt(Integer::intValue).toArray();
+            boolean[] mask = new boolean[heldOutIds.length];
+            for (int i = 0; i < mask.length; i++) {
+                mask[i] = assistant.get(i);
+            }
+            pplMemory = perplexity(engine, heldOutIds, mask, true);
+            pplWindow = perplexity(engine, heldOutIds, mask, false);
         }
-        return new Result(results, pplMemory, pplWindow, history.length, (System.nanoTime() - start) / 1e9, samples);
+        return new Result(results, pplMemory[0], pplWindow[0], pplMemory[1], pplWindow[1], history.length,
+                (System.nanoTime() - start) / 1e9, samples);
     }
 
     /** One probe: the conversation's last half-window, then the question; the greedy answer's text. */
@@ -183,19 +202,29 @@ public final class RecallCheck {
         }
     }
 
-    /** exp(mean next-token cross-entropy) of a dialogue read with or without memory. */
-    private static double perplexity(MemLongEngine engine, int[] ids, boolean memory) {
-        double[] nll = {0};
+    /**
+     * exp(mean next-token cross-entropy) of a dialogue read with or without memory: over every predicted token, and
+     * over the tokens {@code assistant} marks.
+     */
+    private static double[] perplexity(MemLongEngine engine, int[] ids, boolean[] assistant, boolean memory) {
+        double[] nll = {0, 0};
+        int[] counted = {0};
         try (MemoryBank bank = engine.newInMemoryBank(); KvCachePool cache = engine.newCache(1);
              MemLongSequence seq = engine.newSequence(cache, 0, bank)) {
             seq.setMemoryEnabled(memory);
             seq.feed(ids, true, true, (index, logits) -> {
                 if (index + 1 < ids.length) {
-                    nll[0] += logSumExp(logits) - logits[ids[index + 1]];
+                    double loss = logSumExp(logits) - logits[ids[index + 1]];
+                    nll[0] += loss;
+                    if (assistant[index + 1]) {
+                        nll[1] += loss;
+                        counted[0]++;
+                    }
                 }
             });
         }
-        return Math.exp(nll[0] / (ids.length - 1));
+        return new double[] {Math.exp(nll[0] / (ids.length - 1)),
+                counted[0] == 0 ? Double.NaN : Math.exp(nll[1] / counted[0])};
     }
 
     private static double logSumExp(float[] logits) {

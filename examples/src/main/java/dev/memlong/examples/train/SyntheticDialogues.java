@@ -140,6 +140,42 @@ public final class SyntheticDialogues {
         return out;
     }
 
+    /**
+     * {@code n} facts with distinct keys that share people and attributes ("my sister's city", "my sister's car",
+     * "my boss's city", ...): the hard negatives that retrieval brings back beside the asked fact, because the
+     * retriever ranks chunks by the question's words. A model that learnt recall only among unrelated facts matches
+     * one word of the key and picks the wrong one of these. The keys are drawn from a grid of two people and
+     * {@code max(2, (n + 1) / 2)} attributes, so from three facts on some person or attribute is always shared; two
+     * facts may be the grid's diagonal (stage 1 of the demo model was trained with this, so it stays as it is).
+     */
+    public List<Fact> relatedFacts(int n) {
+        List<String> people = new ArrayList<>();
+        while (people.size() < 2) {
+            String p = rnd.nextInt(PEOPLE.size() + 1) == 0 ? null : pick(PEOPLE);
+            if (!people.contains(p)) {
+                people.add(p);
+            }
+        }
+        List<Attribute> attributes = new ArrayList<>();
+        while (attributes.size() < Math.max(2, (n + 1) / 2)) {
+            Attribute a = pick(ATTRIBUTES);
+            if (!attributes.contains(a)) {
+                attributes.add(a);
+            }
+        }
+        List<Fact> all = new ArrayList<>();
+        for (String p : people) {
+            for (Attribute a : attributes) {
+                all.add(new Fact(p, a, pick(a.values())));
+            }
+        }
+        if (n > all.size()) {
+            throw new IllegalArgumentException("at most " + all.size() + " related facts, asked for " + n);
+        }
+        Collections.shuffle(all, rnd);
+        return List.copyOf(all.subList(0, n));
+    }
+
     /** The user states a fact; the assistant repeats it. */
     public List<ChatMessage> statement(Fact f) {
         return List.of(ChatMessage.user(pick(OPENERS) + f.statement()), ChatMessage.assistant(pick(ACKS) + f.answer()));
@@ -173,70 +209,6 @@ public final class SyntheticDialogues {
     }
 
     /**
-     * Copy drills: the user lists 6 to 20 fact values, the assistant repeats them. Half of stage 1's documents are
-     * these: answering a question is copying a value from earlier text, and a small model learns to copy (forms
-     * induction heads) far sooner when copying is a large share of its loss than from the few answer tokens of
-     * dialogues alone (measured: without drills, 1,200 steps left the values uncopied).
-     */
-    public List<ChatMessage> copyDrills(int drills) {
-        List<ChatMessage> out = new ArrayList<>();
-        for (int d = 0; d < drills; d++) {
-            int n = 6 + rnd.nextInt(15);
-            StringBuilder words = new StringBuilder();
-            for (int i = 0; i < n; i++) {
-                words.append(i == 0 ? "" : " ").append(pick(pick(ATTRIBUTES).values()));
-            }
-            out.add(ChatMessage.user("repeat after me: " + words + "."));
-            out.add(ChatMessage.assistant(words + "."));
-        }
-        return out;
-    }
-
-    /**
-     * A fact drill: the user states {@code n} facts in one message, then asks about each, in a random order. Answering
-     * means finding the asked key among the stated ones and copying the value after it; keys come from a small
-     * vocabulary (19 people, 8 attributes), so this is the easiest form of the copy the model must learn.
-     */
-    public List<ChatMessage> factDrill(int n) {
-        List<Fact> fs = facts(n);
-        StringBuilder said = new StringBuilder("remember this:");
-        fs.forEach(f -> said.append(' ').append(f.statement()));
-        List<ChatMessage> out = new ArrayList<>();
-        out.add(ChatMessage.user(said.toString()));
-        out.add(ChatMessage.assistant("okay."));
-        List<Fact> asked = new ArrayList<>(fs);
-        Collections.shuffle(asked, rnd);
-        asked.forEach(f -> out.addAll(question(f)));
-        return out;
-    }
-
-    /**
-     * A short dialogue that fits a small local window (about {@code 20 * facts + 25 * filler} tokens): {@code facts}
-     * facts are stated with small talk in between, then each is asked about in a random order, with more small talk
-     * between questions. For pretraining without memory: every answer is in the window.
-     */
-    public List<ChatMessage> shortDialogue(int facts, int filler) {
-        List<Fact> fs = facts(facts);
-        List<List<ChatMessage>> events = new ArrayList<>();
-        fs.forEach(f -> events.add(statement(f)));
-        for (int i = 0; i < filler; i++) {
-            events.add(smallTalk());
-        }
-        Collections.shuffle(events, rnd);
-        List<ChatMessage> out = new ArrayList<>();
-        events.forEach(out::addAll);
-        List<Fact> asked = new ArrayList<>(fs);
-        Collections.shuffle(asked, rnd);
-        for (Fact f : asked) {
-            if (rnd.nextInt(3) == 0) {
-                out.addAll(smallTalk());
-            }
-            out.addAll(question(f));
-        }
-        return out;
-    }
-
-    /**
      * A long dialogue for the MemLong stage: {@code rounds} rounds of stating one to three facts, small talk
      * ({@code filler} exchanges on average, about 25 tokens each), and questions about facts from any earlier round,
      * so most answers lie beyond a small window and only memory holds them.
@@ -266,9 +238,9 @@ public final class SyntheticDialogues {
     }
 
     /**
-     * A memory drill for the MemLong stage, in parts that {@link MemoryDrillDocuments} lays out on segment boundaries:
-     * {@code stated} (the user states {@code facts} facts, the assistant acknowledges each) and then small talk
-     * ({@code filler}) fill the first training segment, which then lies only in memory; {@code asked} (every fact asked
+     * A memory drill (the demo model's training data), in parts that {@link MemoryDrillDocuments} lays out on segment
+     * boundaries: {@code stated} (the user states facts, the assistant acknowledges each) and then small talk
+     * ({@code filler}) fill the first training segment(s), which then lie only in memory; {@code asked} (every fact asked
      * about once, in a random order, with small talk and two new facts stated and asked nearby) fills the next ones.
      * Dense questions about facts only memory holds are what teach the model to read memory: in long dialogues such
      * answers are one token in a few hundred. The assistant's turns are marked {@link Turn#trained}, the user's are
@@ -280,10 +252,53 @@ public final class SyntheticDialogues {
     public record Turn(ChatMessage message, boolean trained) {}
 
     public MemoryDrill memoryDrill(int facts) {
-        List<Fact> fs = facts(facts + 2);
+        return memoryDrill(facts, false);
+    }
+
+    /** As {@link #memoryDrill(int)}; with {@code related}, the remembered facts share people and attributes. */
+    public MemoryDrill memoryDrill(int facts, boolean related) {
+        List<Fact> fs = withWindowFacts(related ? relatedFacts(facts) : facts(facts));
         List<Fact> remembered = fs.subList(0, facts);
         List<Turn> stated = new ArrayList<>();
         remembered.forEach(f -> stated.addAll(turns(statement(f), true)));
+        return new MemoryDrill(stated, asked(fs, facts), filler());
+    }
+
+    /**
+     * A memory drill for the MemLong stage (retrieval in the loop): {@code facts} related facts ({@link
+     * #relatedFacts}: two people, up to eight attributes) stated with small talk between them, so they span several
+     * segments and many memory chunks, as facts spread over a conversation do; then each asked once. Retrieval then
+     * brings back several chunks of facts about the same people and attributes, and the model must pick the asked
+     * one among them (a model trained with one segment of memory picked right far less often from 8 retrieved
+     * chunks than from 2).
+     */
+    public MemoryDrill retrievalDrill(int facts) {
+        List<Fact> fs = withWindowFacts(relatedFacts(facts));
+        List<Turn> stated = new ArrayList<>();
+        for (Fact f : fs.subList(0, facts)) {
+            stated.addAll(turns(statement(f), true));
+            if (rnd.nextBoolean()) {
+                stated.addAll(turns(smallTalk(), true));
+            }
+        }
+        return new MemoryDrill(stated, asked(fs, facts), filler());
+    }
+
+    /** The remembered facts plus two of the window, with keys not already used. */
+    private List<Fact> withWindowFacts(List<Fact> remembered) {
+        List<Fact> fs = new ArrayList<>(remembered);
+        int facts = remembered.size();
+        for (Fact f : facts(facts + 2)) {
+            if (fs.size() < facts + 2 && fs.stream().noneMatch(g -> g.key().equals(f.key()))) {
+                fs.add(f);
+            }
+        }
+        return fs;
+    }
+
+    /** The asked part: each of the first {@code facts} of {@code fs} asked once, small talk, two facts of the window. */
+    private List<Turn> asked(List<Fact> fs, int facts) {
+        List<Fact> remembered = fs.subList(0, facts);
         List<List<Turn>> events = new ArrayList<>();
         // each asked once: a second ask could copy the first answer from the window instead of reading memory
         List<Fact> order = new ArrayList<>(remembered);
@@ -302,11 +317,16 @@ public final class SyntheticDialogues {
         }
         List<Turn> asked = new ArrayList<>();
         events.forEach(asked::addAll);
+        return asked;
+    }
+
+    /** Small talk to pad the stated part to its segments. */
+    private List<Turn> filler() {
         List<Turn> filler = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
             filler.addAll(turns(smallTalk(), true));
         }
-        return new MemoryDrill(stated, asked, filler);
+        return filler;
     }
 
     /** An exchange as turns: the user's never trained on, the assistant's as {@code trained} says. */

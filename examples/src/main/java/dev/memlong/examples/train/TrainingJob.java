@@ -142,7 +142,7 @@ public final class TrainingJob {
             Path png = spec.outDir().resolve("loss.png");
             if (!losses.isEmpty()) {
                 LossPlot.write(png, losses, "memlong train: " + s.mode().name().toLowerCase(Locale.ROOT)
-                        + (s.retrieval() ? " with retrieval" : " without retrieval"));
+                        + (s.retrieval() ? " with retrieval" : s.memoryGradients() ? " with in-graph memory" : " without memory"));
             }
             return new Result(losses.size(), losses.isEmpty() ? Double.NaN : losses.get(0),
                     losses.isEmpty() ? Double.NaN : tail(losses), tokens, seconds, png);

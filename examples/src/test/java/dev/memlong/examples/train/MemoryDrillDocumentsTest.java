@@ -61,6 +61,38 @@ class MemoryDrillDocumentsTest {
     }
 
     @Test
+    void retrievalDrillsSpreadRelatedFactsOverSeveralSegmentsBeforeAnyQuestion() throws Exception {
+        WordPieceVocabularyWriter.write(tmp, SyntheticDialogues.vocabulary());
+        int segment = 128;
+        try (TextTokenizer tok = Tokenizers.open(tmp)) {
+            MemoryDrillDocuments layout = new MemoryDrillDocuments(tok, Optional.of(ChatTemplate.open(tmp)), segment);
+            SyntheticDialogues gen = new SyntheticDialogues(12);
+            for (int i = 0; i < 20; i++) {
+                int facts = 4 + i % 9;
+                SyntheticDialogues.MemoryDrill drill = gen.retrievalDrill(facts);
+                int statedSegments = (layout.statedTokens(drill) + segment - 1) / segment;
+                int[] doc = layout.document(drill, statedSegments, 4);
+                int room = statedSegments * segment;
+                assertTrue(facts < 8 || statedSegments >= 2, facts + " facts in " + statedSegments + " segment(s)");
+                int[] ids = Arrays.stream(doc).map(SlotStreams::id).toArray();
+                String stated = tok.decode(Arrays.copyOfRange(ids, 0, room), false);
+                String asked = tok.decode(Arrays.copyOfRange(ids, room, ids.length), false);
+                assertFalse(stated.contains("what is") || stated.contains("remind me"), "no question before the asked part");
+                Matcher m = ANSWER.matcher(asked);
+                int fromMemory = 0;
+                while (m.find()) {
+                    String fact = "my " + m.group(1) + " is " + m.group(2);
+                    if (!asked.substring(0, m.start()).contains(fact)) {
+                        assertTrue(stated.contains(fact), "asked fact stated before: " + fact);
+                        fromMemory++;
+                    }
+                }
+                assertTrue(fromMemory >= Math.min(facts, 6), fromMemory + " of " + facts + " asked in the first 4 segments");
+            }
+        }
+    }
+
+    @Test
     void drillsAreDeterministic() {
         assertEquals(new SyntheticDialogues(4).memoryDrill(3), new SyntheticDialogues(4).memoryDrill(3));
     }

@@ -22,7 +22,7 @@ class SyntheticDialoguesTest {
     void dialoguesAreDeterministicAndAskOnlyAboutStatedFacts() {
         List<ChatMessage> a = new SyntheticDialogues(5).longDialogue(4, 3);
         assertEquals(a, new SyntheticDialogues(5).longDialogue(4, 3));
-        for (List<ChatMessage> d : List.of(a, new SyntheticDialogues(6).shortDialogue(5, 2))) {
+        for (List<ChatMessage> d : List.of(a, new SyntheticDialogues(6).longDialogue(8, 1))) {
             java.util.Set<String> stated = new java.util.HashSet<>();
             int questions = 0;
             for (int i = 0; i + 1 < d.size(); i += 2) {
@@ -39,6 +39,23 @@ class SyntheticDialoguesTest {
                 }
             }
             assertTrue(questions > 0);
+        }
+    }
+
+    @Test
+    void relatedFactsSharePeopleAndAttributesButNeverAKey() {
+        SyntheticDialogues gen = new SyntheticDialogues(11);
+        for (int i = 0; i < 200; i++) {
+            int n = 2 + i % 3;
+            List<SyntheticDialogues.Fact> fs = gen.relatedFacts(n);
+            assertEquals(n, fs.size());
+            assertEquals(n, fs.stream().map(SyntheticDialogues.Fact::key).distinct().count(), "distinct keys " + fs);
+            long people = fs.stream().map(f -> String.valueOf(f.person())).distinct().count();
+            long attributes = fs.stream().map(f -> f.attribute().words()).distinct().count();
+            // n distinct keys from a grid of 2 people x max(2, (n+1)/2) attributes: from 3 facts on, some person or
+            // some attribute is always shared (2 facts may be the grid's diagonal)
+            assertTrue(people <= 2 && attributes <= Math.max(2, (n + 1) / 2), fs.toString());
+            assertTrue(n < 3 || people < n || attributes < n, fs.toString());
         }
     }
 
