@@ -59,6 +59,9 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--pretrain-lr", defaultValue = "1e-3", description = "stage 1 peak learning rate (at 1e-2 memory "
             + "attention collapses onto one token; 3e-3 grew attention logits so large that memory got no weight)")
     double pretrainLr;
+    @Option(names = "--pretrain-memory-segments", defaultValue = "1", description = "stage 1 in-graph memory: the "
+            + "previous N segments (with N > 1, every other drill states more facts over up to N segments)")
+    int pretrainMemorySegments;
     @Option(names = "--memlong-steps", defaultValue = "1000", description = "stage 2 steps (MemLong: layers above the memory layer, retrieval)")
     int memlongSteps;
     @Option(names = "--memlong-lr", defaultValue = "1e-3") double memlongLr;
@@ -134,13 +137,28 @@ final class TrainDemoCommand implements Callable<Integer> {
         int maxFacts = PRETRAIN_SEGMENT / 32; // a stated fact and its acknowledgement take at most about 30 tokens
         List<int[]> docs = new ArrayList<>();
         for (int i = 0; i < Math.max(1, pretrainSteps * PRETRAIN_BATCH / 2); i++) { // about one epoch
-            docs.add(layout.document(gen.memoryDrill(1 + i % maxFacts, i % 2 == 1), 2));
+            if (pretrainMemorySegments == 1 || i % 2 == 0) {
+                boolean related = pretrainMemorySegments == 1 ? i % 2 == 1 : i % 4 == 2;
+                docs.add(layout.document(gen.memoryDrill(1 + i % maxFacts, related), 2));
+            } else {
+                // more related facts than one segment holds, stated with small talk over up to as many segments as
+                // memory spans, so reading must pick among many similar facts (as from 8 retrieved chunks)
+                // (about 2 facts with their small talk per 128-token segment; a drill too long is drawn again)
+                SyntheticDialogues.MemoryDrill drill;
+                int statedSegments;
+                int facts = Math.min(16, 4 + i / 2 % (2 * pretrainMemorySegments - 1));
+                do {
+                    drill = gen.retrievalDrill(facts);
+                    statedSegments = (layout.statedTokens(drill) + PRETRAIN_SEGMENT - 1) / PRETRAIN_SEGMENT;
+                } while (statedSegments > pretrainMemorySegments);
+                docs.add(layout.document(drill, statedSegments, 3));
+            }
         }
         String range = describe("memory-drill", docs);
         Path dir = out.resolve("stage1");
         TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
                 new LrSchedule(pretrainLr, 50, pretrainSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0,
-                1, PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 3, true, 0);
+                1, PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 3, pretrainMemorySegments, 0);
         System.err.println("stage 1: all layers from scratch, memory drills with in-graph memory, segments of "
                 + PRETRAIN_SEGMENT + " (" + range + ")");
         ModelConfig config = ModelConfig.load(base);

@@ -95,6 +95,30 @@ public final class TrainingForward {
         return new Output(logits, memK, memV);
     }
 
+    /**
+     * Layers 0..memoryLayer only, for memory recomputed in the graph: the memory layer's pre-RoPE keys and values,
+     * each {@code [B, T, KV, D]} (the layers above and the head would be computed for nothing).
+     */
+    public NDArray[] forwardToMemoryLayer(Function<String, NDArray> p, NDManager m, Input in) {
+        if (in.memory() != null) {
+            throw new IllegalArgumentException("memory is recomputed without memory of its own");
+        }
+        int b = in.batch();
+        int t = in.width();
+        NDArray ids = m.create(in.tokens(), new Shape(b, t));
+        NDArray x = ids.getNDArrayInternal().embedding(ids, p.apply(ParameterNames.EMBEDDING), SparseFormat.DENSE)
+                .singletonOrThrow();
+        NDArray[] cosSin = rotary(m, t, in.positionOffset());
+        NDArray localMask = causalMask(m, t);
+        for (int i = 0; ; i++) {
+            LayerOut out = layer(p, m, i, x, cosSin, localMask, null, in);
+            if (i == memoryLayer) {
+                return new NDArray[] {out.preRopeK, out.v};
+            }
+            x = out.x;
+        }
+    }
+
     private record LayerOut(NDArray x, NDArray preRopeK, NDArray v) {}
 
     private LayerOut layer(Function<String, NDArray> p, NDManager m, int i, NDArray x, NDArray[] cosSin,

@@ -23,11 +23,12 @@ import dev.memlong.memory.MemorySettings;
  * @param segmentLength tokens per slot per micro-batch (the local window while training)
  * @param workers       data-parallel training workers; the slots are split between them, gradients summed
  * @param seed          seeds adapter initialisation, dropout and from-scratch initialisation
- * @param memoryGradients memory is the slot's previous segment of the same document, recomputed in the same graph
- *                      (pre-RoPE keys and values of the memory layer, at position 0 as always), so gradients reach
- *                      the layers that write memory. For pretraining a model from scratch to write memory it can
- *                      read: MemLong's own stage detaches memory, so the layers up to the memory layer never learn
- *                      what to store. Excludes retrieval (nothing is retrieved; the previous segment is the memory)
+ * @param memorySegments in-graph memory (0 = none): memory is the slot's previous {@code memorySegments} segments of
+ *                      the same document (fewer at its start), recomputed in the same graph (pre-RoPE keys and values
+ *                      of the memory layer, at position 0 as always), so gradients reach the layers that write
+ *                      memory. For pretraining a model from scratch to write memory it can read: MemLong's own stage
+ *                      detaches memory, so the layers up to the memory layer never learn what to store. Excludes
+ *                      retrieval (nothing is retrieved; the previous segments are the memory)
  * @param memoryScoreBias added to every memory attention score at step 0, falling linearly to 0 at half the run
  *                      (0 = none). A training-only aid for a pretrained model whose heads give memory no weight:
  *                      where attention on memory is ~0 its gradient is ~0 too, so reading memory is never learnt.
@@ -36,7 +37,7 @@ import dev.memlong.memory.MemorySettings;
 public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
                                LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
                                double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
-                               long seed, boolean memoryGradients, double memoryScoreBias) {
+                               long seed, int memorySegments, double memoryScoreBias) {
 
     /** Settings without in-graph memory (the usual case). */
     public TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
@@ -44,7 +45,12 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
                             double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
                             long seed) {
         this(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon, clipNorm, accumulation,
-                batchSlots, segmentLength, workers, seed, false, 0);
+                batchSlots, segmentLength, workers, seed, 0, 0);
+    }
+
+    /** Whether memory is in the graph: the slot's previous {@link #memorySegments} segments, gradients flowing. */
+    public boolean memoryGradients() {
+        return memorySegments > 0;
     }
 
     public TrainingSettings {
@@ -67,7 +73,10 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
         if (memoryScoreBias < 0 || !Double.isFinite(memoryScoreBias)) {
             throw new IllegalArgumentException("memory score bias must be finite and >= 0, got " + memoryScoreBias);
         }
-        if (memoryGradients && retrieval) {
+        if (memorySegments < 0) {
+            throw new IllegalArgumentException("in-graph memory segments must be >= 0, got " + memorySegments);
+        }
+        if (memorySegments > 0 && retrieval) {
             throw new IllegalArgumentException("in-graph memory (the previous segment) and retrieval exclude each other");
         }
         if (weightDecay < 0 || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1 || !(epsilon > 0) || clipNorm < 0) {
@@ -84,18 +93,18 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
 
     public TrainingSettings withWorkers(int n) {
         return new TrainingSettings(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memoryGradients, memoryScoreBias);
+                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memorySegments, memoryScoreBias);
     }
 
     public TrainingSettings withMode(TrainingMode m, boolean withRetrieval) {
         return new TrainingSettings(m, lora, memory, withRetrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, workers, seed, memoryGradients && !withRetrieval,
+                clipNorm, accumulation, batchSlots, segmentLength, workers, seed, withRetrieval ? 0 : memorySegments,
                 memoryScoreBias);
     }
 
     /** MemLong's positions ("Zero" mode: memory at 0, local tokens from 1) whenever the model reads memory. */
     public boolean readsMemory() {
-        return retrieval || memoryGradients;
+        return retrieval || memoryGradients();
     }
 
     /** The memory score bias at a step: {@link #memoryScoreBias} falling linearly to 0 at half the schedule. */

@@ -38,7 +38,8 @@ final class TrainingWorker implements AutoCloseable {
     private final Map<String, NDArray> replica = new LinkedHashMap<>();
     private final Map<Integer, SlotMemory> memories;
     /** Per slot, the segment it read last (in-graph memory mode). */
-    private final Map<Integer, SlotStreams.Piece> previous = new HashMap<>();
+    /** Per slot: its latest segments of the current document, oldest first (in-graph memory). */
+    private final Map<Integer, java.util.ArrayDeque<SlotStreams.Piece>> previous = new HashMap<>();
 
     TrainingWorker(int index, ModelParameters params, TrainingForward forward, TrainingSettings settings,
                    Map<Integer, SlotMemory> memories, int intraOpThreads) {
@@ -158,31 +159,46 @@ final class TrainingWorker implements AutoCloseable {
     }
 
     /**
-     * In-graph memory: each slot's previous segment of the same document, forwarded again without memory of its own,
-     * its memory-layer K/V kept in the graph. Its loss is not counted (it was when that segment was current).
+     * In-graph memory: each slot's previous {@code memorySegments} segments of the same document, forwarded again
+     * through the layers up to the memory layer without memory of their own, their memory-layer K/V kept in the graph
+     * (their loss is not counted: it was when each was current). Row {@code i} of the memory holds its segments oldest
+     * first; all but a document's last segment are full, so the first {@code tokens[i]} columns are the valid ones.
      */
     private SegmentMemory previousSegments(NDManager m, List<SlotStreams.Piece> pieces, int step, int micro) {
         int b = pieces.size();
         int t = settings.segmentLength();
-        long[] tokens = new long[b * t];
+        int n = settings.memorySegments();
+        long[] tokens = new long[b * n * t];
         int[] lengths = new int[b];
         boolean any = false;
         for (int i = 0; i < b; i++) {
             SlotStreams.Piece p = pieces.get(i);
-            SlotStreams.Piece prev = p.newDocument() ? null : previous.get(p.slot());
-            if (prev != null) {
-                System.arraycopy(prev.tokens(), 0, tokens, i * t, t);
-                lengths[i] = prev.length();
+            java.util.ArrayDeque<SlotStreams.Piece> prev = previous.computeIfAbsent(p.slot(), k -> new java.util.ArrayDeque<>());
+            if (p.newDocument()) {
+                prev.clear();
+            }
+            int j = 0;
+            for (SlotStreams.Piece q : prev) {
+                System.arraycopy(q.tokens(), 0, tokens, (i * n + j) * t, t);
+                lengths[i] += q.length();
+                j++;
                 any = true;
             }
-            previous.put(p.slot(), p);
+            prev.addLast(p);
+            if (prev.size() > n) {
+                prev.removeFirst();
+            }
         }
         if (!any) {
             return null;
         }
-        TrainingForward.Output out = forward.forward(this::lookup, m,
-                new TrainingForward.Input(tokens, b, t, 1, null, dropout(pieces, step, micro)));
-        return SegmentMemory.inGraph(out.memoryKeys(), out.memoryValues(), lengths);
+        // one dropout draw per slot, as the segment had when it was current, only where each row is one segment
+        NDArray[] kv = forward.forwardToMemoryLayer(this::lookup, m,
+                new TrainingForward.Input(tokens, b * n, t, 1, null, n == 1 ? dropout(pieces, step, micro) : null));
+        int kvHeads = params.config().numKvHeads();
+        int d = params.config().headDim();
+        return SegmentMemory.inGraph(kv[0].reshape(b, (long) n * t, kvHeads, d), kv[1].reshape(b, (long) n * t, kvHeads, d),
+                lengths);
     }
 
     private void storeMemory(List<SlotStreams.Piece> pieces, TrainingForward.Output out, int t) {

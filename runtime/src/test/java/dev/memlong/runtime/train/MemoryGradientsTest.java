@@ -67,7 +67,7 @@ class MemoryGradientsTest {
         // lr 1e-3: at 1e-2 the memory heads collapse onto one arbitrary memory token and the task is never learned
         return new TrainingSettings(TrainingMode.FULL_ALL, null, memory, retrieval,
                 new LrSchedule(1e-3, 20, steps, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 16,
-                SEGMENT, 1, 5, memoryGradients, 0);
+                SEGMENT, 1, 5, memoryGradients ? 1 : 0, 0);
     }
 
     private static double[] trainAndMeasure(TrainingSettings s, int steps) {
@@ -99,6 +99,90 @@ class MemoryGradientsTest {
     }
 
     @Test
+    void inGraphMemoryOfTwoSegmentsReachesAValueTwoSegmentsBack() {
+        // A holds the value, then a segment of filler, then B asks: only memory of the previous two segments holds it
+        TrainingSettings s = new TrainingSettings(TrainingMode.FULL_ALL, null, MEMORY, false,
+                new LrSchedule(1e-3, 20, 1200, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 16,
+                SEGMENT, 1, 5, 2, 0);
+        try (NDManager root = Engines.pytorch().newBaseManager();
+             ModelParameters params = ModelParameters.initialize(ModelConfig.load(Fixtures.hfTinyLlama()), 5, root)) {
+            params.prepare(s.mode(), s.memory().memoryLayer(), null, s.seed());
+            try (Trainer trainer = new Trainer(params, s, withFillerSegment(documents(1200 * 8, 1)), null, null)) {
+                for (int i = 0; i < 1200; i++) {
+                    trainer.trainStep();
+                }
+            }
+            List<int[]> test = withFillerSegment(documents(64, 99));
+            TrainingForward forward = Trainer.forwardFor(params, s);
+            int b = test.size();
+            long[] memoryTokens = new long[b * 2 * SEGMENT]; // rows: A and the filler of each document
+            long[] q = new long[b * SEGMENT];
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < 2 * SEGMENT; j++) {
+                    memoryTokens[i * 2 * SEGMENT + j] = SlotStreams.id(test.get(i)[j]);
+                }
+                for (int j = 0; j < SEGMENT; j++) {
+                    q[i * SEGMENT + j] = SlotStreams.id(test.get(i)[2 * SEGMENT + j]);
+                }
+            }
+            double[] acc = new double[2];
+            try (NDManager m = params.manager().newSubManager()) {
+                NDArray[] kv = forward.forwardToMemoryLayer(params::get, m,
+                        new TrainingForward.Input(memoryTokens, 2 * b, SEGMENT, 1, null, null));
+                int[] widths = new int[b];
+                Arrays.fill(widths, 2 * SEGMENT);
+                SegmentMemory memory = SegmentMemory.inGraph(kv[0].reshape(b, 2 * SEGMENT, 2, 16),
+                        kv[1].reshape(b, 2 * SEGMENT, 2, 16), widths);
+                for (int variant = 0; variant < 2; variant++) {
+                    long[] argmax = forward.forward(params::get, m, new TrainingForward.Input(q, b, SEGMENT, 1,
+                            variant == 0 ? memory : null, null)).logits().argMax(2).toLongArray();
+                    int right = 0;
+                    for (int i = 0; i < b; i++) {
+                        right += argmax[i * SEGMENT + ASKED_AT] == q[i * SEGMENT + ASKED_AT + 1] ? 1 : 0;
+                    }
+                    acc[variant] = right / (double) b;
+                }
+            }
+            assertTrue(acc[0] > 0.9 && acc[1] < 0.2, "value accuracy with memory " + acc[0] + ", without " + acc[1]);
+        }
+    }
+
+    /** Documents A + B become A + filler + B. */
+    private static List<int[]> withFillerSegment(List<int[]> docs) {
+        Random rnd = new Random(17);
+        List<int[]> out = new ArrayList<>();
+        for (int[] d : docs) {
+            int[] doc = new int[3 * SEGMENT];
+            System.arraycopy(d, 0, doc, 0, SEGMENT);
+            for (int i = SEGMENT; i < 2 * SEGMENT; i++) {
+                doc[i] = SlotStreams.contextOnly(300 + rnd.nextInt(40));
+            }
+            System.arraycopy(d, SEGMENT, doc, 2 * SEGMENT, SEGMENT);
+            out.add(doc);
+        }
+        return out;
+    }
+
+    @Test
+    void theMemoryLayersKvAloneEqualsTheFullForwards() {
+        TrainingSettings s = settings(MEMORY, false, true, 10);
+        try (NDManager root = Engines.pytorch().newBaseManager();
+             ModelParameters params = ModelParameters.initialize(ModelConfig.load(Fixtures.hfTinyLlama()), 5, root);
+             NDManager m = root.newSubManager()) {
+            TrainingForward forward = Trainer.forwardFor(params, s);
+            long[] tokens = new long[2 * SEGMENT];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = 100 + i * 7 % 300;
+            }
+            TrainingForward.Input in = new TrainingForward.Input(tokens, 2, SEGMENT, 1, null, null);
+            TrainingForward.Output full = forward.forward(params::get, m, in);
+            NDArray[] kv = forward.forwardToMemoryLayer(params::get, m, in);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(full.memoryKeys().toFloatArray(), kv[0].toFloatArray(), 1e-6f);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(full.memoryValues().toFloatArray(), kv[1].toFloatArray(), 1e-6f);
+        }
+    }
+
+    @Test
     void inGraphMemoryAndRetrievalExcludeEachOther() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> settings(MEMORY, true, true, 10));
@@ -109,14 +193,14 @@ class MemoryGradientsTest {
     void theMemoryScoreBiasFadesOutByHalfTheRunAndShiftsOnlyMemoryScores() {
         TrainingSettings s = new TrainingSettings(TrainingMode.FULL_ALL, null, MEMORY, true,
                 new LrSchedule(1e-3, 0, 100, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1,
-                5, false, 6);
+                5, 0, 6);
         assertEquals(6.0, s.memoryScoreBiasAt(0), 1e-9);
         assertEquals(3.0, s.memoryScoreBiasAt(25), 1e-9);
         assertEquals(0.0, s.memoryScoreBiasAt(50), 1e-9);
         assertEquals(0.0, s.memoryScoreBiasAt(99), 1e-9);
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TrainingSettings(
                 TrainingMode.FULL_ALL, null, MEMORY, true, new LrSchedule(1e-3, 0, 100, LrSchedule.Decay.COSINE, 0.1),
-                0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1, 5, false, -1));
+                0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1, 5, 0, -1));
         try (NDManager m = Engines.pytorch().newBaseManager()) {
             float[][] kv = {new float[3 * 32], new float[1 * 32]};
             SegmentMemory mem = SegmentMemory.of(m, kv, kv, 2, 16).withScoreBias(2.5f);
