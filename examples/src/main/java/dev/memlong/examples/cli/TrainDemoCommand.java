@@ -91,6 +91,9 @@ final class TrainDemoCommand implements Callable<Integer> {
             Json.print(evaluate());
             return 0;
         }
+        if (pretrainMemorySegments < 1 || pretrainMemorySegments > 8) {
+            throw new IllegalArgumentException("--pretrain-memory-segments must be 1 to 8, got " + pretrainMemorySegments);
+        }
         Files.createDirectories(out);
         Path base = out.resolve("base"); // vocabulary, tokenizer and config shared by both stages
         Files.createDirectories(base);
@@ -142,8 +145,8 @@ final class TrainDemoCommand implements Callable<Integer> {
                 docs.add(layout.document(gen.memoryDrill(1 + i % maxFacts, related), 2));
             } else {
                 // more related facts than one segment holds, stated with small talk over up to as many segments as
-                // memory spans, so reading must pick among many similar facts (as from 8 retrieved chunks)
-                // (about 2 facts with their small talk per 128-token segment; a drill too long is drawn again)
+                // memory spans, so reading must pick among many similar facts (as from 8 retrieved chunks); about two
+                // facts with their small talk fit a 128-token segment, and a drill that does not fit is drawn again
                 SyntheticDialogues.MemoryDrill drill;
                 int statedSegments;
                 int facts = Math.min(16, 4 + i / 2 % (2 * pretrainMemorySegments - 1));

@@ -60,4 +60,12 @@ class TrainCommandTest {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
+
+    @Test
+    void trainDemoRefusesAnInvalidMemorySpanBeforeWritingAnything() throws Exception {
+        Path out = tmp.resolve("demo");
+        CliTest.Outcome o = CliTest.run("train-demo", "--out", out.toString(), "--pretrain-memory-segments", "0");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--pretrain-memory-segments must be 1 to 8, got 0"), o.stderr());
+        assertTrue(!Files.exists(out), "nothing written");
+    }
 }
