@@ -37,7 +37,6 @@ final class TrainingWorker implements AutoCloseable {
     private final ExecutorService thread;
     private final Map<String, NDArray> replica = new LinkedHashMap<>();
     private final Map<Integer, SlotMemory> memories;
-    /** Per slot, the segment it read last (in-graph memory mode). */
     /** Per slot: its latest segments of the current document, oldest first (in-graph memory). */
     private final Map<Integer, java.util.ArrayDeque<SlotStreams.Piece>> previous = new HashMap<>();
 
@@ -192,7 +191,9 @@ final class TrainingWorker implements AutoCloseable {
         if (!any) {
             return null;
         }
-        // one dropout draw per slot, as the segment had when it was current, only where each row is one segment
+        // adapter dropout masks are drawn per slot for one segment-wide row; with several memory segments per slot the
+        // rows no longer match the slots, so that recompute runs without dropout (in-graph memory is meant for
+        // full training from scratch, where adapters and their dropout do not exist)
         NDArray[] kv = forward.forwardToMemoryLayer(this::lookup, m,
                 new TrainingForward.Input(tokens, b * n, t, 1, null, n == 1 ? dropout(pieces, step, micro) : null));
         int kvHeads = params.config().numKvHeads();
