@@ -209,9 +209,10 @@ public final class SyntheticDialogues {
     }
 
     /**
-     * A long dialogue for the MemLong stage: {@code rounds} rounds of stating one to three facts, small talk
-     * ({@code filler} exchanges on average, about 25 tokens each), and questions about facts from any earlier round,
-     * so most answers lie beyond a small window and only memory holds them.
+     * A long dialogue (the recall check's held-out dialogue for perplexity; session 3's MemLong stage trained on
+     * these): {@code rounds} rounds of stating one to three facts, small talk ({@code filler} exchanges on average,
+     * about 25 tokens each), and questions about facts from any earlier round, so most answers lie beyond a small
+     * window and only memory holds them.
      */
     public List<ChatMessage> longDialogue(int rounds, int filler) {
         List<Fact> fs = facts(Math.min(rounds * 3, 100));
