@@ -72,27 +72,10 @@ public final class TrainingForward {
     public record Output(NDArray logits, NDArray memoryKeys, NDArray memoryValues) {}
 
     public Output forward(Function<String, NDArray> p, NDManager m, Input in) {
-        int b = in.batch();
-        int t = in.width();
-        NDArray ids = m.create(in.tokens(), new Shape(b, t));
-        NDArray x = ids.getNDArrayInternal().embedding(ids, p.apply(ParameterNames.EMBEDDING), SparseFormat.DENSE)
-                .singletonOrThrow();
-        NDArray[] cosSin = rotary(m, t, in.positionOffset());
-        NDArray localMask = causalMask(m, t);
-        NDArray memoryMask = in.memory() == null ? null : in.memory().mask(m, t, localMask);
-        NDArray memK = null;
-        NDArray memV = null;
-        for (int i = 0; i < config.numLayers(); i++) {
-            LayerOut out = layer(p, m, i, x, cosSin, localMask, memoryMask, in);
-            x = out.x;
-            if (i == memoryLayer) {
-                memK = out.preRopeK;
-                memV = out.v;
-            }
-        }
-        x = rmsNorm(x, p.apply(ParameterNames.FINAL_NORM));
+        LayerOut top = layers(p, m, in, config.numLayers() - 1);
+        NDArray x = rmsNorm(top.x, p.apply(ParameterNames.FINAL_NORM));
         NDArray logits = linear(x, p.apply(ParameterNames.LM_HEAD), null);
-        return new Output(logits, memK, memV);
+        return new Output(logits, top.preRopeK, top.v);
     }
 
     /**
@@ -103,6 +86,12 @@ public final class TrainingForward {
         if (in.memory() != null) {
             throw new IllegalArgumentException("memory is recomputed without memory of its own");
         }
+        LayerOut out = layers(p, m, in, memoryLayer);
+        return new NDArray[] {out.preRopeK, out.v};
+    }
+
+    /** Embedding and layers 0..{@code last}: the last layer's output, with the memory layer's K/V (if it ran). */
+    private LayerOut layers(Function<String, NDArray> p, NDManager m, Input in, int last) {
         int b = in.batch();
         int t = in.width();
         NDArray ids = m.create(in.tokens(), new Shape(b, t));
@@ -110,13 +99,18 @@ public final class TrainingForward {
                 .singletonOrThrow();
         NDArray[] cosSin = rotary(m, t, in.positionOffset());
         NDArray localMask = causalMask(m, t);
-        for (int i = 0; ; i++) {
-            LayerOut out = layer(p, m, i, x, cosSin, localMask, null, in);
-            if (i == memoryLayer) {
-                return new NDArray[] {out.preRopeK, out.v};
-            }
+        NDArray memoryMask = in.memory() == null ? null : in.memory().mask(m, t, localMask);
+        NDArray memK = null;
+        NDArray memV = null;
+        for (int i = 0; i <= last; i++) {
+            LayerOut out = layer(p, m, i, x, cosSin, localMask, memoryMask, in);
             x = out.x;
+            if (i == memoryLayer) {
+                memK = out.preRopeK;
+                memV = out.v;
+            }
         }
+        return new LayerOut(x, memK, memV);
     }
 
     private record LayerOut(NDArray x, NDArray preRopeK, NDArray v) {}
