@@ -166,6 +166,14 @@ class TrainerSwapTest {
                 others.add(rt.conversation("s", "other-" + i).send("Hi.", shortTurn));
             }
             assertEquals(0L, rt.rollback(0).toCompletableFuture().join());
+            // let the streaming turns take steps on version 0 before swapping back: two swaps applied between the
+            // same two steps would leave no step on 0 (a race that a loaded machine lost once)
+            int[] atSwap = turns.stream().mapToInt(t -> t.deltas().get()).toArray();
+            long swapDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < swapDeadline && java.util.stream.IntStream.range(0, turns.size())
+                    .anyMatch(i -> turns.get(i).deltas().get() < atSwap[i] + 2)) {
+                Thread.sleep(2);
+            }
             assertEquals(1L, rt.rollback(1).toCompletableFuture().join());
 
             List<Reply> streamed = new ArrayList<>();
