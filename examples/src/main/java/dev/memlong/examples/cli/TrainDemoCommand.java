@@ -62,6 +62,17 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--pretrain-memory-segments", defaultValue = "1", description = "stage 1 in-graph memory: the "
             + "previous N segments (with N > 1, every other drill states more facts over up to N segments)")
     int pretrainMemorySegments;
+    @Option(names = "--position-spread", defaultValue = "0", description = "both stages: each micro-batch's segments "
+            + "start at a random position in 1..1+N (at most 128), so with N = 128 questions are trained at every "
+            + "position of the 256-token window, not only 1..128 (queries meet unrotated memory keys: their scores "
+            + "depend on the position)")
+    int positionSpread;
+    @Option(names = "--rope-theta", defaultValue = "10000", description = "RoPE base (Llama 3 uses 500000); a large "
+            + "base leaves more of a 32-wide head's dimensions nearly unrotated across the window, which is where a query "
+            + "can match memory keys (at position 0) the same way at every position")
+    double ropeTheta;
+    @Option(names = "--chunk", defaultValue = "64", description = "memory chunk size (tokens)") int chunk;
+    @Option(names = "--top-k", defaultValue = "8", description = "chunks retrieved per query") int topK;
     @Option(names = "--memlong-steps", defaultValue = "1000", description = "stage 2 steps (MemLong: layers above the memory layer, retrieval)")
     int memlongSteps;
     @Option(names = "--memlong-lr", defaultValue = "1e-3") double memlongLr;
@@ -82,8 +93,6 @@ final class TrainDemoCommand implements Callable<Integer> {
     static final int WINDOW = 256;
     static final int PRETRAIN_SEGMENT = 128;
     static final int PRETRAIN_BATCH = 16;
-    static final int CHUNK = 64;
-    static final int TOP_K = 8;
 
     @Override
     public Integer call() throws Exception {
@@ -93,6 +102,14 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         if (pretrainMemorySegments < 1 || pretrainMemorySegments > 8) {
             throw new IllegalArgumentException("--pretrain-memory-segments must be 1 to 8, got " + pretrainMemorySegments);
+        }
+        if (positionSpread < 0 || PRETRAIN_SEGMENT + positionSpread > WINDOW) {
+            throw new IllegalArgumentException("--position-spread must be 0 to " + (WINDOW - PRETRAIN_SEGMENT)
+                    + " (segments of " + PRETRAIN_SEGMENT + " inside the window of " + WINDOW + "), got " + positionSpread);
+        }
+        if (!(ropeTheta > 1) || chunk < 1 || PRETRAIN_SEGMENT % chunk != 0 || topK < 1) {
+            throw new IllegalArgumentException("--rope-theta must be > 1, --chunk must divide " + PRETRAIN_SEGMENT
+                    + " and --top-k be positive");
         }
         Files.createDirectories(out);
         Path base = out.resolve("base"); // vocabulary, tokenizer and config shared by both stages
@@ -106,7 +123,7 @@ final class TrainDemoCommand implements Callable<Integer> {
         // deterministic: rewriting them on --resume changes nothing
         int vocab = WordPieceVocabularyWriter.write(base, SyntheticDialogues.vocabulary());
         writeConfig(base, vocab, retrievalLayers);
-        MemorySettings memory = new MemorySettings(memoryLayer, retrievalLayers, CHUNK, TOP_K, WINDOW,
+        MemorySettings memory = new MemorySettings(memoryLayer, retrievalLayers, chunk, topK, WINDOW,
                 MemorySettings.DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16);
         Map<String, Object> json = new LinkedHashMap<>();
         try (TextTokenizer tokenizer = Tokenizers.open(base)) {
@@ -161,7 +178,7 @@ final class TrainDemoCommand implements Callable<Integer> {
         Path dir = out.resolve("stage1");
         TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
                 new LrSchedule(pretrainLr, 50, pretrainSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0,
-                1, PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 3, pretrainMemorySegments, 0);
+                1, PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 3, pretrainMemorySegments, 0, positionSpread);
         System.err.println("stage 1: all layers from scratch, memory drills with in-graph memory, segments of "
                 + PRETRAIN_SEGMENT + " (" + range + ")");
         ModelConfig config = ModelConfig.load(base);
@@ -193,9 +210,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         String range = describe("retrieval-drill", docs);
         TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, null, memory, true,
                 new LrSchedule(memlongLr, 50, memlongSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
-                PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1);
+                PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1, 0, 0, positionSpread);
         System.err.println("stage 2: MemLong, layers above " + memory.memoryLayer() + " with bge-small retrieval (top-"
-                + TOP_K + " chunks of " + CHUNK + ", " + range + ")");
+                 + topK + " chunks of " + chunk + ", " + range + ")");
         try (Retriever retriever = BgeSmallRetriever.create()) {
             Path stage1 = out.resolve("stage1");
             return TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage1, root), stage1,
@@ -263,7 +280,7 @@ final class TrainDemoCommand implements Callable<Integer> {
         c.put("hidden_act", "silu");
         c.put("max_position_embeddings", WINDOW);
         c.put("rms_norm_eps", 1e-5);
-        c.put("rope_theta", 10000.0);
+        c.put("rope_theta", ropeTheta);
         c.put("tie_word_embeddings", false);
         c.put("bos_token_id", 1);
         c.put("eos_token_id", WordPieceVocabularyWriter.EOS);
@@ -273,8 +290,8 @@ final class TrainDemoCommand implements Callable<Integer> {
         ObjectNode memlong = c.putObject("memlong");
         memlong.put("memory_layer", memoryLayer);
         memlong.putPOJO("retrieval_layers", retrievalLayers);
-        memlong.put("chunk_size", CHUNK);
-        memlong.put("top_k", TOP_K);
+        memlong.put("chunk_size", chunk);
+        memlong.put("top_k", topK);
         memlong.put("local_window", WINDOW);
         mapper.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
         ObjectNode gen = mapper.createObjectNode();

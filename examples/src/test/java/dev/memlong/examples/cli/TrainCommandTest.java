@@ -68,4 +68,14 @@ class TrainCommandTest {
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--pretrain-memory-segments must be 1 to 8, got 0"), o.stderr());
         assertTrue(!Files.exists(out), "nothing written");
     }
+
+    @Test
+    void trainDemoRefusesAPositionSpreadBeyondTheWindowBeforeWritingAnything() {
+        Path out = tmp.resolve("demo2");
+        CliTest.Outcome o = CliTest.run("train-demo", "--out", out.toString(), "--position-spread", "129");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--position-spread must be 0 to 128"), o.stderr());
+        o = CliTest.run("train-demo", "--out", out.toString(), "--chunk", "48");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--chunk must divide 128"), o.stderr());
+        assertTrue(!Files.exists(out), "nothing written");
+    }
 }

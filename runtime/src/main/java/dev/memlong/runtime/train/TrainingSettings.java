@@ -33,11 +33,27 @@ import dev.memlong.memory.MemorySettings;
  *                      (0 = none). A training-only aid for a pretrained model whose heads give memory no weight:
  *                      where attention on memory is ~0 its gradient is ~0 too, so reading memory is never learnt.
  *                      Inference adds nothing; by the second half the model reads memory without it.
+ * @param positionSpread with memory read ("Zero" positions: memory at 0, local tokens from 1), each micro-batch's
+ *                      segments start at a position drawn from {@code 1 .. 1 + positionSpread} (seeded by step and
+ *                      micro-batch, so any worker split draws the same) instead of always at 1 (0 = always 1). Local
+ *                      attention is relative and does not notice; a query's score against memory keys (unrotated)
+ *                      does. At inference a question sits anywhere in a window of up to {@code local_window} tokens,
+ *                      so segments shorter than the window train the queries at positions 1..segmentLength only
+ *                      unless spread (the demo model: segments of 128, window 256, spread 128)
  */
 public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
                                LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
                                double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
-                               long seed, int memorySegments, double memoryScoreBias) {
+                               long seed, int memorySegments, double memoryScoreBias, int positionSpread) {
+
+    /** Settings with in-graph memory or a memory score bias, segments always starting at position 1. */
+    public TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
+                            LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
+                            double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
+                            long seed, int memorySegments, double memoryScoreBias) {
+        this(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon, clipNorm, accumulation,
+                batchSlots, segmentLength, workers, seed, memorySegments, memoryScoreBias, 0);
+    }
 
     /** Settings without in-graph memory (the usual case). */
     public TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
@@ -45,7 +61,7 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
                             double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
                             long seed) {
         this(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon, clipNorm, accumulation,
-                batchSlots, segmentLength, workers, seed, 0, 0);
+                batchSlots, segmentLength, workers, seed, 0, 0, 0);
     }
 
     /** Whether memory is in the graph: the slot's previous {@link #memorySegments} segments, gradients flowing. */
@@ -73,6 +89,10 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
         if (memoryScoreBias < 0 || !Double.isFinite(memoryScoreBias)) {
             throw new IllegalArgumentException("memory score bias must be finite and >= 0, got " + memoryScoreBias);
         }
+        if (positionSpread < 0 || (positionSpread > 0 && !retrieval && memorySegments == 0)) {
+            throw new IllegalArgumentException("position spread must be >= 0, and is only for training that reads "
+                    + "memory (retrieval or in-graph memory), got " + positionSpread);
+        }
         if (memorySegments < 0) {
             throw new IllegalArgumentException("in-graph memory segments must be >= 0, got " + memorySegments);
         }
@@ -93,18 +113,33 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
 
     public TrainingSettings withWorkers(int n) {
         return new TrainingSettings(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memorySegments, memoryScoreBias);
+                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memorySegments, memoryScoreBias, positionSpread);
     }
 
     public TrainingSettings withMode(TrainingMode m, boolean withRetrieval) {
         return new TrainingSettings(m, lora, memory, withRetrieval, schedule, weightDecay, beta1, beta2, epsilon,
                 clipNorm, accumulation, batchSlots, segmentLength, workers, seed, withRetrieval ? 0 : memorySegments,
-                memoryScoreBias);
+                memoryScoreBias, withRetrieval || memorySegments > 0 ? positionSpread : 0);
     }
 
     /** MemLong's positions ("Zero" mode: memory at 0, local tokens from 1) whenever the model reads memory. */
     public boolean readsMemory() {
         return retrieval || memoryGradients();
+    }
+
+    /**
+     * The position of the first token of micro-batch {@code micro} of {@code step}: 0 without memory (a plain causal
+     * decoder), else 1 plus a seeded draw from {@code 0 .. positionSpread}, the same on every worker.
+     */
+    public int firstPosition(int step, int micro) {
+        if (!readsMemory()) {
+            return 0;
+        }
+        if (positionSpread == 0) {
+            return 1;
+        }
+        long mix = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + micro * 0x94D049BB133111EBL;
+        return 1 + new java.util.SplittableRandom(mix).nextInt(positionSpread + 1);
     }
 
     /** The memory score bias at a step: {@link #memoryScoreBias} falling linearly to 0 at half the schedule. */

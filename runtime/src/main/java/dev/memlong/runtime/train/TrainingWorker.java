@@ -143,7 +143,7 @@ final class TrainingWorker implements AutoCloseable {
             if (memory != null && bias > 0) {
                 memory = memory.withScoreBias(bias);
             }
-            TrainingForward.Input in = new TrainingForward.Input(tokens, b, t, settings.readsMemory() ? 1 : 0, memory,
+            TrainingForward.Input in = new TrainingForward.Input(tokens, b, t, settings.firstPosition(step, micro), memory,
                     dropout(pieces, step, micro));
             TrainingForward.Output out = forward.forward(this::lookup, m, in);
             NDArray lossSum = TrainingForward.crossEntropySum(m, out.logits(), targets);

@@ -190,6 +190,32 @@ class MemoryGradientsTest {
     }
 
     @Test
+    void positionSpreadDrawsEveryFirstPositionInItsRangeTheSameOnEveryWorkerSplit() {
+        LrSchedule lr = new LrSchedule(1e-3, 0, 100, LrSchedule.Decay.COSINE, 0.1);
+        TrainingSettings s = new TrainingSettings(TrainingMode.FULL_ALL, null, MEMORY, true, lr, 0.0, 0.9, 0.98, 1e-8,
+                1.0, 2, 2, SEGMENT, 1, 5, 0, 0, 8);
+        java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        for (int step = 0; step < 200; step++) {
+            for (int micro = 0; micro < 2; micro++) {
+                int p = s.firstPosition(step, micro);
+                assertTrue(p >= 1 && p <= 9, "position " + p);
+                assertEquals(p, s.withWorkers(2).firstPosition(step, micro));
+                seen.add(p);
+            }
+        }
+        assertEquals(9, seen.size(), "every position 1..9 drawn: " + seen);
+        TrainingSettings fixed = new TrainingSettings(TrainingMode.FULL_ALL, null, MEMORY, true, lr, 0.0, 0.9, 0.98,
+                1e-8, 1.0, 1, 2, SEGMENT, 1, 5);
+        assertEquals(1, fixed.firstPosition(7, 0), "memory at 0, local tokens from 1");
+        assertEquals(0, fixed.withMode(TrainingMode.FULL_ALL, false).firstPosition(7, 0), "no memory: from 0");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TrainingSettings(
+                TrainingMode.FULL_ALL, null, MEMORY, false, lr, 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1, 5, 0, 0, 8),
+                "spread positions without memory mean nothing");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TrainingSettings(
+                TrainingMode.FULL_ALL, null, MEMORY, true, lr, 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1, 5, 0, 0, -1));
+    }
+
+    @Test
     void theMemoryScoreBiasFadesOutByHalfTheRunAndShiftsOnlyMemoryScores() {
         TrainingSettings s = new TrainingSettings(TrainingMode.FULL_ALL, null, MEMORY, true,
                 new LrSchedule(1e-3, 0, 100, LrSchedule.Decay.COSINE, 0.1), 0.0, 0.9, 0.98, 1e-8, 1.0, 1, 2, SEGMENT, 1,

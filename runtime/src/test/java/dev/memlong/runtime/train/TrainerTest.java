@@ -84,6 +84,17 @@ class TrainerTest {
     }
 
     @Test
+    void spreadPositionsAreUsedAndDrawnTheSameForAnyWorkerSplit() {
+        Map<String, float[]> one = train(TrainingFixtures.lora(1, 4, 40), 4, null);
+        Map<String, float[]> two = train(TrainingFixtures.lora(2, 4, 40), 4, null);
+        double diff = maxDiff(one, two);
+        assertTrue(diff < 1e-5, "1 vs 2 workers with spread positions: max |diff| " + diff);
+        // queries meet unrotated memory keys, so where a segment starts changes what is learnt
+        double moved = maxDiff(one, train(TrainingFixtures.lora(1, 4), 4, null));
+        assertTrue(moved > 1e-4, "spread vs fixed positions: max |diff| " + moved);
+    }
+
+    @Test
     void fullTrainingFromScratchLearnsARepeatedPattern() {
         TrainingSettings s = new TrainingSettings(TrainingMode.FULL_ALL, null, TrainingFixtures.MEMORY, false,
                 new LrSchedule(1e-2, 2, 30, LrSchedule.Decay.LINEAR, 0.1), 0.0, 0.9, 0.999, 1e-8, 1.0, 1, 2, 16, 1, 7);

@@ -29,8 +29,13 @@ final class TrainingFixtures {
     }
 
     static TrainingSettings lora(int workers, int steps) {
+        return lora(workers, steps, 0);
+    }
+
+    /** As {@link #lora(int, int)}, segments starting at positions 1..1+positionSpread. */
+    static TrainingSettings lora(int workers, int steps, int positionSpread) {
         return new TrainingSettings(TrainingMode.LORA_UPPER, new LoraSettings(4, 8, 0.1f), MEMORY, true,
                 new LrSchedule(1e-2, 1, steps, LrSchedule.Decay.COSINE, 0.1), 1e-2, 0.9, 0.999, 1e-8, 1.0, 2, 2, 16,
-                workers, 42);
+                workers, 42, 0, 0, positionSpread);
     }
 }
