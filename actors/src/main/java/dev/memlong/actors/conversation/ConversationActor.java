@@ -18,9 +18,8 @@ import dev.memlong.storage.SavedWindow;
 import dev.memlong.storage.TurnCommit;
 import dev.memlong.storage.TurnMessage;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -120,10 +119,7 @@ public final class ConversationActor {
     private final ActorRef<ConversationRegistry.Command> registry;
     private final DialoguePrompt prompt;
     private final ActorRef<GenerationEvent> events;
-    private final Deque<ChatMessage> recent = new ArrayDeque<>();
-    private String systemPrompt;
-    /** The window saved when the conversation last passivated, until a committed turn makes it stale. */
-    private SavedWindow saved;
+    private final DialogueContext dialogue;
     private StagingBank bank;
     private int device = -1;
     private Current current;
@@ -145,6 +141,7 @@ public final class ConversationActor {
         this.registry = registry;
         this.prompt = services.prompt();
         this.events = ctx.messageAdapter(GenerationEvent.class, Event::new);
+        this.dialogue = new DialogueContext(services.recentMessages());
     }
 
     private Behavior<Command> start() {
@@ -178,10 +175,7 @@ public final class ConversationActor {
 
     private Behavior<Command> onLoaded(Loaded loaded) {
         bank = loaded.bank();
-        recent.clear();
-        recent.addAll(loaded.recent());
-        systemPrompt = loaded.systemPrompt();
-        saved = loaded.saved();
+        dialogue.restore(loaded.recent(), loaded.systemPrompt(), loaded.saved());
         return stash.unstashAll(idle());
     }
 
@@ -217,27 +211,22 @@ public final class ConversationActor {
                     new MemLongException(MemLongException.Kind.INVALID, "a message needs some text")));
             return Behaviors.same();
         }
-        String newSystem = send.systemPrompt() != null && !sameText(send.systemPrompt(), systemPrompt)
-                ? send.systemPrompt() : null;
+        String newSystem = dialogue.changedSystemPrompt(send.systemPrompt());
         DialoguePrompt.Tokens tokens;
         try {
-            tokens = prompt.turn(List.copyOf(recent), newSystem != null ? newSystem : systemPrompt, newSystem != null,
-                    send.text());
+            tokens = prompt.turn(dialogue.recentMessages(), newSystem != null ? newSystem : dialogue.systemPrompt(),
+                    newSystem != null, send.text());
         } catch (RuntimeException e) {
             send.replyTo().tell(new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.INVALID,
                     "cannot render the message with the chat template: " + e.getMessage(), e)));
             return Behaviors.same();
         }
-        TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(), saved,
+        TurnRequest request = new TurnRequest(send.turnId(), key, bank, tokens.resume(), tokens.fresh(),
+                dialogue.savedWindow(),
                 send.params().toSampling(services.stopTokenIds()), events);
         services.scheduler().tell(new DeviceScheduler.Submit(request, device));
         current = new Current(send, tokens.userTokens(), newSystem);
         return generating();
-    }
-
-    /** Whether two system prompts are the same (clients resend it with every request, spacing may differ). */
-    private static boolean sameText(String a, String b) {
-        return b != null && a.strip().equals(b.strip());
     }
 
     private Behavior<Command> generating() {
@@ -292,7 +281,7 @@ public final class ConversationActor {
         messages.add(new TurnMessage(Role.USER, current.send().text(), current.userTokens()));
         messages.add(new TurnMessage(Role.ASSISTANT, finished.text(), finished.ids().length));
         TurnCommit commit = new TurnCommit(messages, bank.staged());
-        boolean staleWindow = saved != null;
+        boolean staleWindow = dialogue.savedWindow() != null;
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             CommittedTurn committed = services.store().commitTurn(key, commit);
             if (staleWindow) {
@@ -325,31 +314,26 @@ public final class ConversationActor {
                     "the turn could not be committed: " + done.error().getMessage(), done.error())));
             return stash.unstashAll(idle());
         }
-        saved = null;
-        Map<Long, Long> stored = bank.committed(done.result().chunkSeqs());
-        List<RetrievedChunk> retrieved = f.retrieved().stream()
-                .map(c -> new RetrievedChunk(stored.getOrDefault(c.seq(), c.seq()), c.score(), c.text()))
-                .toList();
-        double decodeSeconds = f.decodeNanos() / 1e9;
-        double tokensPerSecond = f.ids().length > 1 && decodeSeconds > 0 ? (f.ids().length - 1) / decodeSeconds : 0;
-        Reply reply = new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
-                tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(),
-                f.windowTokens(), f.device(), java.util.Arrays.stream(f.ids()).boxed().toList(), f.modelVersions());
-        if (newSystem != null) {
-            systemPrompt = newSystem;
-        }
-        remember(ChatMessage.user(send.text()));
-        remember(ChatMessage.assistant(f.text()));
+        Reply reply = reply(f, bank.committed(done.result().chunkSeqs()));
+        dialogue.committed(newSystem, send.text(), f.text());
         services.dialogueCommitted().accept(userTokens + f.ids().length);
         send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply));
         return stash.unstashAll(idle());
     }
 
-    private void remember(ChatMessage message) {
-        recent.addLast(message);
-        while (recent.size() > services.recentMessages()) {
-            recent.removeFirst();
-        }
+    /**
+     * The caller's reply to a finished turn; {@code stored} maps the sequence numbers chunks had while staged to the
+     * ones storage gave them (chunks this turn moved to memory can be retrieved by its later steps).
+     */
+    private static Reply reply(GenerationEvent.Finished f, Map<Long, Long> stored) {
+        List<RetrievedChunk> retrieved = f.retrieved().stream()
+                .map(c -> new RetrievedChunk(stored.getOrDefault(c.seq(), c.seq()), c.score(), c.text()))
+                .toList();
+        double decodeSeconds = f.decodeNanos() / 1e9;
+        double tokensPerSecond = f.ids().length > 1 && decodeSeconds > 0 ? (f.ids().length - 1) / decodeSeconds : 0;
+        return new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
+                tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(),
+                f.windowTokens(), f.device(), Arrays.stream(f.ids()).boxed().toList(), f.modelVersions());
     }
 
     private <T> Behavior<Command> query(Supplier<T> read, ActorRef<StatusReply<T>> replyTo) {
@@ -363,9 +347,7 @@ public final class ConversationActor {
         device = -1;
         StagingBank closing = bank;
         bank = null;
-        recent.clear();
-        systemPrompt = null;
-        saved = null;
+        dialogue.clear();
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             closing.close();
             return services.store().forget(key);
