@@ -109,9 +109,14 @@ final class TrainDemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--position-spread must be 0 to " + (WINDOW - PRETRAIN_SEGMENT)
                     + " (segments of " + PRETRAIN_SEGMENT + " inside the window of " + WINDOW + "), got " + positionSpread);
         }
-        if (!(ropeTheta > 1) || chunk < 1 || PRETRAIN_SEGMENT % chunk != 0 || topK < 1) {
-            throw new IllegalArgumentException("--rope-theta must be > 1, --chunk must divide " + PRETRAIN_SEGMENT
-                    + " and --top-k be positive");
+        if (!(ropeTheta > 1)) {
+            throw new IllegalArgumentException("--rope-theta must be > 1, got " + ropeTheta);
+        }
+        if (chunk < 1 || PRETRAIN_SEGMENT % chunk != 0) {
+            throw new IllegalArgumentException("--chunk must divide " + PRETRAIN_SEGMENT + ", got " + chunk);
+        }
+        if (topK < 1) {
+            throw new IllegalArgumentException("--top-k must be positive, got " + topK);
         }
         Files.createDirectories(out);
         Path base = out.resolve("base"); // vocabulary, tokenizer and config shared by both stages
@@ -215,7 +220,7 @@ final class TrainDemoCommand implements Callable<Integer> {
                 new LrSchedule(memlongLr, 50, memlongSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
                 PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1, 0, 0, positionSpread);
         System.err.println("stage 2: MemLong, layers above " + memory.memoryLayer() + " with bge-small retrieval (top-"
-                 + topK + " chunks of " + chunk + ", " + range + ")");
+                + topK + " chunks of " + chunk + ", " + range + ")");
         try (Retriever retriever = BgeSmallRetriever.create()) {
             Path stage1 = out.resolve("stage1");
             return TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage1, root), stage1,

@@ -39,7 +39,8 @@ import dev.memlong.memory.MemorySettings;
  *                      attention is relative and does not notice; a query's score against memory keys (unrotated)
  *                      does. At inference a question sits anywhere in a window of up to {@code local_window} tokens,
  *                      so segments shorter than the window train the queries at positions 1..segmentLength only
- *                      unless spread (the demo model: segments of 128, window 256, spread 128)
+ *                      unless spread ({@code train-demo --position-spread 128} for segments of 128 in a 256-token window; measured on the
+ *                      demo model it changed nothing, so its default is 0)
  */
 public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
                                LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
