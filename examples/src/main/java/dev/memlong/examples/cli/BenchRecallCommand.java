@@ -57,15 +57,18 @@ final class BenchRecallCommand implements Callable<Integer> {
                 Map<String, Object> memory = new LinkedHashMap<>();
                 Map<String, Object> window = new LinkedHashMap<>();
                 Map<String, Object> retrieval = new LinkedHashMap<>();
+                Map<String, Object> misread = new LinkedHashMap<>();
                 for (RecallCheck.DistanceResult d : r.distances()) {
                     memory.put(String.valueOf(d.distance()), d.accuracyMemory());
                     window.put(String.valueOf(d.distance()), d.accuracyWindowOnly());
                     retrieval.put(String.valueOf(d.distance()), d.retrievalHitRate());
+                    misread.put(String.valueOf(d.distance()), d.misreadRate());
                 }
                 out.put("facts_per_distance", facts);
                 out.put("accuracy_memory", memory);
                 out.put("accuracy_window_only", window);
                 out.put("retrieval_hit_rate", retrieval);
+                out.put("misread_rate", misread);
                 out.put("ppl_memory", r.pplMemory());
                 out.put("ppl_window_only", r.pplWindowOnly());
                 out.put("ppl_assistant_memory", r.pplAssistantMemory());
@@ -75,11 +78,12 @@ final class BenchRecallCommand implements Callable<Integer> {
                 out.put("samples", r.samples());
                 Json.print(out);
             } else {
-                System.out.printf("%-10s %8s %12s %14s %16s%n", "distance", "facts", "with memory", "window only",
-                        "fact retrieved");
+                System.out.printf("%-10s %8s %12s %14s %16s %16s%n", "distance", "facts", "with memory", "window only",
+                        "fact retrieved", "misread memory");
                 for (RecallCheck.DistanceResult d : r.distances()) {
-                    System.out.printf(Locale.ROOT, "%-10d %8d %11.1f%% %13.1f%% %15.1f%%%n", d.distance(), d.facts(),
-                            100 * d.accuracyMemory(), 100 * d.accuracyWindowOnly(), 100 * d.retrievalHitRate());
+                    System.out.printf(Locale.ROOT, "%-10d %8d %11.1f%% %13.1f%% %15.1f%% %15.1f%%%n", d.distance(),
+                            d.facts(), 100 * d.accuracyMemory(), 100 * d.accuracyWindowOnly(),
+                            100 * d.retrievalHitRate(), 100 * d.misreadRate());
                 }
                 System.out.printf(Locale.ROOT, "held-out perplexity: %.3f with memory, %.3f window only; "
                         + "the assistant's tokens: %.3f / %.3f%n", r.pplMemory(), r.pplWindowOnly(),

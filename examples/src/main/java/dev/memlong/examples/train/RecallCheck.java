@@ -46,9 +46,11 @@ public final class RecallCheck {
      * One distance's figures.
      *
      * @param retrievalHitRate share of probes whose retrieval brought back a chunk holding the whole fact
+     * @param misreadRate      share of probes answered wrongly with a value that the retrieved chunks hold (another
+     *                         fact read instead of the asked one), as opposed to a value memory did not offer
      */
     public record DistanceResult(int distance, int facts, double accuracyMemory, double accuracyWindowOnly,
-                                 double retrievalHitRate) {}
+                                 double retrievalHitRate, double misreadRate) {}
 
     /**
      * @param pplMemory              perplexity of every token of the held-out dialogue, read with memory
@@ -117,6 +119,7 @@ public final class RecallCheck {
         int[] hitsMemory = new int[distances.length];
         int[] hitsWindow = new int[distances.length];
         int[] retrieved = new int[distances.length];
+        int[] misread = new int[distances.length];
         int[] counts = new int[distances.length];
         List<String> samples = new ArrayList<>();
         try (MemoryBank bank = engine.newInMemoryBank()) {
@@ -147,16 +150,22 @@ public final class RecallCheck {
                 if (last.get() != null && last.get().chunks().stream().anyMatch(c -> holdsFact(c.text(), p.fact()))) {
                     retrieved[d]++;
                 }
+                String answered = answeredValue(withMemory);
+                if (!containsWord(withMemory, value) && last.get() != null && !answered.isEmpty()
+                        && last.get().chunks().stream().anyMatch(c -> containsWord(c.text(), answered))) {
+                    misread[d]++;
+                }
                 if (samples.size() < 8 && i % Math.max(1, placed.size() / 8) == 0) {
-                    samples.add(String.format(Locale.ROOT, "[%d tokens back] %s -> %s | window only: %s",
-                            history.length - statedAt[i], question.content(), withMemory.trim(), windowOnly.trim()));
+                    samples.add(String.format(Locale.ROOT, "[%d tokens back] %s -> %s | window only: %s | told: %s",
+                            history.length - statedAt[i], question.content(), withMemory.trim(), windowOnly.trim(),
+                            value));
                 }
             }
         }
         List<DistanceResult> results = new ArrayList<>();
         for (int d = 0; d < distances.length; d++) {
             results.add(new DistanceResult(distances[d], counts[d], ratio(hitsMemory[d], counts[d]),
-                    ratio(hitsWindow[d], counts[d]), ratio(retrieved[d], counts[d])));
+                    ratio(hitsWindow[d], counts[d]), ratio(retrieved[d], counts[d]), ratio(misread[d], counts[d])));
         }
         double[] pplMemory = {Double.NaN, Double.NaN};
         double[] pplWindow = {Double.NaN, Double.NaN};
@@ -237,6 +246,13 @@ public final class RecallCheck {
             sum += Math.exp(v - max);
         }
         return max + Math.log(sum);
+    }
+
+    /** The value an answer names: its words after the last " is " ("your boss's car is kia." -> "kia"). */
+    static String answeredValue(String answer) {
+        String a = answer.trim();
+        int at = a.lastIndexOf(" is ");
+        return at < 0 ? "" : a.substring(at + 4).replaceAll("[^a-z0-9 ]", "").trim();
     }
 
     static boolean containsWord(String text, String word) {

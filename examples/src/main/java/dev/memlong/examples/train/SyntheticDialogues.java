@@ -176,6 +176,47 @@ public final class SyntheticDialogues {
         return List.copyOf(all.subList(0, n));
     }
 
+    /**
+     * {@code n} facts of one attribute about {@code n} different people ("my boss's lucky number", "my coach's lucky
+     * number", "my lucky number", ...). This is what retrieval brings back for a question in a long conversation: its
+     * chunks are chosen by the question's words, so most hold the asked attribute, each about someone else, and the
+     * answer hangs on whose value it is. {@link #relatedFacts}' grid of two people never has more than two owners of
+     * one attribute; a model trained only on it answered another person's value when the asked fact's chunk was
+     * retrieved (session 7's diagnosis of the recall check: 20 of 25 wrong answers were a value in retrieved memory).
+     */
+    public List<Fact> sameAttributeFacts(int n) {
+        List<String> people = new ArrayList<>(PEOPLE);
+        people.add(null); // the user's own
+        if (n < 1 || n > people.size()) {
+            throw new IllegalArgumentException("1 to " + people.size() + " facts of one attribute, asked for " + n);
+        }
+        Collections.shuffle(people, rnd);
+        Attribute a = pick(ATTRIBUTES);
+        List<Fact> out = new ArrayList<>();
+        for (String p : people.subList(0, n)) {
+            out.add(new Fact(p, a, pick(a.values())));
+        }
+        return List.copyOf(out);
+    }
+
+    /** How the remembered facts of a drill relate: the negatives reading must tell from the asked fact. */
+    public enum Negatives {
+        /** distinct keys drawn at random */
+        NONE,
+        /** {@link #relatedFacts}: two people and a few attributes */
+        SHARED,
+        /** {@link #sameAttributeFacts}: one attribute, as many people as facts */
+        SAME_ATTRIBUTE
+    }
+
+    private List<Fact> remembered(int n, Negatives negatives) {
+        return switch (negatives) {
+            case NONE -> facts(n);
+            case SHARED -> relatedFacts(n);
+            case SAME_ATTRIBUTE -> sameAttributeFacts(n);
+        };
+    }
+
     /** The user states a fact; the assistant repeats it. */
     public List<ChatMessage> statement(Fact f) {
         return List.of(ChatMessage.user(pick(OPENERS) + f.statement()), ChatMessage.assistant(pick(ACKS) + f.answer()));
@@ -258,7 +299,12 @@ public final class SyntheticDialogues {
 
     /** As {@link #memoryDrill(int)}; with {@code related}, the remembered facts share people and attributes. */
     public MemoryDrill memoryDrill(int facts, boolean related) {
-        List<Fact> fs = withWindowFacts(related ? relatedFacts(facts) : facts(facts));
+        return memoryDrill(facts, related ? Negatives.SHARED : Negatives.NONE);
+    }
+
+    /** As {@link #memoryDrill(int)}, with remembered facts related as {@code negatives} says. */
+    public MemoryDrill memoryDrill(int facts, Negatives negatives) {
+        List<Fact> fs = withWindowFacts(remembered(facts, negatives));
         List<Fact> remembered = fs.subList(0, facts);
         List<Turn> stated = new ArrayList<>();
         remembered.forEach(f -> stated.addAll(turns(statement(f), true)));
@@ -274,7 +320,12 @@ public final class SyntheticDialogues {
      * chunks than from 2).
      */
     public MemoryDrill retrievalDrill(int facts) {
-        List<Fact> fs = withWindowFacts(relatedFacts(facts));
+        return retrievalDrill(facts, Negatives.SHARED);
+    }
+
+    /** As {@link #retrievalDrill(int)}, with remembered facts related as {@code negatives} says. */
+    public MemoryDrill retrievalDrill(int facts, Negatives negatives) {
+        List<Fact> fs = withWindowFacts(remembered(facts, negatives));
         List<Turn> stated = new ArrayList<>();
         for (Fact f : fs.subList(0, facts)) {
             stated.addAll(turns(statement(f), true));

@@ -27,10 +27,14 @@ class BenchRecallCommandTest {
                 "--facts", "2", "--ppl-rounds", "2", "--plot", png.toString(), "--json");
         assertEquals(0, o.exitCode(), o.stderr());
         JsonNode json = o.json();
-        for (String key : new String[] {"accuracy_memory", "accuracy_window_only", "retrieval_hit_rate"}) {
+        for (String key : new String[] {"accuracy_memory", "accuracy_window_only", "retrieval_hit_rate", "misread_rate"}) {
             assertEquals(2, json.get(key).size(), key);
             double v = json.get(key).get("2100").asDouble(-1);
             assertTrue(v >= 0 && v <= 1, key + " " + v);
+        }
+        for (String d : new String[] {"2100", "2500"}) { // a misread is a wrong answer
+            assertTrue(json.get("misread_rate").get(d).asDouble() + json.get("accuracy_memory").get(d).asDouble() <= 1,
+                    json.toString());
         }
         assertTrue(json.get("history_tokens").asLong() >= 2500);
         for (String key : new String[] {"ppl_memory", "ppl_window_only", "ppl_assistant_memory", "ppl_assistant_window_only"}) {

@@ -1,6 +1,7 @@
 package dev.memlong.examples.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.memlong.runtime.tokenizer.ChatMessage;
@@ -57,6 +58,38 @@ class SyntheticDialoguesTest {
             assertTrue(people <= 2 && attributes <= Math.max(2, (n + 1) / 2), fs.toString());
             assertTrue(n < 3 || people < n || attributes < n, fs.toString());
         }
+    }
+
+    @Test
+    void sameAttributeFactsAreOneAttributeOfDifferentPeople() {
+        SyntheticDialogues gen = new SyntheticDialogues(12);
+        for (int i = 0; i < 200; i++) {
+            int n = 1 + i % 20;
+            List<SyntheticDialogues.Fact> fs = gen.sameAttributeFacts(n);
+            assertEquals(n, fs.size());
+            assertEquals(1, fs.stream().map(f -> f.attribute().words()).distinct().count(), fs.toString());
+            assertEquals(n, fs.stream().map(f -> String.valueOf(f.person())).distinct().count(), fs.toString());
+        }
+        assertThrows(IllegalArgumentException.class, () -> gen.sameAttributeFacts(21)); // 19 people and the user
+        assertThrows(IllegalArgumentException.class, () -> gen.sameAttributeFacts(0));
+    }
+
+    @Test
+    void drillsWithSameAttributeNegativesAskEachRememberedFact() {
+        SyntheticDialogues gen = new SyntheticDialogues(13);
+        SyntheticDialogues.MemoryDrill drill = gen.memoryDrill(4, SyntheticDialogues.Negatives.SAME_ATTRIBUTE);
+        List<String> stated = drill.stated().stream().filter(t -> t.message().role().equals("user"))
+                .map(t -> t.message().content()).toList();
+        assertEquals(4, stated.size());
+        java.util.Set<String> attributes = new java.util.HashSet<>();
+        for (String s : stated) {
+            String key = s.substring(s.lastIndexOf("my "), s.lastIndexOf(" is ")); // "my sister's city", "my city"
+            attributes.add(key.contains("'s ") ? key.substring(key.indexOf("'s ") + 3) : key.substring(3));
+            assertTrue(drill.asked().stream().anyMatch(t -> t.message().role().equals("user")
+                    && (t.message().content().contains(key + "?") || t.message().content().contains(key + "."))),
+                    "asked about " + key);
+        }
+        assertEquals(1, attributes.size(), stated.toString());
     }
 
     @Test
