@@ -386,6 +386,13 @@ public final class SyntheticDialogues {
         return exchange.stream().map(m -> new Turn(m, trained && m.role().equals("assistant"))).toList();
     }
 
+    /** Every value a fact can have (the words only memory can supply when a fact is asked about long after). */
+    public static Set<String> valueWords() {
+        Set<String> words = new LinkedHashSet<>();
+        ATTRIBUTES.forEach(a -> words.addAll(a.values()));
+        return words;
+    }
+
     /** Every word the dialogues use (for building a vocabulary). */
     public static Set<String> vocabulary() {
         Set<String> words = new LinkedHashSet<>();

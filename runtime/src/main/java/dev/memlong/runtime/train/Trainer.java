@@ -117,16 +117,18 @@ public final class Trainer implements AutoCloseable {
         int slots = settings.batchSlots();
         List<List<SlotStreams.Piece>> micro = new ArrayList<>();
         long targets = 0;
+        double weights = 0;
         for (int k = 0; k < settings.accumulation(); k++) {
             List<SlotStreams.Piece> pieces = new ArrayList<>(slots);
             for (int s = 0; s < slots; s++) {
                 SlotStreams.Piece p = streams.next(s);
                 targets += p.targetCount();
+                weights += settings.targetWeights().sum(p.targets());
                 pieces.add(p);
             }
             micro.add(pieces);
         }
-        double normalizer = Math.max(1, targets);
+        double normalizer = Math.max(1, weights); // the weighted mean (with no weights, the target count)
         List<Future<Double>> runs = new ArrayList<>();
         for (TrainingWorker w : workers) {
             List<Integer> mine = w.slots();

@@ -227,17 +227,22 @@ public final class TrainingForward {
         return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
     }
 
-    /**
-     * Summed next-token cross-entropy: {@code -Σ w · log softmax(logits)[target]} over {@code [B, T]} positions,
-     * targets {@code < 0} ignored.
-     */
+    /** Summed next-token cross-entropy over {@code [B, T]} positions, targets {@code < 0} ignored. */
     public static NDArray crossEntropySum(NDManager m, NDArray logits, long[] targets) {
+        return crossEntropySum(m, logits, targets, TargetWeights.NONE);
+    }
+
+    /**
+     * Weighted summed next-token cross-entropy: {@code -Σ w(target) · log softmax(logits)[target]} over {@code [B, T]}
+     * positions, targets {@code < 0} ignored ({@link TargetWeights#of}).
+     */
+    public static NDArray crossEntropySum(NDManager m, NDArray logits, long[] targets, TargetWeights w) {
         Shape s = logits.getShape();
         long[] clamped = new long[targets.length];
         float[] weights = new float[targets.length];
         for (int i = 0; i < targets.length; i++) {
             clamped[i] = Math.max(0, targets[i]);
-            weights[i] = targets[i] < 0 ? 0f : 1f;
+            weights[i] = w.of(targets[i]);
         }
         NDArray logp = logits.logSoftmax(-1);
         NDArray picked = logp.gather(m.create(clamped, new Shape(s.get(0), s.get(1), 1)), 2)

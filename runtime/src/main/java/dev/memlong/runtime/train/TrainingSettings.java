@@ -41,11 +41,24 @@ import dev.memlong.memory.MemorySettings;
  *                      so segments shorter than the window train the queries at positions 1..segmentLength only
  *                      unless spread ({@code train-demo --position-spread 128} for segments of 128 in a 256-token window; measured on the
  *                      demo model it changed nothing, so its default is 0)
+ * @param targetWeights per-token loss weights ({@link TargetWeights}; null or {@link TargetWeights#NONE}: the plain
+ *                      mean cross-entropy)
  */
 public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
                                LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
                                double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
-                               long seed, int memorySegments, double memoryScoreBias, int positionSpread) {
+                               long seed, int memorySegments, double memoryScoreBias, int positionSpread,
+                               TargetWeights targetWeights) {
+
+    /** Settings with every target weighing 1. */
+    public TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
+                            LrSchedule schedule, double weightDecay, double beta1, double beta2, double epsilon,
+                            double clipNorm, int accumulation, int batchSlots, int segmentLength, int workers,
+                            long seed, int memorySegments, double memoryScoreBias, int positionSpread) {
+        this(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon, clipNorm, accumulation,
+                batchSlots, segmentLength, workers, seed, memorySegments, memoryScoreBias, positionSpread,
+                TargetWeights.NONE);
+    }
 
     /** Settings with in-graph memory or a memory score bias, segments always starting at position 1. */
     public TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySettings memory, boolean retrieval,
@@ -71,6 +84,7 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
     }
 
     public TrainingSettings {
+        targetWeights = targetWeights == null ? TargetWeights.NONE : targetWeights;
         if (mode == null || memory == null || schedule == null) {
             throw new IllegalArgumentException("mode, memory settings and schedule are required");
         }
@@ -114,13 +128,20 @@ public record TrainingSettings(TrainingMode mode, LoraSettings lora, MemorySetti
 
     public TrainingSettings withWorkers(int n) {
         return new TrainingSettings(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon,
-                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memorySegments, memoryScoreBias, positionSpread);
+                clipNorm, accumulation, batchSlots, segmentLength, n, seed, memorySegments, memoryScoreBias, positionSpread,
+                targetWeights);
+    }
+
+    public TrainingSettings withTargetWeights(TargetWeights w) {
+        return new TrainingSettings(mode, lora, memory, retrieval, schedule, weightDecay, beta1, beta2, epsilon,
+                clipNorm, accumulation, batchSlots, segmentLength, workers, seed, memorySegments, memoryScoreBias,
+                positionSpread, w);
     }
 
     public TrainingSettings withMode(TrainingMode m, boolean withRetrieval) {
         return new TrainingSettings(m, lora, memory, withRetrieval, schedule, weightDecay, beta1, beta2, epsilon,
                 clipNorm, accumulation, batchSlots, segmentLength, workers, seed, withRetrieval ? 0 : memorySegments,
-                memoryScoreBias, withRetrieval || memorySegments > 0 ? positionSpread : 0);
+                memoryScoreBias, withRetrieval || memorySegments > 0 ? positionSpread : 0, targetWeights);
     }
 
     /** MemLong's positions ("Zero" mode: memory at 0, local tokens from 1) whenever the model reads memory. */

@@ -146,7 +146,7 @@ final class TrainingWorker implements AutoCloseable {
             TrainingForward.Input in = new TrainingForward.Input(tokens, b, t, settings.firstPosition(step, micro), memory,
                     dropout(pieces, step, micro));
             TrainingForward.Output out = forward.forward(this::lookup, m, in);
-            NDArray lossSum = TrainingForward.crossEntropySum(m, out.logits(), targets);
+            NDArray lossSum = TrainingForward.crossEntropySum(m, out.logits(), targets, settings.targetWeights());
             NDArray loss = lossSum.div((float) normalizer);
             JniUtils.backward((PtNDArray) loss, (PtNDArray) m.ones(loss.getShape()), false, false);
             double sum = lossSum.getFloat();
