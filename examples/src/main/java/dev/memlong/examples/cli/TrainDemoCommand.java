@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.memlong.examples.train.MemoryDrillDocuments;
 import dev.memlong.examples.train.SyntheticDialogues;
+import dev.memlong.examples.train.SyntheticDialogues.Negatives;
 import dev.memlong.examples.train.TrainingJob;
 import dev.memlong.examples.train.WordPieceVocabularyWriter;
 import dev.memlong.memory.EvictionPolicy;
@@ -17,6 +18,7 @@ import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.runtime.tokenizer.Tokenizers;
 import dev.memlong.runtime.train.LrSchedule;
 import dev.memlong.runtime.train.ModelParameters;
+import dev.memlong.runtime.train.TargetWeights;
 import dev.memlong.runtime.train.TrainingMode;
 import dev.memlong.runtime.train.TrainingSettings;
 import java.nio.file.Files;
@@ -75,6 +77,9 @@ final class TrainDemoCommand implements Callable<Integer> {
             + "ranks in the top 8 for 0.92-1.0 of bench recall's questions, against 0.60-1.0 with 64)") int chunk;
     @Option(names = "--top-k", defaultValue = "4", description = "chunks retrieved per query (4 of 32 tokens: the 128 "
             + "memory tokens stage 1 reads; with more, the model more often answers another fact's value)") int topK;
+    @Option(names = "--value-weight", defaultValue = "1", description = "both stages: loss weight of the tokens of "
+            + "fact values (names, cities, numbers, ...), the tokens only memory can predict when a fact is asked "
+            + "about; every other token weighs 1 (default 1: the plain mean)") double valueWeight;
     @Option(names = "--memlong-steps", defaultValue = "1000", description = "stage 2 steps (MemLong: layers above the memory layer, retrieval)")
     int memlongSteps;
     @Option(names = "--memlong-lr", defaultValue = "1e-3") double memlongLr;
@@ -118,6 +123,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         if (topK < 1) {
             throw new IllegalArgumentException("--top-k must be positive, got " + topK);
         }
+        if (!(valueWeight > 0) || !Double.isFinite(valueWeight)) {
+            throw new IllegalArgumentException("--value-weight must be finite and > 0, got " + valueWeight);
+        }
         Files.createDirectories(out);
         Path base = out.resolve("base"); // vocabulary, tokenizer and config shared by both stages
         Files.createDirectories(base);
@@ -151,10 +159,20 @@ final class TrainDemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --value-weight} on every token of a fact value (small talk uses none of these words). */
+    private TargetWeights valueWeights(TextTokenizer tokenizer) {
+        if (valueWeight == 1) {
+            return TargetWeights.NONE;
+        }
+        return TargetWeights.of(valueWeight, SyntheticDialogues.valueWords().stream()
+                .flatMapToInt(w -> java.util.Arrays.stream(tokenizer.encode(w, false))).distinct().toArray());
+    }
+
     /**
      * Stage 1: memory drills ({@link SyntheticDialogues#memoryDrill}: one to four facts and their acknowledgements
-     * fill a 128-token segment, the next segment asks about each; every other drill's facts share people and
-     * attributes, the hard negatives retrieval brings back), all layers from scratch, in-graph memory. The
+     * fill a 128-token segment, the next segment asks about each; a quarter of the drills' facts share people and
+     * attributes, half are one attribute of several people: the hard negatives retrieval brings back), all layers from
+     * scratch, in-graph memory. The
      * assistant's turns are trained, the user's are context only. Writes OUT/stage1.
      */
     private TrainingJob.Result pretrain(TextTokenizer tokenizer, Optional<ChatTemplate> template, MemorySettings memory,
@@ -164,9 +182,22 @@ final class TrainDemoCommand implements Callable<Integer> {
         int maxFacts = PRETRAIN_SEGMENT / 32; // a stated fact and its acknowledgement take at most about 30 tokens
         List<int[]> docs = new ArrayList<>();
         for (int i = 0; i < Math.max(1, pretrainSteps * PRETRAIN_BATCH / 2); i++) { // about one epoch
-            if (pretrainMemorySegments == 1 || i % 2 == 0) {
-                boolean related = pretrainMemorySegments == 1 ? i % 2 == 1 : i % 4 == 2;
-                docs.add(layout.document(gen.memoryDrill(1 + i % maxFacts, related), 2));
+            if (pretrainMemorySegments == 1) {
+                // a quarter unrelated facts (1 to 4), a quarter sharing people and attributes, half one attribute of 2
+                // to 4 people: the negatives a retrieved memory mostly holds (SyntheticDialogues#sameAttributeFacts)
+                Negatives kind = switch (i % 4) {
+                    case 0 -> Negatives.NONE;
+                    case 1 -> Negatives.SHARED;
+                    default -> Negatives.SAME_ATTRIBUTE;
+                };
+                int facts = kind == Negatives.NONE ? 1 + i / 4 % maxFacts : 2 + i / 4 % (maxFacts - 1);
+                SyntheticDialogues.MemoryDrill drill;
+                do { // four long facts may not fit a segment: drawn again
+                    drill = gen.memoryDrill(facts, kind);
+                } while (layout.statedTokens(drill) > PRETRAIN_SEGMENT);
+                docs.add(layout.document(drill, 2));
+            } else if (i % 2 == 0) {
+                docs.add(layout.document(gen.memoryDrill(1 + i % maxFacts, i % 4 == 2), 2));
             } else {
                 // more related facts than one segment holds, stated with small talk over up to as many segments as
                 // memory spans, so reading must pick among many similar facts (as from 8 retrieved chunks); about two
@@ -185,7 +216,8 @@ final class TrainDemoCommand implements Callable<Integer> {
         Path dir = out.resolve("stage1");
         TrainingSettings s1 = new TrainingSettings(TrainingMode.FULL_ALL, null, memory, false,
                 new LrSchedule(pretrainLr, 50, pretrainSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0,
-                1, PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 3, pretrainMemorySegments, 0, positionSpread);
+                1, PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 3, pretrainMemorySegments, 0, positionSpread,
+                valueWeights(tokenizer));
         System.err.println("stage 1: all layers from scratch, memory drills with in-graph memory, segments of "
                 + PRETRAIN_SEGMENT + " (" + range + ")");
         ModelConfig config = ModelConfig.load(base);
@@ -201,7 +233,7 @@ final class TrainDemoCommand implements Callable<Integer> {
      * frozen), bge-small retrieval of the top-k chunks (default 4 of 32 tokens) in the loop (queried per 32-token
      * piece of a segment, as inference queries by the current turn), on retrieval drills
      * ({@link SyntheticDialogues#retrievalDrill}: 4 to 12 related facts spread with small talk over several segments,
-     * then each asked once). Stage 1 read one segment of memory; here the model is meant to learn to pick the asked
+     * then each asked once; every other drill's facts are one attribute of as many people). Stage 1 read one segment of memory; here the model is meant to learn to pick the asked
      * fact among retrieved chunks of similar facts, as a long conversation gives them (measured: it changes recall
      * within noise). Writes the model to OUT.
      */
@@ -211,14 +243,15 @@ final class TrainDemoCommand implements Callable<Integer> {
         MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, template, PRETRAIN_SEGMENT);
         List<int[]> docs = new ArrayList<>();
         for (int i = 0; i < Math.max(1, memlongSteps * PRETRAIN_BATCH / 6); i++) { // about one epoch (~8 segments each)
-            SyntheticDialogues.MemoryDrill drill = gen.retrievalDrill(4 + i % 9);
+            SyntheticDialogues.MemoryDrill drill = gen.retrievalDrill(4 + i % 9,
+                    i % 2 == 0 ? Negatives.SHARED : Negatives.SAME_ATTRIBUTE);
             int statedSegments = (layout.statedTokens(drill) + PRETRAIN_SEGMENT - 1) / PRETRAIN_SEGMENT;
             docs.add(layout.document(drill, statedSegments, 4));
         }
         String range = describe("retrieval-drill", docs);
         TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, null, memory, true,
                 new LrSchedule(memlongLr, 50, memlongSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
-                PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1, 0, 0, positionSpread);
+                PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1, 0, 0, positionSpread, valueWeights(tokenizer));
         System.err.println("stage 2: MemLong, layers above " + memory.memoryLayer() + " with bge-small retrieval (top-"
                 + topK + " chunks of " + chunk + ", " + range + ")");
         try (Retriever retriever = BgeSmallRetriever.create()) {

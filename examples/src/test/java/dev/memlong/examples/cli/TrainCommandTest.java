@@ -76,6 +76,8 @@ class TrainCommandTest {
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--position-spread must be 0 to 128"), o.stderr());
         o = CliTest.run("train-demo", "--out", out.toString(), "--chunk", "48");
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--chunk must divide 128"), o.stderr());
+        o = CliTest.run("train-demo", "--out", out.toString(), "--value-weight", "0");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--value-weight must be finite and > 0, got 0"), o.stderr());
         assertTrue(!Files.exists(out), "nothing written");
     }
 }
