@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
  *       nine runs from such a model never read memory), so the layers up to the memory layer learn here, once, what
  *       to store.</li>
  *   <li>The MemLong stage: layers above the memory layer only (the layers that write memory frozen, so stored
- *       memories stay valid), bge-small retrieval of the top-k chunks in the loop, long dialogues whose questions
+ *       memories stay valid), bge-small retrieval of the top-k chunks in the loop, retrieval drills whose questions
  *       reach facts beyond the window.</li>
  * </ol>
  * Writes an fp16 model directory.
@@ -56,7 +56,7 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "models/demo", description = "model directory to write (default models/demo)")
     Path out;
     @Option(names = "--seed", defaultValue = "7") long seed;
-    @Option(names = "--pretrain-steps", defaultValue = "4500", description = "stage 1 steps (memory drills from scratch; about 27 minutes on 2 cores)")
+    @Option(names = "--pretrain-steps", defaultValue = "4500", description = "stage 1 steps (memory drills from scratch; about 23 minutes on 2 cores)")
     int pretrainSteps;
     @Option(names = "--pretrain-lr", defaultValue = "1e-3", description = "stage 1 peak learning rate (at 1e-2 memory "
             + "attention collapses onto one token; 3e-3 grew attention logits so large that memory got no weight)")
