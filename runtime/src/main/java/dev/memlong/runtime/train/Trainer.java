@@ -147,12 +147,6 @@ public final class Trainer implements AutoCloseable {
                 }
                 return sum;
             }));
-            // Workers take turns: they all run on the one CPU device, where they would only compete for the same
-            // cores, and concurrent forward/backward passes are suspected of an intermittent wrong gradient (a
-            // TrainerTest comparison of 1 vs 2 workers failed now and then, with only one layer's q/k/v gradients
-            // off while the losses agreed). Each worker still keeps its own replica, slot memories and gradients, so
-            // the split and the summed gradients are exactly data parallelism.
-            TrainingWorker.await(runs.get(runs.size() - 1));
         }
         double lossSum = 0;
         for (Future<Double> f : runs) {
