@@ -73,7 +73,7 @@ public final class TrainingForward {
 
     public Output forward(Function<String, NDArray> p, NDManager m, Input in) {
         LayerOut top = layers(p, m, in, config.numLayers() - 1);
-        NDArray x = rmsNorm(top.x, p.apply(ParameterNames.FINAL_NORM));
+        NDArray x = rmsNorm(m, top.x, p.apply(ParameterNames.FINAL_NORM));
         NDArray logits = linear(x, p.apply(ParameterNames.LM_HEAD), null);
         return new Output(logits, top.preRopeK, top.v);
     }
@@ -122,7 +122,7 @@ public final class TrainingForward {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
-        NDArray h = rmsNorm(x, p.apply(ParameterNames.layer(i, "input_layernorm.weight")));
+        NDArray h = rmsNorm(m, x, p.apply(ParameterNames.layer(i, "input_layernorm.weight")));
         NDArray q = projection(p, m, i, "q_proj", h, config.qkvBias(), in).reshape(b, t, heads, d);
         NDArray kPlain = projection(p, m, i, "k_proj", h, config.qkvBias(), in).reshape(b, t, kvHeads, d);
         NDArray v = projection(p, m, i, "v_proj", h, config.qkvBias(), in).reshape(b, t, kvHeads, d);
@@ -143,7 +143,7 @@ public final class TrainingForward {
             mask = memoryMask;
             columns += in.memory().width();
         }
-        NDArray probs = scores.mul(scale).reshape(b, kvHeads, groups, t, columns).add(mask).softmax(-1)
+        NDArray probs = scores.mul(scalar(m, scale)).reshape(b, kvHeads, groups, t, columns).add(mask).softmax(-1)
                 .reshape(b, kvHeads, (long) groups * t, columns);
         NDArray attn;
         if (withMemory) {
@@ -155,7 +155,7 @@ public final class TrainingForward {
         attn = attn.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
         x = x.add(projection(p, m, i, "o_proj", attn, config.outputBias(), in));
 
-        NDArray h2 = rmsNorm(x, p.apply(ParameterNames.layer(i, "post_attention_layernorm.weight")));
+        NDArray h2 = rmsNorm(m, x, p.apply(ParameterNames.layer(i, "post_attention_layernorm.weight")));
         NDArray gate = projection(p, m, i, "gate_proj", h2, config.mlpBias(), in);
         NDArray up = projection(p, m, i, "up_proj", h2, config.mlpBias(), in);
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
@@ -179,7 +179,7 @@ public final class TrainingForward {
         }
         NDArray delta = linear(linear(input, p.apply(ParameterNames.loraA(layer, proj)), null),
                 p.apply(ParameterNames.loraB(layer, proj)), null);
-        return y.add(delta.mul(loraScale));
+        return y.add(delta.mul(scalar(m, loraScale)));
     }
 
     /** cos and sin rows for positions {@code offset .. offset+T-1}, computed as transformers does, {@code [1,T,1,D]}. */
@@ -218,9 +218,21 @@ public final class TrainingForward {
         return x.mul(cos).add(rotated.mul(sin));
     }
 
-    private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray normed = x.div(x.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).sqrt());
+    private NDArray rmsNorm(NDManager m, NDArray x, NDArray weight) {
+        NDArray normed = x.div(x.square().mean(new int[] {-1}, true).add(scalar(m, (float) config.rmsNormEps())).sqrt());
         return normed.mul(weight);
+    }
+
+    /**
+     * A constant operand of the autograd graph, {@code []}-shaped, in memory PyTorch owns, attached to the step's
+     * manager. Never use DJL's {@code Number} overloads ({@code x.mul(0.5f)}) in the graph: they wrap the number in a
+     * tensor over a Java direct buffer and close it right after the op, while autograd keeps that tensor for the
+     * backward (d(x·s)/dx = s); once a GC frees the buffer, the backward reads freed memory. Gradients then came out
+     * NaN, 1e12 or plausible but wrong whenever a collection ran between forward and backward (the rare
+     * "1 vs 2 workers" test failures; TrainerTest reproduces it with a thread forcing collections).
+     */
+    static NDArray scalar(NDManager m, float value) {
+        return m.full(new Shape(), value);
     }
 
     static NDArray linear(NDArray x, NDArray weight, NDArray bias) {

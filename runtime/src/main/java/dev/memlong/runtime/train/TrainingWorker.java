@@ -147,7 +147,7 @@ final class TrainingWorker implements AutoCloseable {
                     dropout(pieces, step, micro));
             TrainingForward.Output out = forward.forward(this::lookup, m, in);
             NDArray lossSum = TrainingForward.crossEntropySum(m, out.logits(), targets, settings.targetWeights());
-            NDArray loss = lossSum.div((float) normalizer);
+            NDArray loss = lossSum.div(TrainingForward.scalar(m, (float) normalizer)); // see scalar(): no Number overloads
             JniUtils.backward((PtNDArray) loss, (PtNDArray) m.ones(loss.getShape()), false, false);
             double sum = lossSum.getFloat();
             if (settings.retrieval()) {

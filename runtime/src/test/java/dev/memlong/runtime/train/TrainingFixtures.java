@@ -35,9 +35,9 @@ final class TrainingFixtures {
     /**
      * As {@link #lora(int, int)}, segments starting at positions 1..1+positionSpread. AdamW's epsilon is 1e-4, not
      * 1e-8: one worker and two sum a step's gradient in different orders (float rounding, ~1e-7 relative), and with a
-     * tiny epsilon Adam turns a near-zero gradient element into a full ±lr update whose sign that rounding decides, so
-     * parameters compared after a few steps differed by several lr in an unlucky run (a CI run: 0.033 at lr 1e-2)
-     * while the gradients agreed. With 1e-4 such elements move by at most ~lr·|g|/1e-4.
+     * tiny epsilon Adam can turn a near-zero gradient element into a full ±lr update whose sign that rounding decides.
+     * With 1e-4 such elements move by at most ~lr·|g|/1e-4. (The CI failures this was first blamed on, parameters
+     * several lr apart, were the backward reading freed memory: see TrainingForward.scalar.)
      */
     static TrainingSettings lora(int workers, int steps, int positionSpread) {
         return new TrainingSettings(TrainingMode.LORA_UPPER, new LoraSettings(4, 8, 0.1f), MEMORY, true,
