@@ -26,15 +26,34 @@ public final class MemoryKv implements AutoCloseable {
         }
         this.manager = parent.newSubManager();
         this.tokens = tokens;
-        // stored as [tokens, kvHeads, headDim]; attention wants [kvHeads, tokens, headDim]
-        this.keys = toLayout(manager.create(keys, new Shape(tokens, kvHeads, headDim)), type);
-        this.values = toLayout(manager.create(values, new Shape(tokens, kvHeads, headDim)), type);
+        // stored as [tokens, kvHeads, headDim]; attention wants [kvHeads, tokens, headDim], densely
+        this.keys = toLayout(manager, headMajor(keys, tokens, kvHeads, headDim), tokens, kvHeads, headDim, type);
+        this.values = toLayout(manager, headMajor(values, tokens, kvHeads, headDim), tokens, kvHeads, headDim, type);
     }
 
-    private static NDArray toLayout(NDArray stored, DataType type) {
-        Shape s = stored.getShape();
-        // flatten() of the transposed view copies into contiguous storage, so attention reads it densely
-        NDArray t = stored.transpose(1, 0, 2).flatten().reshape(s.get(1), s.get(0), s.get(2)).toType(type, false);
+    /**
+     * Reorders token-major K/V to head-major in Java. (It was a transposed view flattened on the tensor side and the
+     * original closed; with one KV head or one token the transpose is already contiguous, flatten returned a view,
+     * and closing the original let its Java buffer be freed under the view.)
+     */
+    private static float[] headMajor(float[] tokenMajor, int tokens, int kvHeads, int headDim) {
+        float[] out = new float[tokenMajor.length];
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < kvHeads; h++) {
+                System.arraycopy(tokenMajor, (t * kvHeads + h) * headDim, out, (h * tokens + t) * headDim, headDim);
+            }
+        }
+        return out;
+    }
+
+    /** The head-major values as a tensor of the compute type, owned by {@code manager}. */
+    private static NDArray toLayout(NDManager manager, float[] headMajor, int tokens, int kvHeads, int headDim,
+                                    DataType type) {
+        NDArray stored = manager.create(headMajor, new Shape(kvHeads, tokens, headDim));
+        if (type == DataType.FLOAT32) {
+            return stored;
+        }
+        NDArray t = stored.toType(type, false); // a conversion: a new tensor in PyTorch's memory
         stored.close();
         return t;
     }
