@@ -270,14 +270,29 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             return this;
         }
         StepPlan plan = StepPlan.of(running, stepTokenBudget, rotation++, embeddings);
-        // Decode tokens and prompt pieces run as two forwards: in one, every decode row would be padded to the
-        // longest prompt piece (the model pads a batch to its widest step), multiplying the decode work by the
-        // piece length.
-        if (!plan.decoding().isEmpty()) {
-            guardedForward(plan.decoding(), plan.decodePieces());
+        int rows = plan.decoding().size();
+        for (int[] piece : plan.prefillPieces()) {
+            rows += piece.length;
         }
-        if (!plan.prefill().isEmpty()) {
-            guardedForward(plan.prefill(), plan.prefillPieces());
+        if (!plan.decoding().isEmpty() && !plan.prefill().isEmpty()
+                && replica.engine().model().forwardsInRows(rows)) {
+            // one forward of one row per token (the Java path): a prompt piece rides along with the decode rows, and
+            // the products read each weight once for both (measured, ~110M model, 16 conversations decoding while a
+            // 4,000-token prompt is read 16 tokens a step: steps of ~71 ms as two forwards, against ~38 ms without it)
+            List<RunningTurn> turns = new ArrayList<>(plan.decoding());
+            turns.addAll(plan.prefill());
+            List<int[]> pieces = new ArrayList<>(plan.decodePieces());
+            pieces.addAll(plan.prefillPieces());
+            guardedForward(turns, pieces);
+        } else {
+            // Otherwise decode tokens and prompt pieces run as two forwards: on the tensor path every decode row would
+            // be padded to the longest prompt piece, multiplying the decode work by the piece length.
+            if (!plan.decoding().isEmpty()) {
+                guardedForward(plan.decoding(), plan.decodePieces());
+            }
+            if (!plan.prefill().isEmpty()) {
+                guardedForward(plan.prefill(), plan.prefillPieces());
+            }
         }
         scheduleStep();
         reportLoad();

@@ -102,6 +102,11 @@ final class ForwardBatch {
         return true;
     }
 
+    /** New tokens of sequence {@code i} in this forward. */
+    int count(int i) {
+        return counts[i];
+    }
+
     /** Cache slot of sequence {@code i}. */
     int slot(int i) {
         return slots[i];

@@ -209,8 +209,8 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("retrieved memory needs a cache created with MemLong layers");
         }
         float[][][] result;
-        if (javaDecode && batch.width() == 1) {
-            result = decoder.forward(batch, cache, rotary, anyMemory ? memories : null);
+        if (javaDecode && javaRows(batch, allPositions)) {
+            result = decoder.forward(batch, cache, rotary, anyMemory ? memories : null, allPositions);
             batch.commit(cache);
             return result;
         }
@@ -230,6 +230,20 @@ public final class LlamaModel implements AutoCloseable {
         }
         batch.commit(cache);
         return result;
+    }
+
+    /**
+     * Whether the Java decoder takes this forward: every decode step, and prefill up to {@link StepDecoder#MAX_ROWS}
+     * new tokens (measured on the ~110M model, 2 cores: a 16-token prompt piece took ~130 ms on the tensor path, whose
+     * ~560 native ops cost ~40 ms even for one token; logits at every position are produced for at most 64 rows, so
+     * a perplexity pass over a long text does not hold rows x vocabulary floats twice).
+     */
+    private static boolean javaRows(ForwardBatch batch, boolean allPositions) {
+        int rows = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            rows += batch.count(i);
+        }
+        return batch.width() == 1 || rows <= (allPositions ? 64 : StepDecoder.MAX_ROWS);
     }
 
     private StepContext context(ForwardBatch batch, KvCachePool cache, List<MemoryKv> memories) {
@@ -437,6 +451,14 @@ public final class LlamaModel implements AutoCloseable {
     /** Whether decode steps run in Java ({@link JavaDecode}). */
     public boolean javaDecode() {
         return javaDecode;
+    }
+
+    /**
+     * Whether a forward of {@code rows} new tokens (over all its sequences, logits at the last ones) runs one row per
+     * token, with no padding: then decode rows and prompt pieces cost no more together than apart.
+     */
+    public boolean forwardsInRows(int rows) {
+        return javaDecode && rows <= StepDecoder.MAX_ROWS;
     }
 
     /** NDArrays alive under this model's manager (weights, tables, caches): for leak checks. */

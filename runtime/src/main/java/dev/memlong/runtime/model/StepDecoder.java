@@ -3,18 +3,27 @@ package dev.memlong.runtime.model;
 import java.util.List;
 
 /**
- * Decode steps (one new token per sequence) outside the tensor path: implemented by {@code VectorDecoder}
- * ({@code src/main/java22}), which {@link JavaDecode} loads where the JDK allows.
+ * Forwards outside the tensor path, one row per new token (decode steps, and prefill pieces of up to
+ * {@link #MAX_ROWS} tokens in all): implemented by {@code VectorDecoder} ({@code src/main/java22}), which
+ * {@link JavaDecode} loads where the JDK allows.
  */
 interface StepDecoder extends AutoCloseable {
 
     /**
-     * One decode step: every sequence of {@code batch} appends one token to its cache slot.
-     *
-     * @param memories per sequence its retrieved memory, or null (entries or list)
-     * @return the logits of each sequence's token, {@code [sequence][1][vocab]}
+     * Rows (new tokens, over every sequence) a forward may have to take this path: activations are kept per row, and
+     * a longer prompt is cheap enough per token on the tensor path's large matrix products.
      */
-    float[][][] forward(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories);
+    int MAX_ROWS = 512;
+
+    /**
+     * One forward: every sequence of {@code batch} appends its new tokens to its cache slot.
+     *
+     * @param memories     per sequence its retrieved memory, or null (entries or list)
+     * @param allPositions logits at every new token, or at each sequence's last one only
+     * @return the logits, {@code [sequence][position][vocab]}
+     */
+    float[][][] forward(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories,
+                        boolean allPositions);
 
     /** The output projection of {@code rows} final-normed hidden states (row-major): {@code [rows * vocab]}. */
     float[] logits(float[] normed, int rows);

@@ -3,6 +3,7 @@ package dev.memlong.runtime.model;
 import dev.memlong.runtime.config.ModelConfig;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -98,18 +99,34 @@ final class VectorDecoder implements StepDecoder {
     }
 
     @Override
-    public float[][][] forward(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories) {
-        int b = batch.size();
-        Step s = new Step(batch, cache, rotary, memories);
+    public float[][][] forward(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories,
+                               boolean allPositions) {
+        int n = batch.size();
+        int b = 0;
+        for (int i = 0; i < n; i++) {
+            b += batch.count(i);
+        }
+        // one row per new token: its sequence and position (a prefill piece is consecutive rows of one sequence)
+        int[] rowSequence = new int[b];
+        int[] rowPosition = new int[b];
+        int[] lastRow = new int[n];
         Activations a = activations(b);
         float[] x = a.x;
         long[] tokens = batch.tokenIds();
-        for (int r = 0; r < b; r++) {
-            if (tokens[r] < 0 || tokens[r] >= vocab) {
-                throw new IllegalArgumentException("token id " + tokens[r] + " is outside the vocabulary of " + vocab);
+        int width = batch.width();
+        for (int i = 0, r = 0; i < n; i++) {
+            for (int t = 0; t < batch.count(i); t++, r++) {
+                long token = tokens[i * width + t];
+                if (token < 0 || token >= vocab) {
+                    throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + vocab);
+                }
+                rowSequence[r] = i;
+                rowPosition[r] = batch.start(i) + t;
+                lastRow[i] = r;
+                VectorKernels.load(embedding, token * hidden, x, r * hidden, hidden);
             }
-            VectorKernels.load(embedding, tokens[r] * hidden, x, r * hidden, hidden);
         }
+        Step s = new Step(batch, cache, rotary, memories, rowSequence, rowPosition);
         float[] xn = a.xn;
         float[] qkv = a.qkv;
         float[] attn = a.attn;
@@ -120,6 +137,9 @@ final class VectorDecoder implements StepDecoder {
             norm(x, xn, b, null);
             matmul(w.qkv, hidden, w.qkvBias, xn, b, qkv, qkvOut, false);
             int layer = i;
+            // every row's key and value are in the cache before any row attends: a prompt's later tokens read its
+            // earlier ones
+            pool.forEach(b * kvHeads, t -> s.store(layer, t / kvHeads, t % kvHeads, qkv));
             pool.forEach(b * kvHeads, t -> s.attention(layer, t / kvHeads, t % kvHeads, qkv, attn));
             matmul(w.out, heads * d, w.outBias, attn, b, x, hidden, true);
             norm(x, xn, b, null);
@@ -127,9 +147,32 @@ final class VectorDecoder implements StepDecoder {
             rows(b, r -> VectorKernels.swiglu(gu, r * 2 * inter, r * 2 * inter + inter, act, r * inter, inter));
             matmul(w.down, inter, w.downBias, act, b, x, hidden, true);
         }
-        norm(x, xn, b, finalNorm);
-        matmul(lmHead, hidden, null, xn, b, a.logits, vocab, false);
-        return batch.unpackLogits(a.logits, false, vocab);
+        float[][][] out = new float[n][][];
+        if (allPositions) {
+            norm(x, xn, b, finalNorm);
+            float[] logits = logits(b);
+            matmul(lmHead, hidden, null, xn, b, logits, vocab, false);
+            for (int i = 0, r = 0; i < n; i++) {
+                out[i] = new float[batch.count(i)][];
+                for (int t = 0; t < batch.count(i); t++, r++) {
+                    out[i][t] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+                }
+            }
+            return out;
+        }
+        // the head only for each sequence's last token: its hidden state moved to row i
+        for (int i = 0; i < n; i++) {
+            if (lastRow[i] != i) {
+                System.arraycopy(x, lastRow[i] * hidden, x, i * hidden, hidden);
+            }
+        }
+        norm(x, xn, n, finalNorm);
+        float[] logits = logits(n);
+        matmul(lmHead, hidden, null, xn, n, logits, vocab, false);
+        for (int i = 0; i < n; i++) {
+            out[i] = new float[][] {Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab)};
+        }
+        return out;
     }
 
     @Override
@@ -151,10 +194,9 @@ final class VectorDecoder implements StepDecoder {
         final float[] attn;
         final float[] gu;
         final float[] act;
-        final float[] logits; // 8 MB at 64 sequences: allocated each step, it forced humongous-allocation collections
         final int rows;
 
-        Activations(int rows, int hidden, int qkvOut, int attnOut, int inter, int vocab) {
+        Activations(int rows, int hidden, int qkvOut, int attnOut, int inter) {
             this.rows = rows;
             x = new float[rows * hidden];
             xn = new float[rows * hidden];
@@ -162,8 +204,20 @@ final class VectorDecoder implements StepDecoder {
             attn = new float[rows * attnOut];
             gu = new float[rows * 2 * inter];
             act = new float[rows * inter];
-            logits = new float[rows * vocab];
         }
+    }
+
+    /**
+     * The head's output, kept between forwards and grown to the most rows seen (sequences, or every row of a short
+     * prompt): 8 MB at 64 sequences, and allocated each step it forced humongous-allocation collections.
+     */
+    private float[] logits;
+
+    private float[] logits(int rows) {
+        if (logits == null || logits.length < rows * vocab) {
+            logits = new float[Math.max(rows, Integer.highestOneBit(Math.max(1, rows - 1)) << 1) * vocab];
+        }
+        return logits;
     }
 
     private Activations activations;
@@ -172,7 +226,7 @@ final class VectorDecoder implements StepDecoder {
         if (activations == null || activations.rows < rows) {
             // a power of two: a scheduler's batch grows one sequence at a time
             int size = Integer.highestOneBit(rows - 1) << 1;
-            activations = new Activations(Math.max(1, size), hidden, qkvOut, heads * d, inter, vocab);
+            activations = new Activations(Math.max(1, size), hidden, qkvOut, heads * d, inter);
         }
         return activations;
     }
@@ -231,9 +285,14 @@ final class VectorDecoder implements StepDecoder {
         private final MemorySegment memoryLayerKeys;
         private final MemorySegment[] memoryKeys; // per sequence, its retrieved memory (null: none)
         private final MemorySegment[] memoryValues;
+        private final int[] rowSequence;
+        private final int[] rowPosition;
 
-        Step(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories) {
+        Step(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories, int[] rowSequence,
+             int[] rowPosition) {
             this.batch = batch;
+            this.rowSequence = rowSequence;
+            this.rowPosition = rowPosition;
             this.cache = cache;
             this.rotary = rotary;
             this.memories = memories;
@@ -260,16 +319,13 @@ final class VectorDecoder implements StepDecoder {
         }
 
         /**
-         * Sequence {@code r}, KV head {@code g}: rotates the new query heads of the group and the new key, writes the
-         * key (and, in the memory layer, the key before rotation) and value to the cache, and attends over the
-         * retrieved memory (retrieval layers) and the slot's cached tokens in one float32 softmax.
+         * Row {@code r}, KV head {@code g}: rotates the row's new key and writes it (and, in the memory layer, the key
+         * before rotation) and its value to the sequence's cache slot at the row's position.
          */
-        void attention(int layer, int r, int g, float[] qkv, float[] attn) {
-            int slot = batch.slot(r);
-            int pos = batch.start(r);
+        void store(int layer, int r, int g, float[] qkv) {
+            int slot = batch.slot(rowSequence[r]);
+            int pos = rowPosition[r];
             int ropeRow = (pos + cache.positionOffset()) * d;
-            float[] cos = rotary.cosTable();
-            float[] sin = rotary.sinTable();
             int row = r * qkvOut;
             int kOff = row + (heads + g) * d;
             int vOff = row + (heads + kvHeads + g) * d;
@@ -277,16 +333,32 @@ final class VectorDecoder implements StepDecoder {
             if (memLong != null && layer == memLong.memoryLayer()) {
                 VectorKernels.store(qkv, kOff, memoryLayerKeys, (cacheRow + pos) * d, d);
             }
-            VectorKernels.rotate(qkv, kOff, cos, sin, ropeRow, d);
+            VectorKernels.rotate(qkv, kOff, rotary.cosTable(), rotary.sinTable(), ropeRow, d);
+            VectorKernels.store(qkv, kOff, keys[layer], (cacheRow + pos) * d, d);
+            VectorKernels.store(qkv, vOff, values[layer], (cacheRow + pos) * d, d);
+        }
+
+        /**
+         * Row {@code r}, KV head {@code g}: rotates the row's query heads of the group and attends over its sequence's
+         * retrieved memory (retrieval layers) and the slot's cached tokens up to the row's own, in one float32
+         * softmax.
+         */
+        void attention(int layer, int r, int g, float[] qkv, float[] attn) {
+            int sequence = rowSequence[r];
+            int slot = batch.slot(sequence);
+            int pos = rowPosition[r];
+            int ropeRow = (pos + cache.positionOffset()) * d;
+            float[] cos = rotary.cosTable();
+            float[] sin = rotary.sinTable();
+            int row = r * qkvOut;
+            long cacheRow = ((long) slot * kvHeads + g) * rowsPerSlot;
             MemorySegment k = keys[layer];
             MemorySegment v = values[layer];
-            VectorKernels.store(qkv, kOff, k, (cacheRow + pos) * d, d);
-            VectorKernels.store(qkv, vOff, v, (cacheRow + pos) * d, d);
 
-            boolean retrieves = memoryKeys[r] != null && memLong.isRetrievalLayer(layer);
-            MemorySegment memK = retrieves ? memoryKeys[r] : null;
-            MemorySegment memV = retrieves ? memoryValues[r] : null;
-            int m = retrieves ? memories.get(r).tokens() : 0;
+            boolean retrieves = memoryKeys[sequence] != null && memLong.isRetrievalLayer(layer);
+            MemorySegment memK = retrieves ? memoryKeys[sequence] : null;
+            MemorySegment memV = retrieves ? memoryValues[sequence] : null;
+            int m = retrieves ? memories.get(sequence).tokens() : 0;
             int local = pos + 1;
             float[] scores = new float[m + local];
             for (int h = g * groups; h < (g + 1) * groups; h++) {

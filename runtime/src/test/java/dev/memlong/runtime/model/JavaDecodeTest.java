@@ -93,6 +93,65 @@ class JavaDecodeTest {
     }
 
     /**
+     * Prefill in rows: one forward with pieces of different lengths for several sequences (after earlier pieces, with
+     * and without retrieved memory), every position's logits and the last ones only, against the tensor path; then a
+     * decode step on each path reads the caches the pieces wrote.
+     */
+    @Test
+    void prefillPiecesOfSeveralSequencesEqualTheTensorPath() {
+        assumeTrue(model.javaDecode(), "Java decode step not available here");
+        int vocab = model.config().vocabSize();
+        int[] slots = {3, 1, 4};
+        int[][] pieceLengths = {{5, 7}, {1, 4}, {9, 1}};
+        int[] memoryTokens = {4, 0, 9};
+        List<float[]> javaLogits = new ArrayList<>();
+        List<float[]> tensorLogits = new ArrayList<>();
+        for (boolean java : new boolean[] {true, false}) {
+            model.useJavaDecode(java);
+            List<float[]> out = java ? javaLogits : tensorLogits;
+            try (KvCachePool cache = model.newCache(5, 40, LAYERS)) {
+                List<MemoryKv> memories = new ArrayList<>();
+                for (int i = 0; i < slots.length; i++) {
+                    memories.add(memoryTokens[i] == 0 ? null : memory(memoryTokens[i], 50 + i));
+                }
+                Random tokens = new Random(11);
+                for (int piece = 0; piece < 2; piece++) {
+                    List<SequenceStep> steps = new ArrayList<>();
+                    for (int i = 0; i < slots.length; i++) {
+                        steps.add(new SequenceStep(slots[i], tokens.ints(pieceLengths[i][piece], 0, vocab).toArray()));
+                    }
+                    boolean allPositions = piece == 0;
+                    float[][][] logits = model.forward(cache, steps, allPositions, memories);
+                    for (int i = 0; i < slots.length; i++) {
+                        assertEquals(allPositions ? pieceLengths[i][piece] : 1, logits[i].length);
+                        out.addAll(List.of(logits[i]));
+                    }
+                }
+                List<SequenceStep> decode = new ArrayList<>();
+                for (int slot : slots) {
+                    decode.add(new SequenceStep(slot, new int[] {tokens.nextInt(vocab)}));
+                }
+                for (float[][] l : model.forward(cache, decode, false, memories)) {
+                    out.add(l[0]);
+                }
+                for (int i = 0; i < slots.length; i++) {
+                    assertEquals(pieceLengths[i][0] + pieceLengths[i][1] + 1, cache.length(slots[i]));
+                }
+                memories.stream().filter(m -> m != null).forEach(MemoryKv::close);
+            }
+        }
+        model.useJavaDecode(true);
+        assertEquals(tensorLogits.size(), javaLogits.size());
+        double max = 0;
+        for (int i = 0; i < javaLogits.size(); i++) {
+            for (int j = 0; j < vocab; j++) {
+                max = Math.max(max, Math.abs(javaLogits.get(i)[j] - tensorLogits.get(i)[j]));
+            }
+        }
+        assertTrue(max < 1e-5, "Java prefill vs tensor path: max |diff| " + max);
+    }
+
+    /**
      * The packed products (the default) against products reading PyTorch's arrays in place, at a batch of 11 rows
      * (micro-kernels of 8, 2 and 1 rows; the fixture's widths 64, 176 and 600 leave partial panels); and a sequence's
      * logits are bit for bit the same in the batch as alone.
