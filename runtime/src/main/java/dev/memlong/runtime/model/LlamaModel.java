@@ -363,7 +363,9 @@ public final class LlamaModel implements AutoCloseable {
             float[] keys = tokenMajor(cache.memoryLayerKeys().get(oldest));
             float[] values = tokenMajor(cache.values(memLong.memoryLayer()).get(oldest));
             evicted = new EvictedWindow(tokens, keys, values);
-            if (rest > 0) {
+            if (rest > 0 && javaDecode) {
+                decoder.shiftWindow(cache, slot, tokens, rotary);
+            } else if (rest > 0) {
                 NDIndex from = new NDIndex(slot + ", :, " + tokens + ":" + length);
                 NDIndex to = new NDIndex(slot + ", :, 0:" + rest);
                 NDArray position = manager.create(new long[] {tokens});

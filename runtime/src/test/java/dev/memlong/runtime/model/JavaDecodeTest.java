@@ -151,6 +151,42 @@ class JavaDecodeTest {
         assertTrue(max < 1e-5, "Java prefill vs tensor path: max |diff| " + max);
     }
 
+    /** A window shift in Java leaves the caches bit for bit as the tensor path's does (and then decodes the same). */
+    @Test
+    void windowShiftEqualsTheTensorPathBitForBit() {
+        assumeTrue(model.javaDecode(), "Java decode step not available here");
+        int vocab = model.config().vocabSize();
+        int[] prompt = new Random(21).ints(30, 0, vocab).toArray();
+        List<float[]> caches = new ArrayList<>();
+        List<float[]> logits = new ArrayList<>();
+        for (boolean java : new boolean[] {true, false}) {
+            model.useJavaDecode(false); // the same caches before the shift: only the shift's path differs
+            try (KvCachePool cache = model.newCache(3, 40, LAYERS)) {
+                model.forward(cache, List.of(new SequenceStep(0, new int[] {5, 6, 7})), false);
+                model.forward(cache, List.of(new SequenceStep(2, new int[] {8, 9})), false);
+                model.forward(cache, List.of(new SequenceStep(1, prompt)), false);
+                model.useJavaDecode(java);
+                EvictedWindow evicted = model.shiftWindow(cache, 1, 12);
+                model.useJavaDecode(false);
+                caches.add(evicted.keys());
+                caches.add(evicted.values());
+                for (int i = 0; i < model.config().numLayers(); i++) {
+                    caches.add(cache.keys(i).toFloatArray());
+                    caches.add(cache.values(i).toFloatArray());
+                }
+                caches.add(cache.memoryLayerKeys().toFloatArray());
+                assertEquals(18, cache.length(1));
+                logits.add(model.forward(cache, List.of(new SequenceStep(1, new int[] {3})), false)[0][0]);
+            }
+        }
+        model.useJavaDecode(true);
+        int half = caches.size() / 2;
+        for (int i = 0; i < half; i++) {
+            assertTrue(java.util.Arrays.equals(caches.get(i), caches.get(half + i)), "array " + i + " differs");
+        }
+        assertTrue(java.util.Arrays.equals(logits.get(0), logits.get(1)), "the next step's logits differ");
+    }
+
     /**
      * The packed products (the default) against products reading PyTorch's arrays in place, at a batch of 11 rows
      * (micro-kernels of 8, 2 and 1 rows; the fixture's widths 64, 176 and 600 leave partial panels); and a sequence's
