@@ -82,13 +82,7 @@ class JavaDecodeTest {
             }
         }
         model.useJavaDecode(true);
-        assertEquals(tensorLogits.size(), javaLogits.size());
-        double max = 0;
-        for (int i = 0; i < javaLogits.size(); i++) {
-            for (int j = 0; j < vocab; j++) {
-                max = Math.max(max, Math.abs(javaLogits.get(i)[j] - tensorLogits.get(i)[j]));
-            }
-        }
+        double max = maxDiff(javaLogits, tensorLogits);
         assertTrue(max < 1e-5, "Java decode vs tensor path: max |diff| " + max);
     }
 
@@ -141,13 +135,7 @@ class JavaDecodeTest {
             }
         }
         model.useJavaDecode(true);
-        assertEquals(tensorLogits.size(), javaLogits.size());
-        double max = 0;
-        for (int i = 0; i < javaLogits.size(); i++) {
-            for (int j = 0; j < vocab; j++) {
-                max = Math.max(max, Math.abs(javaLogits.get(i)[j] - tensorLogits.get(i)[j]));
-            }
-        }
+        double max = maxDiff(javaLogits, tensorLogits);
         assertTrue(max < 1e-5, "Java prefill vs tensor path: max |diff| " + max);
     }
 
@@ -239,6 +227,18 @@ class JavaDecodeTest {
             }
             return out;
         }
+    }
+
+    /** The largest element-wise difference of two equally long lists of logits. */
+    private static double maxDiff(List<float[]> a, List<float[]> b) {
+        assertEquals(b.size(), a.size());
+        double max = 0;
+        for (int i = 0; i < a.size(); i++) {
+            for (int j = 0; j < a.get(i).length; j++) {
+                max = Math.max(max, Math.abs(a.get(i)[j] - b.get(i)[j]));
+            }
+        }
+        return max;
     }
 
     private static MemoryKv memory(int tokens, long seed) {
