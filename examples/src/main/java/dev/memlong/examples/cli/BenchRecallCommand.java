@@ -58,17 +58,23 @@ final class BenchRecallCommand implements Callable<Integer> {
                 Map<String, Object> window = new LinkedHashMap<>();
                 Map<String, Object> retrieval = new LinkedHashMap<>();
                 Map<String, Object> misread = new LinkedHashMap<>();
+                Map<String, Object> whenRetrieved = new LinkedHashMap<>();
+                Map<String, Object> ownerMisread = new LinkedHashMap<>();
                 for (RecallCheck.DistanceResult d : r.distances()) {
                     memory.put(String.valueOf(d.distance()), d.accuracyMemory());
                     window.put(String.valueOf(d.distance()), d.accuracyWindowOnly());
                     retrieval.put(String.valueOf(d.distance()), d.retrievalHitRate());
                     misread.put(String.valueOf(d.distance()), d.misreadRate());
+                    whenRetrieved.put(String.valueOf(d.distance()), d.accuracyWhenRetrieved());
+                    ownerMisread.put(String.valueOf(d.distance()), d.ownerMisreadRate());
                 }
                 out.put("facts_per_distance", facts);
                 out.put("accuracy_memory", memory);
                 out.put("accuracy_window_only", window);
                 out.put("retrieval_hit_rate", retrieval);
                 out.put("misread_rate", misread);
+                out.put("accuracy_when_retrieved", whenRetrieved);
+                out.put("owner_misread_rate", ownerMisread);
                 out.put("ppl_memory", r.pplMemory());
                 out.put("ppl_window_only", r.pplWindowOnly());
                 out.put("ppl_assistant_memory", r.pplAssistantMemory());
@@ -78,12 +84,13 @@ final class BenchRecallCommand implements Callable<Integer> {
                 out.put("samples", r.samples());
                 Json.print(out);
             } else {
-                System.out.printf("%-10s %8s %12s %14s %16s %16s%n", "distance", "facts", "with memory", "window only",
-                        "fact retrieved", "misread memory");
+                System.out.printf("%-10s %8s %12s %14s %16s %16s %16s %16s%n", "distance", "facts", "with memory",
+                        "window only", "fact retrieved", "right|retrieved", "misread memory", "owner misread");
                 for (RecallCheck.DistanceResult d : r.distances()) {
-                    System.out.printf(Locale.ROOT, "%-10d %8d %11.1f%% %13.1f%% %15.1f%% %15.1f%%%n", d.distance(),
-                            d.facts(), 100 * d.accuracyMemory(), 100 * d.accuracyWindowOnly(),
-                            100 * d.retrievalHitRate(), 100 * d.misreadRate());
+                    System.out.printf(Locale.ROOT, "%-10d %8d %11.1f%% %13.1f%% %15.1f%% %15.1f%% %15.1f%% %15.1f%%%n",
+                            d.distance(), d.facts(), 100 * d.accuracyMemory(), 100 * d.accuracyWindowOnly(),
+                            100 * d.retrievalHitRate(), 100 * d.accuracyWhenRetrieved(), 100 * d.misreadRate(),
+                            100 * d.ownerMisreadRate());
                 }
                 System.out.printf(Locale.ROOT, "held-out perplexity: %.3f with memory, %.3f window only; "
                         + "the assistant's tokens: %.3f / %.3f%n", r.pplMemory(), r.pplWindowOnly(),

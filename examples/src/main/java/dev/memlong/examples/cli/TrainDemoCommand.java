@@ -84,8 +84,11 @@ final class TrainDemoCommand implements Callable<Integer> {
     int memlongSteps;
     @Option(names = "--memlong-lr", defaultValue = "1e-3") double memlongLr;
     @Option(names = "--hidden", defaultValue = "128") int hidden;
-    @Option(names = "--head-dim", defaultValue = "32", description = "attention head size (heads = hidden / head-dim, KV heads half of them)")
+    @Option(names = "--head-dim", defaultValue = "32", description = "attention head size (heads = hidden / head-dim)")
     int headDim;
+    @Option(names = "--kv-heads", defaultValue = "0", description = "key/value heads (0: half the heads, as the shipped "
+            + "model; the memory stores keys and values of these heads only)")
+    int kvHeads;
     @Option(names = "--layers", defaultValue = "6") int layers;
     @Option(names = "--memory-layer", defaultValue = "2", description = "the frozen boundary: layers 0..m train in stage 1 only") int memoryLayer;
     @Option(names = "--workers", defaultValue = "1") int workers;
@@ -119,6 +122,11 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         if (chunk < 1 || PRETRAIN_SEGMENT % chunk != 0) {
             throw new IllegalArgumentException("--chunk must divide " + PRETRAIN_SEGMENT + ", got " + chunk);
+        }
+        if (hidden % headDim != 0 || kvHeads < 0 || kvHeads > 0 && (hidden / headDim) % kvHeads != 0) {
+            throw new IllegalArgumentException("--hidden must be a multiple of --head-dim and --kv-heads must divide the "
+                    + "heads (" + hidden / Math.max(1, headDim) + "), got hidden " + hidden + ", head-dim " + headDim
+                    + ", kv-heads " + kvHeads);
         }
         if (topK < 1) {
             throw new IllegalArgumentException("--top-k must be positive, got " + topK);
@@ -316,7 +324,7 @@ final class TrainDemoCommand implements Callable<Integer> {
         c.put("intermediate_size", hidden * 5 / 2);
         c.put("num_hidden_layers", layers);
         c.put("num_attention_heads", hidden / headDim);
-        c.put("num_key_value_heads", Math.max(1, hidden / headDim / 2));
+        c.put("num_key_value_heads", kvHeads > 0 ? kvHeads : Math.max(1, hidden / headDim / 2));
         c.put("head_dim", headDim);
         c.put("hidden_act", "silu");
         c.put("max_position_embeddings", WINDOW);

@@ -48,9 +48,15 @@ public final class RecallCheck {
      * @param retrievalHitRate share of probes whose retrieval brought back a chunk holding the whole fact
      * @param misreadRate      share of probes answered wrongly with a value that the retrieved chunks hold (another
      *                         fact read instead of the asked one), as opposed to a value memory did not offer
+     * @param accuracyWhenRetrieved share of right answers among the probes whose fact's chunk was retrieved: how well
+     *                         the model reads memory, apart from how well the retriever finds
+     * @param ownerMisreadRate share of probes answered wrongly with a value of the asked attribute that the retrieved
+     *                         chunks hold: the right kind of value, someone else's (the misreads that binding a value
+     *                         to its owner would fix)
      */
     public record DistanceResult(int distance, int facts, double accuracyMemory, double accuracyWindowOnly,
-                                 double retrievalHitRate, double misreadRate) {}
+                                 double retrievalHitRate, double misreadRate, double accuracyWhenRetrieved,
+                                 double ownerMisreadRate) {}
 
     /**
      * @param pplMemory              perplexity of every token of the held-out dialogue, read with memory
@@ -120,6 +126,8 @@ public final class RecallCheck {
         int[] hitsWindow = new int[distances.length];
         int[] retrieved = new int[distances.length];
         int[] misread = new int[distances.length];
+        int[] hitsWhenRetrieved = new int[distances.length];
+        int[] ownerMisread = new int[distances.length];
         int[] counts = new int[distances.length];
         List<String> samples = new ArrayList<>();
         try (MemoryBank bank = engine.newInMemoryBank()) {
@@ -147,13 +155,20 @@ public final class RecallCheck {
                 if (containsWord(windowOnly, value)) {
                     hitsWindow[d]++;
                 }
+                boolean right = containsWord(withMemory, value);
                 if (last.get() != null && last.get().chunks().stream().anyMatch(c -> holdsFact(c.text(), p.fact()))) {
                     retrieved[d]++;
+                    if (right) {
+                        hitsWhenRetrieved[d]++;
+                    }
                 }
                 String answered = answeredValue(withMemory);
-                if (!containsWord(withMemory, value) && last.get() != null && !answered.isEmpty()
+                if (!right && last.get() != null && !answered.isEmpty()
                         && last.get().chunks().stream().anyMatch(c -> containsWord(c.text(), answered))) {
                     misread[d]++;
+                    if (p.fact().attribute().values().contains(answered)) {
+                        ownerMisread[d]++;
+                    }
                 }
                 if (samples.size() < 8 && i % Math.max(1, placed.size() / 8) == 0) {
                     samples.add(String.format(Locale.ROOT, "[%d tokens back] %s -> %s | window only: %s | told: %s",
@@ -165,7 +180,8 @@ public final class RecallCheck {
         List<DistanceResult> results = new ArrayList<>();
         for (int d = 0; d < distances.length; d++) {
             results.add(new DistanceResult(distances[d], counts[d], ratio(hitsMemory[d], counts[d]),
-                    ratio(hitsWindow[d], counts[d]), ratio(retrieved[d], counts[d]), ratio(misread[d], counts[d])));
+                    ratio(hitsWindow[d], counts[d]), ratio(retrieved[d], counts[d]), ratio(misread[d], counts[d]),
+                    ratio(hitsWhenRetrieved[d], retrieved[d]), ratio(ownerMisread[d], counts[d])));
         }
         double[] pplMemory = {Double.NaN, Double.NaN};
         double[] pplWindow = {Double.NaN, Double.NaN};

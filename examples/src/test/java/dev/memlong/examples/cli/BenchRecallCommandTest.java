@@ -35,6 +35,13 @@ class BenchRecallCommandTest {
         for (String d : new String[] {"2100", "2500"}) { // a misread is a wrong answer
             assertTrue(json.get("misread_rate").get(d).asDouble() + json.get("accuracy_memory").get(d).asDouble() <= 1,
                     json.toString());
+            // an owner misread (the asked attribute, someone else's value) is one kind of misread
+            assertTrue(json.get("owner_misread_rate").get(d).asDouble() <= json.get("misread_rate").get(d).asDouble(),
+                    json.toString());
+            // right answers among retrieved facts: a share, or NaN when no fact's chunk was retrieved
+            String whenRetrieved = json.get("accuracy_when_retrieved").get(d).asText();
+            assertTrue(json.get("retrieval_hit_rate").get(d).asDouble() == 0 ? whenRetrieved.equals("NaN")
+                    : Double.parseDouble(whenRetrieved) >= 0 && Double.parseDouble(whenRetrieved) <= 1, json.toString());
         }
         assertTrue(json.get("history_tokens").asLong() >= 2500);
         for (String key : new String[] {"ppl_memory", "ppl_window_only", "ppl_assistant_memory", "ppl_assistant_window_only"}) {
