@@ -81,6 +81,9 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--value-weight", defaultValue = "1", description = "both stages: loss weight of the tokens of "
             + "fact values (names, cities, numbers, ...), the tokens only memory can predict when a fact is asked "
             + "about; every other token weighs 1 (default 1: the plain mean)") double valueWeight;
+    @Option(names = "--questions-first", description = "stage 1: a drill's questions about remembered facts come "
+            + "before the two facts of the window, so that they fill the one asked segment (otherwise about half of a "
+            + "four-fact drill's questions do not fit it and are cut)") boolean questionsFirst;
     @Option(names = "--memlong-steps", defaultValue = "1000", description = "stage 2 steps (MemLong: layers above the memory layer, retrieval)")
     int memlongSteps;
     @Option(names = "--memlong-lr", defaultValue = "1e-3") double memlongLr;
@@ -202,7 +205,7 @@ final class TrainDemoCommand implements Callable<Integer> {
                 int facts = kind == Negatives.NONE ? 1 + i / 4 % maxFacts : 2 + i / 4 % (maxFacts - 1);
                 SyntheticDialogues.MemoryDrill drill;
                 do { // four long facts may not fit a segment: drawn again
-                    drill = gen.memoryDrill(facts, kind);
+                    drill = gen.memoryDrill(facts, kind, questionsFirst);
                 } while (layout.statedTokens(drill) > PRETRAIN_SEGMENT);
                 docs.add(layout.document(drill, askedSegments(1)));
             } else if (i % 2 == 0) {

@@ -304,11 +304,20 @@ public final class SyntheticDialogues {
 
     /** As {@link #memoryDrill(int)}, with remembered facts related as {@code negatives} says. */
     public MemoryDrill memoryDrill(int facts, Negatives negatives) {
+        return memoryDrill(facts, negatives, false);
+    }
+
+    /**
+     * As {@link #memoryDrill(int, Negatives)}; with {@code questionsFirst}, the questions about the remembered facts
+     * (with their small talk) come before the two facts of the window, so that they fill the first asked segment: with
+     * the window's facts among them, about half of a four-fact drill's questions fell beyond one segment of 128 tokens.
+     */
+    public MemoryDrill memoryDrill(int facts, Negatives negatives, boolean questionsFirst) {
         List<Fact> fs = withWindowFacts(remembered(facts, negatives));
         List<Fact> remembered = fs.subList(0, facts);
         List<Turn> stated = new ArrayList<>();
         remembered.forEach(f -> stated.addAll(turns(statement(f), true)));
-        return new MemoryDrill(stated, asked(fs, facts), filler());
+        return new MemoryDrill(stated, questionsFirst ? askedQuestionsFirst(fs, facts) : asked(fs, facts), filler());
     }
 
     /**
@@ -367,6 +376,31 @@ public final class SyntheticDialogues {
             events.add(at, turns(statement(local), true));
             events.add(Math.min(events.size(), at + 2 + rnd.nextInt(4)), turns(question(local), true));
         }
+        List<Turn> asked = new ArrayList<>();
+        events.forEach(asked::addAll);
+        return asked;
+    }
+
+    /**
+     * The asked part with the remembered facts' questions first: each asked once, in a random order, among {@code
+     * facts / 2} small-talk exchanges; then the two facts of the window stated and asked.
+     */
+    private List<Turn> askedQuestionsFirst(List<Fact> fs, int facts) {
+        List<List<Turn>> events = new ArrayList<>();
+        fs.subList(0, facts).forEach(f -> events.add(turns(question(f), true)));
+        for (int i = 0; i < facts / 2; i++) {
+            events.add(turns(smallTalk(), true));
+        }
+        Collections.shuffle(events, rnd);
+        List<List<Turn>> local = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            local.add(turns(question(fs.get(facts + i)), true));
+        }
+        Collections.shuffle(local, rnd);
+        for (int i = 0; i < 2; i++) {
+            events.add(turns(statement(fs.get(facts + i)), true));
+        }
+        events.addAll(local);
         List<Turn> asked = new ArrayList<>();
         events.forEach(asked::addAll);
         return asked;
