@@ -84,6 +84,9 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--answerable-only", description = "stage 1: drills ask only in the segments whose in-graph memory "
             + "holds the stated facts (by default about half of the questions about remembered facts fall in a segment "
             + "whose memory no longer holds them; removing them measured no change)") boolean answerableOnly;
+    @Option(names = "--window-owners", description = "stage 1: a drill whose remembered facts are one attribute of "
+            + "several people states and asks two more people's values of it in the window, so answering there needs "
+            + "the owner at the value too") boolean windowOwners;
     @Option(names = "--questions-first", description = "stage 1: a drill's questions about remembered facts come "
             + "before the two facts of the window, so that they fill the one asked segment (otherwise about half of a "
             + "four-fact drill's questions do not fit it and are cut)") boolean questionsFirst;
@@ -192,7 +195,7 @@ final class TrainDemoCommand implements Callable<Integer> {
      */
     private TrainingJob.Result pretrain(TextTokenizer tokenizer, Optional<ChatTemplate> template, MemorySettings memory,
                                        Path base) throws java.io.IOException {
-        SyntheticDialogues gen = new SyntheticDialogues(seed + 3);
+        SyntheticDialogues gen = new SyntheticDialogues(seed + 3, windowOwners);
         MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, template, PRETRAIN_SEGMENT);
         int maxFacts = PRETRAIN_SEGMENT / 32; // a stated fact and its acknowledgement take at most about 30 tokens
         List<int[]> docs = new ArrayList<>();

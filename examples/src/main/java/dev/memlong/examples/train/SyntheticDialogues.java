@@ -114,8 +114,21 @@ public final class SyntheticDialogues {
 
     private final Random rnd;
 
+    /** Whether a memory drill's two facts of the window share the remembered facts' attribute (see the constructor). */
+    private final boolean windowOwners;
+
     public SyntheticDialogues(long seed) {
+        this(seed, false);
+    }
+
+    /**
+     * @param windowOwners a memory drill whose remembered facts are one attribute of several people also states and asks
+     *                     in the window two more people's values of that attribute, so that answering inside the window
+     *                     needs the owner at the value too (the binding that memory reading lacks: README, "Status")
+     */
+    public SyntheticDialogues(long seed, boolean windowOwners) {
         this.rnd = new Random(seed);
+        this.windowOwners = windowOwners;
     }
 
     private <T> T pick(List<T> list) {
@@ -313,7 +326,9 @@ public final class SyntheticDialogues {
      * the window's facts among them, about half of a four-fact drill's questions fell beyond one segment of 128 tokens.
      */
     public MemoryDrill memoryDrill(int facts, Negatives negatives, boolean questionsFirst) {
-        List<Fact> fs = withWindowFacts(remembered(facts, negatives));
+        List<Fact> fs = windowOwners && negatives == Negatives.SAME_ATTRIBUTE
+                ? withSameAttributeWindowFacts(remembered(facts, negatives))
+                : withWindowFacts(remembered(facts, negatives));
         List<Fact> remembered = fs.subList(0, facts);
         List<Turn> stated = new ArrayList<>();
         remembered.forEach(f -> stated.addAll(turns(statement(f), true)));
@@ -343,6 +358,21 @@ public final class SyntheticDialogues {
             }
         }
         return new MemoryDrill(stated, asked(fs, facts), filler());
+    }
+
+    /** The remembered facts (one attribute) plus two of the window: the same attribute, two more people. */
+    private List<Fact> withSameAttributeWindowFacts(List<Fact> remembered) {
+        List<Fact> fs = new ArrayList<>(remembered);
+        List<String> people = new ArrayList<>(PEOPLE);
+        people.add(null);
+        Collections.shuffle(people, rnd);
+        Attribute a = remembered.get(0).attribute();
+        for (String p : people) {
+            if (fs.size() < remembered.size() + 2 && fs.stream().noneMatch(g -> java.util.Objects.equals(g.person(), p))) {
+                fs.add(new Fact(p, a, pick(a.values())));
+            }
+        }
+        return fs;
     }
 
     /** The remembered facts plus two of the window, with keys not already used. */

@@ -93,6 +93,32 @@ class SyntheticDialoguesTest {
     }
 
     @Test
+    void withWindowOwnersTheWindowsFactsAreTheRememberedAttributeOfOtherPeople() {
+        SyntheticDialogues gen = new SyntheticDialogues(14, true);
+        SyntheticDialogues.MemoryDrill drill = gen.memoryDrill(3, SyntheticDialogues.Negatives.SAME_ATTRIBUTE);
+        List<String> remembered = userStatements(drill.stated());
+        List<String> window = userStatements(drill.asked());
+        assertEquals(3, remembered.size());
+        assertEquals(2, window.size(), drill.asked().toString());
+        java.util.Set<String> attributes = new java.util.HashSet<>();
+        java.util.Set<String> owners = new java.util.HashSet<>();
+        for (String s : java.util.stream.Stream.concat(remembered.stream(), window.stream()).toList()) {
+            String key = s.substring(s.lastIndexOf("my ") + 3, s.lastIndexOf(" is ")); // "sister's city", "city"
+            int at = key.indexOf("'s ");
+            owners.add(at < 0 ? "" : key.substring(0, at));
+            attributes.add(at < 0 ? key : key.substring(at + 3));
+        }
+        assertEquals(1, attributes.size(), remembered + " " + window);
+        assertEquals(5, owners.size(), "five different people: " + remembered + " " + window);
+    }
+
+    private static List<String> userStatements(List<SyntheticDialogues.Turn> turns) {
+        return turns.stream().filter(t -> t.message().role().equals("user") && t.message().content().contains(" is ")
+                && !t.message().content().startsWith("is ") && !t.message().content().endsWith("?"))
+                .map(t -> t.message().content()).toList();
+    }
+
+    @Test
     void smallTalkUsesNoFactWord() {
         SyntheticDialogues gen = new SyntheticDialogues(3);
         java.util.Set<String> factWords = new java.util.HashSet<>(SyntheticDialogues.PEOPLE);
