@@ -3,6 +3,7 @@ package dev.memlong.examples.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.memlong.examples.train.DrillReadingCheck;
+import dev.memlong.examples.train.KeyProbe;
 import dev.memlong.examples.train.MemoryDrillDocuments;
 import dev.memlong.examples.train.SyntheticDialogues;
 import dev.memlong.examples.train.SyntheticDialogues.Negatives;
@@ -330,6 +331,9 @@ final class TrainDemoCommand implements Callable<Integer> {
                     seed + 2_000_003, 60);
             json.put("drill_reading", drills.accuracy());
             json.put("drill_values", drills.values());
+            // whether the stored key says whose value it is (and which attribute): what reading the right one needs
+            json.put("key_probe", KeyProbe.run(out, dev.memlong.runtime.memlong.MemLongEngine.defaultSettings(bundle),
+                    bundle.tokenizer(), seed + 3_000_003, 400));
             return json;
         }
     }
