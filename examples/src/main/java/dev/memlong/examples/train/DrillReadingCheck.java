@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.memlong.memory.MemorySettings;
-import dev.memlong.runtime.tokenizer.ChatTemplate;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.runtime.train.ModelParameters;
 import dev.memlong.runtime.train.SegmentMemory;
@@ -15,7 +14,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -33,18 +31,16 @@ public final class DrillReadingCheck {
      */
     public record Result(Map<String, Double> accuracy, Map<String, Integer> values) {}
 
-    private static final int SEGMENT = 128;
+    private static final int SEGMENT = HeldOutDrills.SEGMENT;
 
     private DrillReadingCheck() {}
 
     /** {@code drills} drills of each kind from {@code seed} (training used others). */
     public static Result run(Path modelDir, MemorySettings memory, TextTokenizer tokenizer, long seed, int drills) {
-        Optional<ChatTemplate> template = ChatTemplate.find(modelDir);
-        MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, template, SEGMENT);
+        HeldOutDrills held = new HeldOutDrills(modelDir, tokenizer, seed);
         Set<Integer> valueTokens = new HashSet<>();
         SyntheticDialogues.valueWords().forEach(w -> Arrays.stream(tokenizer.encode(w, false)).forEach(valueTokens::add));
         int is = tokenizer.encode("is", false)[0];
-        SyntheticDialogues gen = new SyntheticDialogues(seed);
         Map<String, Double> accuracy = new LinkedHashMap<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
         boolean gradMode = JniUtils.isGradMode();
@@ -60,16 +56,10 @@ public final class DrillReadingCheck {
                 int count = 0;
                 for (int i = 0; i < drills; i++) {
                     int facts = kind == SyntheticDialogues.Negatives.NONE ? 1 + i % 4 : 2 + i % 3;
-                    SyntheticDialogues.MemoryDrill drill;
-                    do {
-                        drill = gen.memoryDrill(facts, kind);
-                    } while (layout.statedTokens(drill) > SEGMENT);
-                    int[] doc = layout.document(drill, 1);
+                    int[] doc = held.next(kind, facts);
                     int[] ids = Arrays.stream(doc).map(SlotStreams::id).toArray();
                     try (NDManager m = root.newSubManager()) {
-                        long[] stated = Arrays.stream(ids, 0, SEGMENT).asLongStream().toArray();
-                        NDArray[] kv = forward.forwardToMemoryLayer(params::get, m,
-                                new TrainingForward.Input(stated, 1, SEGMENT, 1, null, null));
+                        NDArray[] kv = HeldOutDrills.statedMemory(forward, params, m, ids);
                         SegmentMemory mem = SegmentMemory.inGraph(
                                 kv[0].reshape(1, SEGMENT, config.numKvHeads(), config.headDim()),
                                 kv[1].reshape(1, SEGMENT, config.numKvHeads(), config.headDim()), new int[] {SEGMENT});

@@ -3,7 +3,6 @@ package dev.memlong.examples.train;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.memlong.memory.MemorySettings;
-import dev.memlong.runtime.tokenizer.ChatTemplate;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.runtime.train.ModelParameters;
 import dev.memlong.runtime.train.SlotStreams;
@@ -36,14 +35,14 @@ public final class KeyProbe {
      */
     public record Result(double owner, double ownerMajority, double attribute, double attributeMajority, int samples) {}
 
-    private static final int SEGMENT = 128;
+    private static final int SEGMENT = HeldOutDrills.SEGMENT;
     private static final double RIDGE = 1.0;
 
     private KeyProbe() {}
 
     /** {@code drills} held-out drills of all three kinds from {@code seed}. */
     public static Result run(Path modelDir, MemorySettings memory, TextTokenizer tokenizer, long seed, int drills) {
-        MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, ChatTemplate.find(modelDir), SEGMENT);
+        HeldOutDrills held = new HeldOutDrills(modelDir, tokenizer, seed);
         Map<Integer, Integer> people = new HashMap<>();
         for (int i = 0; i < SyntheticDialogues.PEOPLE.size(); i++) {
             people.put(tokenizer.encode(SyntheticDialogues.PEOPLE.get(i), false)[0], i + 1); // 0: the user's own
@@ -59,7 +58,6 @@ public final class KeyProbe {
         int your = tokenizer.encode("your", false)[0];
         List<double[]> keys = new ArrayList<>();
         List<int[]> labels = new ArrayList<>(); // {owner, attribute}
-        SyntheticDialogues gen = new SyntheticDialogues(seed);
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager root = NDManager.newBaseManager()) {
@@ -72,16 +70,10 @@ public final class KeyProbe {
             for (int i = 0; i < drills; i++) {
                 SyntheticDialogues.Negatives kind = kinds[i % kinds.length];
                 int facts = kind == SyntheticDialogues.Negatives.NONE ? 1 + i / 3 % 4 : 2 + i / 3 % 3;
-                SyntheticDialogues.MemoryDrill drill;
-                do {
-                    drill = gen.memoryDrill(facts, kind);
-                } while (layout.statedTokens(drill) > SEGMENT);
-                int[] ids = Arrays.stream(layout.document(drill, 1)).map(SlotStreams::id).toArray();
+                int[] ids = Arrays.stream(held.next(kind, facts)).map(SlotStreams::id).toArray();
                 float[] k;
                 try (NDManager mm = root.newSubManager()) {
-                    long[] stated = Arrays.stream(ids, 0, SEGMENT).asLongStream().toArray();
-                    k = forward.forwardToMemoryLayer(params::get, mm,
-                            new TrainingForward.Input(stated, 1, SEGMENT, 1, null, null))[0].toFloatArray();
+                    k = HeldOutDrills.statedMemory(forward, params, mm, ids)[0].toFloatArray();
                 }
                 for (int p = 1; p < SEGMENT; p++) {
                     if (ids[p - 1] != is || !attributes.containsKey(ids[p])) {
