@@ -15,7 +15,7 @@ import dev.memlong.runtime.memlong.MemoryGather;
 import dev.memlong.runtime.memlong.Retrieval;
 import dev.memlong.runtime.model.KvCachePool;
 import dev.memlong.runtime.model.MemoryKv;
-import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
         ModelShape shape = ModelShape.llama110m();
         Path dir = BenchCheckpoint.ensure(BenchCheckpoint.directory(dataDir), shape, plan.seed(), log);
         String loadBefore = MemoryBenchReport.loadAverage();
-        try (ModelBundle bundle = ModelBundle.open(dir); Retriever retriever = BgeSmallRetriever.create()) {
+        try (ModelBundle bundle = ModelBundle.open(dir); Retriever retriever = HybridRetriever.standard()) {
             MemorySettings settings = settings(bundle);
             for (int h : plan.histories()) {
                 if (h % settings.chunkSize() != 0) {

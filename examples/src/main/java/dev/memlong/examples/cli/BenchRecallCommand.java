@@ -5,6 +5,7 @@ import dev.memlong.examples.train.RecallPlot;
 import dev.memlong.runtime.bundle.ModelBundle;
 import dev.memlong.runtime.memlong.MemLongEngine;
 import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.Retriever;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "recall", mixinStandardHelpOptions = true, description = {
     "Recall accuracy of facts stated 4k..256k tokens earlier, with memory and window-only; held-out perplexity.",
     "The conversation comes from a seed no training run used; the model's declared MemLong layout and the",
-    "runtime's default retriever (bge-small-en-v1.5) are used. Writes a PNG plot."})
+    "runtime's default retriever (bge-small-en-v1.5 blended with word overlap) are used. Writes a PNG plot."})
 final class BenchRecallCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print one JSON object instead of the table") boolean json;
@@ -36,6 +37,9 @@ final class BenchRecallCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "20261126", description = "the conversation's seed (training used 7 and 8)") long seed;
     @Option(names = "--ppl-rounds", defaultValue = "40", description = "rounds of the held-out dialogue for perplexity (default 40, ~9k tokens)")
     int pplRounds;
+    @Option(names = "--lexical-weight", defaultValue = "0.5", paramLabel = "W", description = "share of the "
+            + "retrieval score from shared content words (default 0.5, the runtime's; 0: bge-small alone)")
+    double lexicalWeight;
     @Option(names = "--plot", defaultValue = "data/bench/recall.png", paramLabel = "FILE", description = "PNG to write (default data/bench/recall.png)")
     Path plot;
 
@@ -44,7 +48,11 @@ final class BenchRecallCommand implements Callable<Integer> {
         if (facts <= 0 || distances.isEmpty() || distances.stream().anyMatch(d -> d <= 0)) {
             throw new IllegalArgumentException("--facts and every --distances value must be positive");
         }
-        try (ModelBundle bundle = ModelBundle.open(model); Retriever retriever = BgeSmallRetriever.create()) {
+        if (!(lexicalWeight >= 0 && lexicalWeight <= 1)) {
+            throw new IllegalArgumentException("--lexical-weight must be in [0, 1], got " + lexicalWeight);
+        }
+        try (ModelBundle bundle = ModelBundle.open(model); Retriever retriever = lexicalWeight > 0
+                ? new HybridRetriever(BgeSmallRetriever.create(), lexicalWeight) : BgeSmallRetriever.create()) {
             RecallCheck.Result r = RecallCheck.run(bundle, retriever, MemLongEngine.defaultSettings(bundle),
                     new RecallCheck.Options(distances.stream().mapToInt(Integer::intValue).toArray(), facts, seed,
                             pplRounds), System.err);
@@ -54,6 +62,7 @@ final class BenchRecallCommand implements Callable<Integer> {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("model", model.toString());
                 out.put("history_tokens", r.historyTokens());
+                out.put("lexical_weight", lexicalWeight);
                 Map<String, Object> memory = new LinkedHashMap<>();
                 Map<String, Object> window = new LinkedHashMap<>();
                 Map<String, Object> retrieval = new LinkedHashMap<>();

@@ -7,7 +7,7 @@ import dev.memlong.runtime.memlong.MemLongEngine;
 import dev.memlong.runtime.memlong.MemLongSequence;
 import dev.memlong.runtime.memlong.Retrieval;
 import dev.memlong.runtime.model.KvCachePool;
-import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.Retriever;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,7 +88,7 @@ final class GenerateCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + contextFile + ": " + e.getMessage(), e);
         }
-        try (Retriever retriever = BgeSmallRetriever.create()) {
+        try (Retriever retriever = HybridRetriever.standard()) {
             MemLongEngine engine = new MemLongEngine(bundle, retriever, MemoryOptions.settings(bundle, window));
             try (KvCachePool cache = engine.newCache(1); MemoryBank bank = engine.newInMemoryBank();
                  MemLongSequence seq = engine.newSequence(cache, 0, bank)) {

@@ -6,7 +6,7 @@ import dev.memlong.runtime.bundle.ModelBundle;
 import dev.memlong.runtime.memlong.MemLongEngine;
 import dev.memlong.runtime.memlong.MemLongSequence;
 import dev.memlong.runtime.model.KvCachePool;
-import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.Retriever;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +47,7 @@ final class PerplexityCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         String text = Files.readString(file);
         try (ModelBundle bundle = ModelBundle.open(model.dir, model.options());
-             Retriever retriever = BgeSmallRetriever.create()) {
+             Retriever retriever = HybridRetriever.standard()) {
             MemorySettings settings = MemoryOptions.settings(bundle, window);
             MemLongEngine engine = new MemLongEngine(bundle, retriever, settings);
             int[] ids = bundle.tokenizer().encode(text, true);

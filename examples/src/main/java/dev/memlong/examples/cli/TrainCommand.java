@@ -8,6 +8,7 @@ import dev.memlong.memory.KvDType;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.runtime.tokenizer.ChatTemplate;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
@@ -71,7 +72,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--retrieval-layers", split = ",", description = "default: memory layer and every 4th above") List<Integer> retrievalLayers;
     @Option(names = "--chunk-size", defaultValue = "128") int chunkSize;
     @Option(names = "--top-k", defaultValue = "8") int topK;
-    @Option(names = "--retriever", defaultValue = "bge-small", description = "bge-small (default) or bag-of-words") String retrieverName;
+    @Option(names = "--retriever", defaultValue = "hybrid", description = "hybrid (default: bge-small blended with "
+            + "word overlap, the runtime's default), bge-small or bag-of-words") String retrieverName;
     @Option(names = "--save", defaultValue = "merged", description = "merged (default) or adapter") String save;
     @Option(names = "--save-dtype", defaultValue = "float32", description = "dtype of a merged model: float32, float16, bfloat16") String saveDtype;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between resumable checkpoints") int checkpointEvery;
@@ -119,9 +121,10 @@ final class TrainCommand implements Callable<Integer> {
 
     private Retriever retriever() {
         return switch (retrieverName) {
+            case "hybrid" -> HybridRetriever.standard();
             case "bge-small" -> BgeSmallRetriever.create();
             case "bag-of-words" -> new HashingRetriever(256);
-            default -> throw new IllegalArgumentException("unknown retriever " + retrieverName + "; use bge-small or bag-of-words");
+            default -> throw new IllegalArgumentException("unknown retriever " + retrieverName + "; use hybrid, bge-small or bag-of-words");
         };
     }
 

@@ -14,6 +14,7 @@ import dev.memlong.memory.KvDType;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.runtime.tokenizer.ChatTemplate;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
@@ -77,14 +78,21 @@ final class TrainDemoCommand implements Callable<Integer> {
     double ropeTheta;
     @Option(names = "--chunk", defaultValue = "32", description = "memory chunk size in tokens (32: a question's chunk "
             + "ranks in the top 8 for 0.92-1.0 of bench recall's questions, against 0.60-1.0 with 64)") int chunk;
-    @Option(names = "--top-k", defaultValue = "4", description = "chunks retrieved per query (4 of 32 tokens: the 128 "
-            + "memory tokens stage 1 reads; with more, the model more often answers another fact's value)") int topK;
+    @Option(names = "--top-k", defaultValue = "1", description = "chunks retrieved per query (default 1 since session "
+            + "10: with the blended retriever the answering chunk usually comes first, and every further chunk mostly "
+            + "adds another person's value of the asked attribute, which this model cannot tell from the right one; "
+            + "bench recall at 4k / 64k: 0.64 / 0.84 against 0.16 / 0.28 with 4 chunks)") int topK;
+    @Option(names = "--lexical-weight", defaultValue = "0.5", paramLabel = "W", description = "stage 2 and the check: "
+            + "share of the retrieval score from shared content words (HybridRetriever over bge-small; default 0.5, the "
+            + "runtime's; 0: bge-small alone, as up to session 9)")
+    double lexicalWeight;
     @Option(names = "--value-weight", defaultValue = "1", description = "both stages: loss weight of the tokens of "
             + "fact values (names, cities, numbers, ...), the tokens only memory can predict when a fact is asked "
             + "about; every other token weighs 1 (default 1: the plain mean)") double valueWeight;
-    @Option(names = "--answerable-only", description = "stage 1: drills ask only in the segments whose in-graph memory "
-            + "holds the stated facts (by default about half of the questions about remembered facts fall in a segment "
-            + "whose memory no longer holds them; removing them measured no change)") boolean answerableOnly;
+    @Option(names = "--answerable-only", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "stage 1: drills ask only in the segments whose in-graph memory holds the stated facts "
+            + "(default since session 10; with --no-answerable-only, session 8's recipe, about half of the questions "
+            + "about remembered facts fall in a segment whose memory no longer holds them)") boolean answerableOnly;
     @Option(names = "--window-owners", description = "stage 1: a drill whose remembered facts are one attribute of "
             + "several people states and asks two more people's values of it in the window, so answering there needs "
             + "the owner at the value too") boolean windowOwners;
@@ -144,6 +152,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         if (!(valueWeight > 0) || !Double.isFinite(valueWeight)) {
             throw new IllegalArgumentException("--value-weight must be finite and > 0, got " + valueWeight);
+        }
+        if (!(lexicalWeight >= 0 && lexicalWeight <= 1)) {
+            throw new IllegalArgumentException("--lexical-weight must be in [0, 1], got " + lexicalWeight);
         }
         Files.createDirectories(out);
         Path base = out.resolve("base"); // vocabulary, tokenizer and config shared by both stages
@@ -288,12 +299,16 @@ final class TrainDemoCommand implements Callable<Integer> {
                 PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1, 0, 0, positionSpread, valueWeights(tokenizer));
         System.err.println("stage 2: MemLong, layers above " + memory.memoryLayer() + " with bge-small retrieval (top-"
                 + topK + " chunks of " + chunk + ", " + range + ")");
-        try (Retriever retriever = BgeSmallRetriever.create()) {
+        try (Retriever retriever = retriever()) {
             Path stage1 = out.resolve("stage1");
             return TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage1, root), stage1,
                     "memlong-demo-stage1", s2, docs, memlongSteps, out, false, "F16", 100, resumeFrom(out), range),
                     retriever, tokenizer, System.err);
         }
+    }
+
+    private Retriever retriever() {
+        return lexicalWeight > 0 ? new HybridRetriever(BgeSmallRetriever.create(), lexicalWeight) : BgeSmallRetriever.create();
     }
 
     /** With --resume, a stage continues from its last checkpoint (a stage already done only writes its model again). */
@@ -313,7 +328,7 @@ final class TrainDemoCommand implements Callable<Integer> {
      */
     private Map<String, Object> evaluate() {
         try (dev.memlong.runtime.bundle.ModelBundle bundle = dev.memlong.runtime.bundle.ModelBundle.open(out);
-             Retriever retriever = BgeSmallRetriever.create()) {
+             Retriever retriever = retriever()) {
             dev.memlong.examples.train.RecallCheck.Result r = dev.memlong.examples.train.RecallCheck.run(bundle,
                     retriever, dev.memlong.runtime.memlong.MemLongEngine.defaultSettings(bundle),
                     new dev.memlong.examples.train.RecallCheck.Options(new int[] {1024, 4096}, evalFacts,

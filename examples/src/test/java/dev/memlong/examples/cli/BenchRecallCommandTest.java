@@ -44,6 +44,7 @@ class BenchRecallCommandTest {
                     : Double.parseDouble(whenRetrieved) >= 0 && Double.parseDouble(whenRetrieved) <= 1, json.toString());
         }
         assertTrue(json.get("history_tokens").asLong() >= 2500);
+        assertEquals(0.5, json.get("lexical_weight").asDouble(), "the runtime's default retriever blend");
         for (String key : new String[] {"ppl_memory", "ppl_window_only", "ppl_assistant_memory", "ppl_assistant_window_only"}) {
             double ppl = json.get(key).asDouble();
             assertTrue(ppl > 1 && Double.isFinite(ppl), key + " " + ppl);
@@ -52,6 +53,8 @@ class BenchRecallCommandTest {
 
         CliTest.Outcome bad = CliTest.run("bench", "recall", "--model", model.toString(), "--facts", "0");
         assertTrue(bad.exitCode() != 0 && bad.stderr().contains("--facts"), bad.stderr());
+        bad = CliTest.run("bench", "recall", "--model", model.toString(), "--lexical-weight", "2");
+        assertTrue(bad.exitCode() != 0 && bad.stderr().contains("--lexical-weight must be in [0, 1], got 2"), bad.stderr());
         CliTest.Outcome near = CliTest.run("bench", "recall", "--model", model.toString(), "--distances", "100");
         assertTrue(near.exitCode() != 0 && near.stderr().contains("at least the local window (2048"), near.stderr());
     }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.memlong.runtime.bundle.ModelBundle;
 import dev.memlong.runtime.memlong.MemLongEngine;
-import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.Retriever;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -28,7 +28,7 @@ class DemoModelRecallTest {
     @Test
     void recallsFactsBeyondTheWindowFromMemoryOnly() {
         RecallCheck.Result r;
-        try (ModelBundle bundle = ModelBundle.open(DEMO); Retriever retriever = BgeSmallRetriever.create()) {
+        try (ModelBundle bundle = ModelBundle.open(DEMO); Retriever retriever = HybridRetriever.standard()) {
             r = RecallCheck.run(bundle, retriever, MemLongEngine.defaultSettings(bundle),
                     new RecallCheck.Options(new int[] {1024}, 16, 99_001, 0), System.err);
         }

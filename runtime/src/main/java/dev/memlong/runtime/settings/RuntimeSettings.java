@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.runtime.model.ModelOptions;
 import dev.memlong.runtime.retriever.BgeSmallRetriever;
+import dev.memlong.runtime.retriever.HybridRetriever;
 import dev.memlong.runtime.retriever.OnnxBertRetriever;
 import dev.memlong.runtime.retriever.Pooling;
 import dev.memlong.runtime.retriever.Retriever;
@@ -22,12 +23,14 @@ import java.util.Set;
  * @param retrieverKind "bge-small-en-v1.5" or "onnx"
  * @param retrieverDir  the ONNX model directory (kind onnx)
  * @param pooling       pooling for kind onnx
+ * @param lexicalWeight the share of the retrieval score from shared content words ({@link HybridRetriever}; 0 = the
+ *                      sentence embedder alone)
  */
 public record RuntimeSettings(Path modelDir, ModelOptions modelOptions, String retrieverKind, Path retrieverDir,
-                              Pooling pooling) {
+                              Pooling pooling, double lexicalWeight) {
 
     private static final Set<String> MODEL_KEYS = Set.of("dir", "dtype");
-    private static final Set<String> RETRIEVER_KEYS = Set.of("kind", "model-dir", "pooling");
+    private static final Set<String> RETRIEVER_KEYS = Set.of("kind", "model-dir", "pooling", "lexical-weight");
 
     /** Reads {@code memlong.model} and {@code memlong.retriever} with this module's reference.conf beneath. */
     public static RuntimeSettings from(Config config) {
@@ -56,7 +59,17 @@ public record RuntimeSettings(Path modelDir, ModelOptions modelOptions, String r
         } catch (IllegalArgumentException e) {
             throw new ConfigException.BadValue("memlong.retriever.pooling", "use cls or mean");
         }
-        return new RuntimeSettings(Path.of(model.getString("dir")), options, kind, dir.isBlank() ? null : Path.of(dir), pooling);
+        double lexicalWeight;
+        try {
+            lexicalWeight = retriever.getDouble("lexical-weight");
+        } catch (ConfigException.WrongType e) {
+            throw new ConfigException.BadValue("memlong.retriever.lexical-weight", "must be a number in [0, 1]");
+        }
+        if (!(lexicalWeight >= 0 && lexicalWeight <= 1)) {
+            throw new ConfigException.BadValue("memlong.retriever.lexical-weight", "must be in [0, 1], got " + lexicalWeight);
+        }
+        return new RuntimeSettings(Path.of(model.getString("dir")), options, kind, dir.isBlank() ? null : Path.of(dir),
+                pooling, lexicalWeight);
     }
 
     private static void rejectUnknown(Config section, String path, Set<String> known) {
@@ -69,9 +82,9 @@ public record RuntimeSettings(Path modelDir, ModelOptions modelOptions, String r
 
     /** Opens the configured retriever (the caller closes it). */
     public Retriever openRetriever() {
-        if (retrieverKind.equals("onnx")) {
-            return OnnxBertRetriever.fromDirectory(retrieverDir, RetrieverOptions.defaults().withPooling(pooling));
-        }
-        return BgeSmallRetriever.create();
+        Retriever dense = retrieverKind.equals("onnx")
+                ? OnnxBertRetriever.fromDirectory(retrieverDir, RetrieverOptions.defaults().withPooling(pooling))
+                : BgeSmallRetriever.create();
+        return lexicalWeight > 0 ? new HybridRetriever(dense, lexicalWeight) : dense;
     }
 }

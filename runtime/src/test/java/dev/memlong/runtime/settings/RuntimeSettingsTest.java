@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.types.DataType;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dev.memlong.runtime.retriever.HybridRetriever;
+import dev.memlong.runtime.retriever.Retriever;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -18,6 +20,15 @@ class RuntimeSettingsTest {
         assertEquals(Path.of("fixtures/hf-tiny-llama"), s.modelDir());
         assertEquals(DataType.FLOAT32, s.modelOptions().computeType());
         assertEquals("bge-small-en-v1.5", s.retrieverKind());
+        assertEquals(HybridRetriever.DEFAULT_LEXICAL_WEIGHT, s.lexicalWeight());
+        try (Retriever r = s.openRetriever()) {
+            assertTrue(r instanceof HybridRetriever h && h.lexicalWeight() == 0.5, r.getClass().getName());
+            assertEquals(384 + HybridRetriever.LEXICAL_DIMENSION, r.dimension());
+        }
+        try (Retriever r = RuntimeSettings.from(ConfigFactory.parseString("memlong.retriever.lexical-weight = 0"))
+                .openRetriever()) {
+            assertEquals(384, r.dimension(), "0 is the sentence embedder alone");
+        }
     }
 
     @Test
@@ -34,14 +45,20 @@ class RuntimeSettingsTest {
         e = assertThrows(ConfigException.class,
                 () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.retriever.pooling = max")));
         assertTrue(e.getMessage().contains("memlong.retriever.pooling"), e.getMessage());
+        for (String bad : new String[] {"1.5", "-0.1", "high"}) {
+            e = assertThrows(ConfigException.class, () -> RuntimeSettings.from(
+                    ConfigFactory.parseString("memlong.retriever.lexical-weight = " + bad)));
+            assertTrue(e.getMessage().contains("memlong.retriever.lexical-weight"), e.getMessage());
+        }
     }
 
     @Test
     void valuesAreRead() {
         RuntimeSettings s = RuntimeSettings.from(ConfigFactory.parseString(
-                "memlong.model { dir = \"/m\", dtype = bf16 }\nmemlong.retriever { kind = onnx, model-dir = \"/r\", pooling = mean }"));
+                "memlong.model { dir = \"/m\", dtype = bf16 }\nmemlong.retriever { kind = onnx, model-dir = \"/r\", pooling = mean, lexical-weight = 0.25 }"));
         assertEquals(Path.of("/m"), s.modelDir());
         assertEquals(DataType.BFLOAT16, s.modelOptions().computeType());
         assertEquals(Path.of("/r"), s.retrieverDir());
+        assertEquals(0.25, s.lexicalWeight());
     }
 }

@@ -1,0 +1,130 @@
+package dev.memlong.runtime.retriever;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.memlong.memory.EvictionPolicy;
+import dev.memlong.memory.InMemoryMemoryBank;
+import dev.memlong.memory.KvDType;
+import dev.memlong.memory.KvLayout;
+import dev.memlong.memory.MemoryBank;
+import dev.memlong.memory.NewChunk;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class HybridRetrieverTest {
+
+    private static HybridRetriever hybrid;
+    private static OnnxBertRetriever bge;
+
+    @BeforeAll
+    static void load() {
+        hybrid = new HybridRetriever(BgeSmallRetriever.create(), 0.5);
+        bge = BgeSmallRetriever.create();
+    }
+
+    @AfterAll
+    static void close() {
+        hybrid.close();
+        bge.close();
+    }
+
+    @Test
+    void contentTermsAreEnglishStemsWithoutStopWordsOrPossessives() {
+        // Porter stems by hand: city -> citi, numbers stay; my/'s/is/what are stop words or possessives
+        assertEquals(List.of("sister", "citi", "lisbon"), hybrid.terms("My sister's city is Lisbon."));
+        assertEquals(List.of("sister", "citi"), hybrid.terms("What is my sister's city?"));
+        assertEquals(List.of("brother", "lucki", "number", "42"),
+                hybrid.terms("Do you remember my brother's lucky number? It is 42, my brother said."));
+        assertEquals(List.of(), hybrid.terms("can you tell me what it is?"));
+    }
+
+    @Test
+    void innerProductIsTheWeightedBlendOfDenseAndWordOverlap() {
+        String[][] pairs = {
+            {"what is my sister's city?", "please note that my sister's city is lisbon. okay."},
+            {"what is my sister's city?", "my brother's city is paris."},
+            {"tell me about the weather", "my sister's dog is rex."},
+            {"can you tell me what it is?", "it is what it is."},
+        };
+        for (String[] p : pairs) {
+            float[][] h = hybrid.embed(List.of(p[0], p[1]));
+            float[][] d = bge.embed(List.of(p[0], p[1]));
+            Set<String> a = new HashSet<>(hybrid.terms(p[0]));
+            Set<String> b = new HashSet<>(hybrid.terms(p[1]));
+            // distinct terms land in distinct buckets for these few words
+            Set<Integer> buckets = new HashSet<>();
+            Set<String> all = new HashSet<>(a);
+            all.addAll(b);
+            all.forEach(t -> buckets.add(HybridRetriever.bucket(t)));
+            assertEquals(all.size(), buckets.size(), "a hash collision among " + all);
+            Set<String> shared = new HashSet<>(a);
+            shared.retainAll(b);
+            double lexical = a.isEmpty() && b.isEmpty() ? 1
+                    : a.isEmpty() || b.isEmpty() ? 0 : shared.size() / Math.sqrt((double) a.size() * b.size());
+            double want = 0.5 * dot(d[0], d[1]) + 0.5 * lexical;
+            assertEquals(want, dot(h[0], h[1]), 1e-5, String.join(" | ", p));
+            assertEquals(1.0, dot(h[0], h[0]), 1e-5);
+            assertEquals(1.0, dot(h[1], h[1]), 1e-5);
+        }
+        assertEquals(BgeSmallRetriever.DIMENSION + HybridRetriever.LEXICAL_DIMENSION, hybrid.dimension());
+    }
+
+    /**
+     * The reason for the lexical half: 1,000 chunks each stating a fact (four facts a person, ten attributes), and
+     * each fact's question. bge-small alone puts the answering chunk first for fewer questions than the blend, which
+     * rewards sharing both the person's name and the attribute.
+     */
+    @Test
+    void blendRanksTheAnsweringChunkFirstMoreOftenThanTheSentenceEmbedderAlone() {
+        List<SyntheticFacts.Fact> facts = SyntheticFacts.generate(1000);
+        int hybridFirst = firstHits(hybrid, facts);
+        int bgeFirst = firstHits(bge, facts);
+        System.out.printf("answering chunk ranked first: hybrid %d / 1000, bge-small alone %d / 1000%n",
+                hybridFirst, bgeFirst);
+        assertTrue(hybridFirst >= 950, hybridFirst + " of 1000 first with the blend");
+        assertTrue(hybridFirst > bgeFirst, hybridFirst + " vs " + bgeFirst);
+    }
+
+    @Test
+    void weightOutsideZeroToOneIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new HybridRetriever(new HashingRetriever(), -0.1));
+        assertThrows(IllegalArgumentException.class, () -> new HybridRetriever(new HashingRetriever(), 1.5));
+        assertThrows(IllegalArgumentException.class, () -> new HybridRetriever(new HashingRetriever(), Double.NaN));
+    }
+
+    private static int firstHits(Retriever r, List<SyntheticFacts.Fact> facts) {
+        List<String> texts = new ArrayList<>();
+        facts.forEach(f -> texts.add(f.chunkText()));
+        facts.forEach(f -> texts.add(f.question()));
+        float[][] v = r.embed(texts);
+        KvLayout layout = new KvLayout(1, 1, KvDType.FP16, r.dimension());
+        int hits = 0;
+        try (MemoryBank bank = new InMemoryMemoryBank(layout, 1_000_000, EvictionPolicy.FREQUENCY)) {
+            List<Long> seqs = new ArrayList<>();
+            for (int i = 0; i < facts.size(); i++) {
+                seqs.add(bank.append(new NewChunk(new int[] {i}, texts.get(i), v[i], new byte[2], new byte[2])));
+            }
+            for (int i = 0; i < facts.size(); i++) {
+                if (bank.topK(v[facts.size() + i], 1).get(0).seq() == seqs.get(i)) {
+                    hits++;
+                }
+            }
+        }
+        return hits;
+    }
+
+    private static float dot(float[] a, float[] b) {
+        float s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+}
