@@ -40,6 +40,8 @@ final class BenchRecallCommand implements Callable<Integer> {
     @Option(names = "--lexical-weight", defaultValue = "0.5", paramLabel = "W", description = "share of the "
             + "retrieval score from shared content words (default 0.5, the runtime's; 0: bge-small alone)")
     double lexicalWeight;
+    @Option(names = "--show-misses", description = "log every wrong answer with its retrieval query and the chunks "
+            + "retrieved for it (stderr)") boolean showMisses;
     @Option(names = "--plot", defaultValue = "data/bench/recall.png", paramLabel = "FILE", description = "PNG to write (default data/bench/recall.png)")
     Path plot;
 
@@ -55,7 +57,7 @@ final class BenchRecallCommand implements Callable<Integer> {
                 ? new HybridRetriever(BgeSmallRetriever.create(), lexicalWeight) : BgeSmallRetriever.create()) {
             RecallCheck.Result r = RecallCheck.run(bundle, retriever, MemLongEngine.defaultSettings(bundle),
                     new RecallCheck.Options(distances.stream().mapToInt(Integer::intValue).toArray(), facts, seed,
-                            pplRounds), System.err);
+                            pplRounds, showMisses), System.err);
             Files.createDirectories(plot.toAbsolutePath().getParent());
             RecallPlot.write(plot, r, "MemLong recall: " + model.getFileName());
             if (json) {

@@ -39,8 +39,13 @@ public final class RecallCheck {
      * @param factsPerDistance facts asked about per distance
      * @param seed             the conversation's seed (training used others)
      * @param pplRounds        rounds of the held-out dialogue for perplexity (0 = skip)
+     * @param showMisses       log every wrong answer with its retrieval query and the chunks retrieved for it
      */
-    public record Options(int[] distances, int factsPerDistance, long seed, int pplRounds) {}
+    public record Options(int[] distances, int factsPerDistance, long seed, int pplRounds, boolean showMisses) {
+        public Options(int[] distances, int factsPerDistance, long seed, int pplRounds) {
+            this(distances, factsPerDistance, seed, pplRounds, false);
+        }
+    }
 
     /**
      * One distance's figures.
@@ -70,6 +75,17 @@ public final class RecallCheck {
     private record Placed(SyntheticDialogues.Fact fact, int distance, long target) {}
 
     private RecallCheck() {}
+
+    private static void logMiss(PrintStream log, SyntheticDialogues.Fact fact, String answer, Retrieval retrieval) {
+        log.printf(Locale.ROOT, "miss: told \"%s\", answered \"%s\"; query \"%s\"%n", fact.statement(), answer.trim(),
+                retrieval == null ? "" : retrieval.query());
+        if (retrieval != null) {
+            for (Retrieval.RetrievedChunk c : retrieval.chunks()) {
+                log.printf(Locale.ROOT, "  retrieved (score %.3f%s): %s%n", c.score(),
+                        holdsFact(c.text(), fact) ? ", holds the fact" : "", c.text());
+            }
+        }
+    }
 
     public static Result run(ModelBundle bundle, Retriever retriever, MemorySettings base, Options o, PrintStream log) {
         long start = System.nanoTime();
@@ -161,6 +177,9 @@ public final class RecallCheck {
                     if (right) {
                         hitsWhenRetrieved[d]++;
                     }
+                }
+                if (o.showMisses() && !right) {
+                    logMiss(log, p.fact(), withMemory, last.get());
                 }
                 String answered = answeredValue(withMemory);
                 if (!right && last.get() != null && !answered.isEmpty()

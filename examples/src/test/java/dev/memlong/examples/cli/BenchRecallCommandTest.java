@@ -24,9 +24,11 @@ class BenchRecallCommandTest {
         Path model = Paths.get(System.getProperty("memlong.fixtures", "../fixtures")).resolve("hf-tiny-llama");
         Path png = tmp.resolve("recall.png");
         CliTest.Outcome o = CliTest.run("bench", "recall", "--model", model.toString(), "--distances", "2500,2100",
-                "--facts", "2", "--ppl-rounds", "2", "--plot", png.toString(), "--json");
+                "--facts", "2", "--ppl-rounds", "2", "--plot", png.toString(), "--json", "--show-misses");
         assertEquals(0, o.exitCode(), o.stderr());
         JsonNode json = o.json();
+        // the fixture model never saw a fact: its misses are logged with their retrieval
+        assertTrue(o.stderr().contains("miss: told \"") && o.stderr().contains("; query \""), o.stderr());
         for (String key : new String[] {"accuracy_memory", "accuracy_window_only", "retrieval_hit_rate", "misread_rate"}) {
             assertEquals(2, json.get(key).size(), key);
             double v = json.get(key).get("2100").asDouble(-1);
