@@ -260,8 +260,8 @@ final class TrainDemoCommand implements Callable<Integer> {
 
     /**
      * Segments of questions a stage-1 drill has after {@code statedSegments} segments of stated facts. With {@code
-     * --answerable-only}, only as many as still hold every stated segment in their in-graph memory (the previous
-     * {@code --pretrain-memory-segments}); without it (the shipped model's recipe), {@code withoutAnswerableOnly}
+     * --answerable-only} (the default since session 10), only as many as still hold every stated segment in their
+     * in-graph memory (the previous {@code --pretrain-memory-segments}); without it (session 8's recipe), {@code withoutAnswerableOnly}
      * whatever memory spans. A question beyond the answerable segments asks about a fact that is in neither the
      * window nor the memory, so training on it teaches guessing a value of the asked attribute: with the defaults
      * about half of stage 1's questions about remembered facts are such. Removing them (session 9, one full run)
@@ -275,7 +275,8 @@ final class TrainDemoCommand implements Callable<Integer> {
 
     /**
      * Stage 2, MemLong: layers above the memory layer and the final norm (full fine-tune; the layers that write memory
-     * frozen), bge-small retrieval of the top-k chunks (default 4 of 32 tokens) in the loop (queried per 32-token
+     * frozen), retrieval of the top-k chunks (default 1 of 32 tokens; bge-small blended with word overlap, the
+     * runtime's default retriever) in the loop (queried per 32-token
      * piece of a segment, as inference queries by the current turn), on retrieval drills
      * ({@link SyntheticDialogues#retrievalDrill}: 4 to 12 related facts spread with small talk over several segments,
      * then each asked once; every other drill's facts are one attribute of as many people). Stage 1 read one segment of memory; here the model is meant to learn to pick the asked
@@ -297,8 +298,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, null, memory, true,
                 new LrSchedule(memlongLr, 50, memlongSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
                 PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1, 0, 0, positionSpread, valueWeights(tokenizer));
-        System.err.println("stage 2: MemLong, layers above " + memory.memoryLayer() + " with bge-small retrieval (top-"
-                + topK + " chunks of " + chunk + ", " + range + ")");
+        System.err.println("stage 2: MemLong, layers above " + memory.memoryLayer() + " with retrieval (bge-small"
+                + (lexicalWeight > 0 ? " blended with word overlap at " + lexicalWeight : "") + ", top-" + topK
+                + " chunks of " + chunk + ", " + range + ")");
         try (Retriever retriever = retriever()) {
             Path stage1 = out.resolve("stage1");
             return TrainingJob.run(new TrainingJob.Spec(root -> ModelParameters.load(stage1, root), stage1,

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * holds: facts stated about 1,000 tokens before the question (four windows back), in a conversation from a seed no
  * training used, asked with the conversation's last half-window in the window. The same questions with memory off
  * are the baseline: the model must not know the values without memory, and must recall clearly more with it. On this
- * conversation the model shipped in session 8 answers 10 of 16 with memory, 1 of 16 without (session 7's: 11 of 16,
+ * conversation the model shipped in session 10 (top 1 chunk, the blended retriever) answers 10 of 16 with memory, 0
+ * of 16 without; session 8's, 10 of 16 with memory, 1 of 16 without (session 7's: 11 of 16,
  * session 6's: 12 of 16, session 5's: 10 of 16;
  * other seeds: 25-60% with memory, 4-12% without); session 3's model, which never learnt to read memory, answered as
  * many with memory as without (8% of 12 at 1k tokens in train-demo's check). The
