@@ -23,12 +23,15 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
  * half rewards sharing the rare words (a person, a name, a code) and costs nothing to compute.
  *
  * <p>The lexical half: Lucene's English analysis (standard tokenizer, possessives stripped, lower case, stop words,
- * Porter stems), each distinct term hashed into {@link #LEXICAL_DIMENSION} buckets, presence only (a chunk that
- * repeats a word, as an acknowledgement repeats a fact, does not outweigh one that says it once). The stop words are
- * Lucene's English set plus pronouns, question words, auxiliaries and the request verbs of chat ("tell", "remind",
- * "remember"), which every question and every acknowledgement carries. A text with no content word sets a bucket of
- * its own (so every vector stays a unit vector, and two such texts agree lexically). Thread-safe, as Lucene's analyzers
- * are.
+ * Porter stems) gives a text's terms; its features are the distinct content terms and the distinct pairs of
+ * neighbouring terms (so "my neighbor's favorite color" matches a sentence that says exactly that better than one
+ * with "your partner's favorite color ... my neighbor's city"), each hashed into {@link #LEXICAL_DIMENSION} buckets,
+ * presence only (a chunk that repeats a word, as an acknowledgement repeats a fact, does not outweigh one that says it
+ * once). The stop words are Lucene's English set plus pronouns, question words, auxiliaries and the request verbs of
+ * chat ("tell", "remind", "remember"), which every question and every acknowledgement carries. "my" and "your" are
+ * kept as one term, {@code my}, that only enters pairs: the user's "my job" and the assistant's "your job" name the
+ * same thing, and "my job" differs from "my sister's job". A text with no feature sets a bucket of its own (so every
+ * vector stays a unit vector, and two such texts agree lexically). Thread-safe, as Lucene's analyzers are.
  */
 public final class HybridRetriever implements Retriever {
 
@@ -40,10 +43,13 @@ public final class HybridRetriever implements Retriever {
         return new HybridRetriever(BgeSmallRetriever.create(), DEFAULT_LEXICAL_WEIGHT);
     }
 
-    /** Buckets of the lexical half. 512 floats a chunk: small beside a chunk's K/V, and few collisions in a chat. */
-    public static final int LEXICAL_DIMENSION = 512;
+    /** Buckets of the lexical half: 1,024 floats a chunk, few collisions for a chunk's 20-60 features. */
+    public static final int LEXICAL_DIMENSION = 1024;
 
-    static final List<String> CHAT_STOP_WORDS = List.of("i", "me", "my", "mine", "myself", "you", "your", "yours",
+    /** The possessive pronouns kept as the one term {@value #SPEAKER}: my (the user's) and your (the assistant's). */
+    static final String SPEAKER = "my";
+
+    static final List<String> CHAT_STOP_WORDS = List.of("i", "me", "mine", "myself", "you", "yours",
             "we", "us", "our", "he", "him", "his", "she", "her", "hers", "its", "they", "them", "their", "what", "which",
             "who", "whom", "whose", "when", "where", "why", "how", "do", "does", "did", "done", "can", "could", "would",
             "should", "shall", "may", "might", "must", "am", "is", "are", "was", "were", "been", "being", "have", "has",
@@ -96,14 +102,14 @@ public final class HybridRetriever implements Retriever {
         return out;
     }
 
-    /** The bucket of a text without content words; terms hash into the others. */
+    /** The bucket of a text without features; features hash into the others. */
     static final int NO_CONTENT_BUCKET = LEXICAL_DIMENSION - 1;
 
-    /** The lexical half of a text: its distinct content terms' buckets, L2-normalised. */
+    /** The lexical half of a text: its distinct features' buckets, L2-normalised. */
     float[] lexical(String text) {
         float[] v = new float[LEXICAL_DIMENSION];
         int n = 0;
-        for (String term : terms(text)) {
+        for (String term : features(text)) {
             int bucket = bucket(term);
             if (v[bucket] == 0) {
                 v[bucket] = 1;
@@ -121,20 +127,40 @@ public final class HybridRetriever implements Retriever {
         return v;
     }
 
-    /** The distinct content terms of a text, in order (stemmed, stop words removed). */
+    /** The distinct content terms of a text, in order (stemmed, stop words and the speaker term removed). */
     List<String> terms(String text) {
-        Set<String> out = new LinkedHashSet<>();
+        Set<String> out = new LinkedHashSet<>(analyse(text));
+        out.remove(SPEAKER);
+        return new ArrayList<>(out);
+    }
+
+    /** The lexical features of a text: its {@link #terms} and the distinct pairs of neighbouring terms ("a b"). */
+    List<String> features(String text) {
+        List<String> seq = analyse(text);
+        Set<String> out = new LinkedHashSet<>(terms(text));
+        for (int i = 0; i + 1 < seq.size(); i++) {
+            if (!(seq.get(i).equals(SPEAKER) && seq.get(i + 1).equals(SPEAKER))) {
+                out.add(seq.get(i) + " " + seq.get(i + 1));
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** The analysed terms in order, "your" folded into {@value #SPEAKER}. */
+    private List<String> analyse(String text) {
+        List<String> out = new ArrayList<>();
         try (TokenStream ts = analyzer.tokenStream("", text)) {
             CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
             ts.reset();
             while (ts.incrementToken()) {
-                out.add(term.toString());
+                String t = term.toString();
+                out.add(t.equals("your") ? SPEAKER : t);
             }
             ts.end();
         } catch (IOException e) {
             throw new UncheckedIOException("analysing a string cannot fail", e);
         }
-        return new ArrayList<>(out);
+        return out;
     }
 
     /** String.hashCode is specified by the JLS, so buckets are the same on every JVM; the mix spreads short words. */

@@ -43,6 +43,25 @@ class HybridRetrieverTest {
         assertEquals(List.of("brother", "lucki", "number", "42"),
                 hybrid.terms("Do you remember my brother's lucky number? It is 42, my brother said."));
         assertEquals(List.of(), hybrid.terms("can you tell me what it is?"));
+        // features add neighbouring pairs; "your" is the user's "my"
+        assertEquals(List.of("sister", "citi", "lisbon", "my sister", "sister citi", "citi lisbon"),
+                hybrid.features("My sister's city is Lisbon."));
+        assertEquals(List.of("job", "carpent", "my job", "job carpent"), hybrid.features("okay, your job is carpenter."));
+        assertEquals(List.of(), hybrid.features("can you tell me what it is?"));
+    }
+
+    @Test
+    void pairsPreferTheSentenceThatSaysItOverOneWithTheSameWordsApart() {
+        String query = "what is my neighbor's favorite color?";
+        String says = "by the way, my neighbor's favorite color is brown. okay, your neighbor's favorite color is brown.";
+        String apart = "i will remember that your partner's favorite color is orange. by the way, my neighbor's city is rome.";
+        float[][] v = hybrid.embed(List.of(query, says, apart));
+        assertTrue(dot(v[0], v[1]) > dot(v[0], v[2]), dot(v[0], v[1]) + " vs " + dot(v[0], v[2]));
+        String own = "what is my job?";
+        String mine = "a fact for you: my job is carpenter. noted, your job is carpenter.";
+        String sisters = "please note that my sister's job is librarian. noted, your sister's job is librarian.";
+        v = hybrid.embed(List.of(own, mine, sisters));
+        assertTrue(dot(v[0], v[1]) > dot(v[0], v[2]), dot(v[0], v[1]) + " vs " + dot(v[0], v[2]));
     }
 
     @Test
@@ -56,8 +75,8 @@ class HybridRetrieverTest {
         for (String[] p : pairs) {
             float[][] h = hybrid.embed(List.of(p[0], p[1]));
             float[][] d = bge.embed(List.of(p[0], p[1]));
-            Set<String> a = new HashSet<>(hybrid.terms(p[0]));
-            Set<String> b = new HashSet<>(hybrid.terms(p[1]));
+            Set<String> a = new HashSet<>(hybrid.features(p[0]));
+            Set<String> b = new HashSet<>(hybrid.features(p[1]));
             // distinct terms land in distinct buckets for these few words
             Set<Integer> buckets = new HashSet<>();
             Set<String> all = new HashSet<>(a);
