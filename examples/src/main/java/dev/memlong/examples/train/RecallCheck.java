@@ -76,9 +76,12 @@ public final class RecallCheck {
 
     private RecallCheck() {}
 
-    private static void logMiss(PrintStream log, SyntheticDialogues.Fact fact, String answer, Retrieval retrieval) {
-        log.printf(Locale.ROOT, "miss: told \"%s\", answered \"%s\"; query \"%s\"%n", fact.statement(), answer.trim(),
-                retrieval == null ? "" : retrieval.query());
+    private static void logMiss(PrintStream log, SyntheticDialogues.Fact fact, String answer, Retrieval retrieval,
+                                String window) {
+        String answered = answeredValue(answer);
+        log.printf(Locale.ROOT, "miss: told \"%s\", answered \"%s\" (%s); query \"%s\"%n", fact.statement(),
+                answer.trim(), !answered.isEmpty() && containsWord(window, answered) ? "a value the window holds"
+                        : "a value the window does not hold", retrieval == null ? "" : retrieval.query());
         if (retrieval != null) {
             for (Retrieval.RetrievedChunk c : retrieval.chunks()) {
                 log.printf(Locale.ROOT, "  retrieved (score %.3f%s): %s%n", c.score(),
@@ -131,6 +134,7 @@ public final class RecallCheck {
         int[] history = ids.stream().mapToInt(Integer::intValue).toArray();
         int window = base.localWindow();
         int[] tail = Arrays.copyOfRange(history, history.length - window / 2, history.length);
+        String tailText = tok.decode(tail, true);
         MemorySettings settings = new MemorySettings(base.memoryLayer(), base.retrievalLayers(), base.chunkSize(),
                 base.topK(), base.localWindow(), Math.max(base.capacityTokens(), history.length + 2L * window),
                 base.eviction(), base.kvDType());
@@ -179,7 +183,7 @@ public final class RecallCheck {
                     }
                 }
                 if (o.showMisses() && !right) {
-                    logMiss(log, p.fact(), withMemory, last.get());
+                    logMiss(log, p.fact(), withMemory, last.get(), tailText);
                 }
                 String answered = answeredValue(withMemory);
                 if (!right && last.get() != null && !answered.isEmpty()

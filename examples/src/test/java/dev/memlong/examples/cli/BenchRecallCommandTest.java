@@ -28,7 +28,8 @@ class BenchRecallCommandTest {
         assertEquals(0, o.exitCode(), o.stderr());
         JsonNode json = o.json();
         // the fixture model never saw a fact: its misses are logged with their retrieval
-        assertTrue(o.stderr().contains("miss: told \"") && o.stderr().contains("; query \""), o.stderr());
+        assertTrue(o.stderr().contains("miss: told \"") && o.stderr().contains("; query \"")
+                && o.stderr().contains("value the window"), o.stderr());
         for (String key : new String[] {"accuracy_memory", "accuracy_window_only", "retrieval_hit_rate", "misread_rate"}) {
             assertEquals(2, json.get(key).size(), key);
             double v = json.get(key).get("2100").asDouble(-1);
