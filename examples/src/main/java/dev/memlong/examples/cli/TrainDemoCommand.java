@@ -86,6 +86,9 @@ final class TrainDemoCommand implements Callable<Integer> {
             + "share of the retrieval score from shared content words (HybridRetriever over bge-small; default 0.5, the "
             + "runtime's; 0: bge-small alone, as up to session 9)")
     double lexicalWeight;
+    @Option(names = "--train-top-k", defaultValue = "0", description = "stage 2: chunks retrieved per 128-token "
+            + "training segment (0: --top-k). Training retrieves once a segment, the best chunks over its 32-token "
+            + "pieces, so with --top-k 1 a segment asking four questions holds at most one answer") int trainTopK;
     @Option(names = "--value-weight", defaultValue = "1", description = "both stages: loss weight of the tokens of "
             + "fact values (names, cities, numbers, ...), the tokens only memory can predict when a fact is asked "
             + "about; every other token weighs 1 (default 1: the plain mean)") double valueWeight;
@@ -152,6 +155,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         if (!(valueWeight > 0) || !Double.isFinite(valueWeight)) {
             throw new IllegalArgumentException("--value-weight must be finite and > 0, got " + valueWeight);
+        }
+        if (trainTopK < 0) {
+            throw new IllegalArgumentException("--train-top-k must be 0 (= --top-k) or positive, got " + trainTopK);
         }
         if (!(lexicalWeight >= 0 && lexicalWeight <= 1)) {
             throw new IllegalArgumentException("--lexical-weight must be in [0, 1], got " + lexicalWeight);
@@ -295,7 +301,10 @@ final class TrainDemoCommand implements Callable<Integer> {
             docs.add(layout.document(drill, statedSegments, 4));
         }
         String range = describe("retrieval-drill", docs);
-        TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, null, memory, true,
+        MemorySettings trainMemory = trainTopK == 0 ? memory : new MemorySettings(memory.memoryLayer(),
+                memory.retrievalLayers(), memory.chunkSize(), trainTopK, memory.localWindow(), memory.capacityTokens(),
+                memory.eviction(), memory.kvDType());
+        TrainingSettings s2 = new TrainingSettings(TrainingMode.FULL_UPPER, null, trainMemory, true,
                 new LrSchedule(memlongLr, 50, memlongSteps, LrSchedule.Decay.COSINE, 0.1), 0.01, 0.9, 0.98, 1e-8, 1.0, 1,
                 PRETRAIN_BATCH, PRETRAIN_SEGMENT, workers, seed + 1, 0, 0, positionSpread, valueWeights(tokenizer));
         System.err.println("stage 2: MemLong, layers above " + memory.memoryLayer() + " with retrieval (bge-small"

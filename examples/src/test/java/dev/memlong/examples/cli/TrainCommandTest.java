@@ -80,6 +80,8 @@ class TrainCommandTest {
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--value-weight must be finite and > 0, got 0"), o.stderr());
         o = CliTest.run("train-demo", "--out", out.toString(), "--kv-heads", "3"); // 4 heads of 32 in 128
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--kv-heads must divide the heads (4)"), o.stderr());
+        o = CliTest.run("train-demo", "--out", out.toString(), "--train-top-k", "-1");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--train-top-k must be 0 (= --top-k) or positive"), o.stderr());
         o = CliTest.run("train-demo", "--out", out.toString(), "--lexical-weight", "1.5");
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--lexical-weight must be in [0, 1], got 1.5"), o.stderr());
         assertTrue(!Files.exists(out), "nothing written");
