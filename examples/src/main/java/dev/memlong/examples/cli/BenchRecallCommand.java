@@ -53,8 +53,8 @@ final class BenchRecallCommand implements Callable<Integer> {
         if (!(lexicalWeight >= 0 && lexicalWeight <= 1)) {
             throw new IllegalArgumentException("--lexical-weight must be in [0, 1], got " + lexicalWeight);
         }
-        try (ModelBundle bundle = ModelBundle.open(model); Retriever retriever = lexicalWeight > 0
-                ? new HybridRetriever(BgeSmallRetriever.create(), lexicalWeight) : BgeSmallRetriever.create()) {
+        try (ModelBundle bundle = ModelBundle.open(model); Retriever retriever =
+                HybridRetriever.blend(BgeSmallRetriever.create(), lexicalWeight)) {
             RecallCheck.Result r = RecallCheck.run(bundle, retriever, MemLongEngine.defaultSettings(bundle),
                     new RecallCheck.Options(distances.stream().mapToInt(Integer::intValue).toArray(), facts, seed,
                             pplRounds, showMisses), System.err);

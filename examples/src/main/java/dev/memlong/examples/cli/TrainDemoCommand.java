@@ -319,7 +319,7 @@ final class TrainDemoCommand implements Callable<Integer> {
     }
 
     private Retriever retriever() {
-        return lexicalWeight > 0 ? new HybridRetriever(BgeSmallRetriever.create(), lexicalWeight) : BgeSmallRetriever.create();
+        return HybridRetriever.blend(BgeSmallRetriever.create(), lexicalWeight);
     }
 
     /** With --resume, a stage continues from its last checkpoint (a stage already done only writes its model again). */

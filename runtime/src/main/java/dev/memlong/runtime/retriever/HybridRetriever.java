@@ -43,6 +43,11 @@ public final class HybridRetriever implements Retriever {
         return new HybridRetriever(BgeSmallRetriever.create(), DEFAULT_LEXICAL_WEIGHT);
     }
 
+    /** {@code dense} blended with word overlap at {@code lexicalWeight}, or {@code dense} itself at weight 0. */
+    public static Retriever blend(Retriever dense, double lexicalWeight) {
+        return lexicalWeight == 0 ? dense : new HybridRetriever(dense, lexicalWeight);
+    }
+
     /** Buckets of the lexical half: 1,024 floats a chunk, few collisions for a chunk's 20-60 features. */
     public static final int LEXICAL_DIMENSION = 1024;
 

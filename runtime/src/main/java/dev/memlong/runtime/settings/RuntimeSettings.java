@@ -85,6 +85,6 @@ public record RuntimeSettings(Path modelDir, ModelOptions modelOptions, String r
         Retriever dense = retrieverKind.equals("onnx")
                 ? OnnxBertRetriever.fromDirectory(retrieverDir, RetrieverOptions.defaults().withPooling(pooling))
                 : BgeSmallRetriever.create();
-        return lexicalWeight > 0 ? new HybridRetriever(dense, lexicalWeight) : dense;
+        return HybridRetriever.blend(dense, lexicalWeight);
     }
 }
