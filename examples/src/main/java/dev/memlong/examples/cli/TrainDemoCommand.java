@@ -102,6 +102,10 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--questions-first", description = "stage 1: a drill's questions about remembered facts come "
             + "before the two facts of the window, so that they fill the one asked segment (otherwise about half of a "
             + "four-fact drill's questions do not fit it and are cut)") boolean questionsFirst;
+    @Option(names = "--reverse-questions", defaultValue = "0", paramLabel = "SHARE", description = "stage 1: share of "
+            + "the remembered facts asked by value (\"what is kia?\" -> \"kia is your aunt's car.\"), a loss that needs "
+            + "the owner stored at the value (default 0)")
+    double reverseQuestions;
     @Option(names = "--memlong-steps", defaultValue = "1000", description = "stage 2 steps (MemLong: layers above the memory layer, retrieval)")
     int memlongSteps;
     @Option(names = "--memlong-lr", defaultValue = "1e-3") double memlongLr;
@@ -155,6 +159,9 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         if (!(valueWeight > 0) || !Double.isFinite(valueWeight)) {
             throw new IllegalArgumentException("--value-weight must be finite and > 0, got " + valueWeight);
+        }
+        if (!(reverseQuestions >= 0 && reverseQuestions <= 1)) {
+            throw new IllegalArgumentException("--reverse-questions must be in [0, 1], got " + reverseQuestions);
         }
         if (trainTopK < 0) {
             throw new IllegalArgumentException("--train-top-k must be 0 (= --top-k) or positive, got " + trainTopK);
@@ -213,7 +220,7 @@ final class TrainDemoCommand implements Callable<Integer> {
      */
     private TrainingJob.Result pretrain(TextTokenizer tokenizer, Optional<ChatTemplate> template, MemorySettings memory,
                                        Path base) throws java.io.IOException {
-        SyntheticDialogues gen = new SyntheticDialogues(seed + 3, windowOwners);
+        SyntheticDialogues gen = new SyntheticDialogues(seed + 3, windowOwners, reverseQuestions);
         MemoryDrillDocuments layout = new MemoryDrillDocuments(tokenizer, template, PRETRAIN_SEGMENT);
         int maxFacts = PRETRAIN_SEGMENT / 32; // a stated fact and its acknowledgement take at most about 30 tokens
         List<int[]> docs = new ArrayList<>();

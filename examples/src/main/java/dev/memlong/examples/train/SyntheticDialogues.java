@@ -77,6 +77,8 @@ public final class SyntheticDialogues {
             "thanks, so ");
     private static final List<String> ASKS = List.of("what is %s?", "do you remember %s?", "tell me %s.",
             "can you remind me of %s?");
+    /** Questions by value ("what is kia?"), in words the vocabulary already has: see {@link #reverseShare}. */
+    private static final List<String> REVERSE_ASKS = List.of("what is %s?", "tell me about %s.", "do you remember %s?");
 
     private static List<String> numbers() {
         List<String> out = new ArrayList<>();
@@ -107,6 +109,11 @@ public final class SyntheticDialogues {
             return owner(true) + " " + attribute.words();
         }
 
+        /** The assistant's answer to a question by value, e.g. "lisbon is your sister's city." */
+        public String reverseAnswer() {
+            return value + " is " + owner(false) + " " + attribute.words() + ".";
+        }
+
         public String value() {
             return value;
         }
@@ -127,9 +134,27 @@ public final class SyntheticDialogues {
      *                     needs the owner at the value too (the binding that memory reading lacks: README, "Status")
      */
     public SyntheticDialogues(long seed, boolean windowOwners) {
+        this(seed, windowOwners, 0);
+    }
+
+    /**
+     * @param reverseShare share of a memory drill's remembered facts asked by value instead ("what is kia?" ->
+     *                     "kia is your aunt's car."; only where no other fact of the drill has that value). Answering
+     *                     needs whose value it is, read from the value's own memory K/V: a loss that needs the owner
+     *                     at the value, which the forward questions never forced (README, "Status": the layers that
+     *                     write memory did not store it). 0 draws nothing extra, so the data is as before.
+     */
+    public SyntheticDialogues(long seed, boolean windowOwners, double reverseShare) {
+        if (!(reverseShare >= 0 && reverseShare <= 1)) {
+            throw new IllegalArgumentException("reverse question share must be in [0, 1], got " + reverseShare);
+        }
         this.rnd = new Random(seed);
         this.windowOwners = windowOwners;
+        this.reverseShare = reverseShare;
     }
+
+    /** See {@link #SyntheticDialogues(long, boolean, double)}. */
+    private final double reverseShare;
 
     private <T> T pick(List<T> list) {
         return list.get(rnd.nextInt(list.size()));
@@ -238,6 +263,23 @@ public final class SyntheticDialogues {
     /** The user asks about a fact; the assistant answers it. */
     public List<ChatMessage> question(Fact f) {
         return List.of(questionOnly(f), ChatMessage.assistant(f.answer()));
+    }
+
+    /** The user asks by a fact's value; the assistant says whose value of what it is. */
+    public List<ChatMessage> reverseQuestion(Fact f) {
+        return List.of(ChatMessage.user(String.format(pick(REVERSE_ASKS), f.value())), ChatMessage.assistant(f.reverseAnswer()));
+    }
+
+    /**
+     * A question about a remembered fact of {@code drill}: by its key, or with {@link #reverseShare} by its value where
+     * no other fact of the drill has that value.
+     */
+    private List<ChatMessage> ask(Fact f, List<Fact> drill) {
+        if (reverseShare > 0 && rnd.nextDouble() < reverseShare
+                && drill.stream().filter(g -> g.value().equals(f.value())).count() == 1) {
+            return reverseQuestion(f);
+        }
+        return question(f);
     }
 
     /** Just the user's question. */
@@ -394,7 +436,7 @@ public final class SyntheticDialogues {
         // each asked once: a second ask could copy the first answer from the window instead of reading memory
         List<Fact> order = new ArrayList<>(remembered);
         Collections.shuffle(order, rnd);
-        order.forEach(f -> events.add(turns(question(f), true)));
+        order.forEach(f -> events.add(turns(ask(f, fs), true)));
         for (int i = 0; i < facts / 2; i++) {
             events.add(turns(smallTalk(), true));
         }
@@ -417,7 +459,7 @@ public final class SyntheticDialogues {
      */
     private List<Turn> askedQuestionsFirst(List<Fact> fs, int facts) {
         List<List<Turn>> events = new ArrayList<>();
-        fs.subList(0, facts).forEach(f -> events.add(turns(question(f), true)));
+        fs.subList(0, facts).forEach(f -> events.add(turns(ask(f, fs), true)));
         for (int i = 0; i < facts / 2; i++) {
             events.add(turns(smallTalk(), true));
         }

@@ -112,6 +112,38 @@ class SyntheticDialoguesTest {
         assertEquals(5, owners.size(), "five different people: " + remembered + " " + window);
     }
 
+    @Test
+    void reverseQuestionsAskByAValueOnlyOneFactHasAndAreAnsweredWithItsOwner() {
+        for (int seed = 0; seed < 20; seed++) {
+            assertEquals(new SyntheticDialogues(seed).memoryDrill(3, SyntheticDialogues.Negatives.SAME_ATTRIBUTE),
+                    new SyntheticDialogues(seed, false, 0).memoryDrill(3, SyntheticDialogues.Negatives.SAME_ATTRIBUTE),
+                    "share 0 draws the data as before");
+        }
+        int reverse = 0;
+        for (int seed = 0; seed < 20; seed++) {
+            SyntheticDialogues.MemoryDrill drill = new SyntheticDialogues(seed, false, 1)
+                    .memoryDrill(4, SyntheticDialogues.Negatives.SAME_ATTRIBUTE);
+            List<String> stated = userStatements(drill.stated());
+            List<String> answers = drill.asked().stream().filter(t -> t.message().role().equals("assistant"))
+                    .map(t -> t.message().content()).toList();
+            for (String told : stated) {
+                // "my aunt's car is kia." -> value "kia", reverse answer "kia is your aunt's car."
+                String fact = told.substring(told.lastIndexOf("my "));
+                String value = fact.substring(fact.lastIndexOf(" is ") + 4, fact.length() - 1);
+                String reversed = value + " is your" + fact.substring(2, fact.lastIndexOf(" is ")) + ".";
+                long sameValue = stated.stream().filter(o -> o.endsWith(" is " + value + ".")).count();
+                if (answers.contains(reversed)) {
+                    reverse++;
+                    assertEquals(1, sameValue, "asked by a value two facts share: " + stated);
+                } else {
+                    assertTrue(answers.contains("your" + fact.substring(2).replace("my ", "your ")) || sameValue > 1,
+                            "asked neither way: " + fact + " in " + answers);
+                }
+            }
+        }
+        assertTrue(reverse > 40, "most facts are asked by value at share 1: " + reverse);
+    }
+
     private static List<String> userStatements(List<SyntheticDialogues.Turn> turns) {
         return turns.stream().filter(t -> t.message().role().equals("user") && t.message().content().contains(" is ")
                 && !t.message().content().startsWith("is ") && !t.message().content().endsWith("?"))

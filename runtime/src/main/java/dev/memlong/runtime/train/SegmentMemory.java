@@ -9,19 +9,26 @@ import java.util.Arrays;
  * Retrieved memory for one training forward: per batch row the memory layer's pre-RoPE keys and values of its
  * retrieved chunks (chronological), zero-padded to the widest row. Constants for autograd (memory K/V are
  * detached, as in MemLong training).
+ *
+ * <p>A row's segment may be split into pieces of {@code pieceLength} tokens, each with its own retrieved chunks: the
+ * tokens of piece {@code j} attend to piece {@code j}'s chunks only (plus, causally, every earlier local token). That
+ * is what inference computes when it retrieves again at every chunk boundary: the tokens after a boundary read the
+ * chunks retrieved there, while the cached tokens before it keep what they were computed with.
  */
 public final class SegmentMemory {
 
     private final NDArray keys;   // [B, KV, M, D]
     private final NDArray values; // [B, KV, M, D]
-    private final int[] tokens;
+    private final int[][] pieceStarts; // per row, the first memory column of each piece, then the row's end
+    private final int pieceLength;
     private final int width;
     private final float scoreBias;
 
-    private SegmentMemory(NDArray keys, NDArray values, int[] tokens, int width, float scoreBias) {
+    private SegmentMemory(NDArray keys, NDArray values, int[][] pieceStarts, int pieceLength, int width, float scoreBias) {
         this.keys = keys;
         this.values = values;
-        this.tokens = tokens;
+        this.pieceStarts = pieceStarts;
+        this.pieceLength = pieceLength;
         this.width = width;
         this.scoreBias = scoreBias;
     }
@@ -31,22 +38,52 @@ public final class SegmentMemory {
      * see {@link TrainingSettings#memoryScoreBias}.
      */
     public SegmentMemory withScoreBias(float bias) {
-        return new SegmentMemory(keys, values, tokens, width, bias);
+        return new SegmentMemory(keys, values, pieceStarts, pieceLength, width, bias);
     }
 
     /**
+     * One memory per row, read by every token of the row.
+     *
      * @param keys   per row token-major {@code [tokens, kvHeads, headDim]} floats (an empty array for none)
      * @param values the same layout
      * @return null when no row has memory
      */
     public static SegmentMemory of(NDManager m, float[][] keys, float[][] values, int kvHeads, int headDim) {
+        float[][][] k = new float[keys.length][][];
+        float[][][] v = new float[values.length][][];
+        for (int i = 0; i < keys.length; i++) {
+            k[i] = new float[][] {keys[i]};
+            v[i] = new float[][] {values[i]};
+        }
+        return perPiece(m, k, v, Integer.MAX_VALUE, kvHeads, headDim);
+    }
+
+    /**
+     * A memory per piece of {@code pieceLength} tokens: row {@code i}'s tokens {@code [j * pieceLength, (j + 1) *
+     * pieceLength)} read {@code keys[i][j]} / {@code values[i][j]} (token-major {@code [tokens, kvHeads, headDim]};
+     * empty for none; a row may have fewer pieces than its tokens span, the rest then reads nothing).
+     *
+     * @return null when no piece has memory
+     */
+    public static SegmentMemory perPiece(NDManager m, float[][][] keys, float[][][] values, int pieceLength,
+                                         int kvHeads, int headDim) {
+        if (pieceLength <= 0) {
+            throw new IllegalArgumentException("piece length must be positive, got " + pieceLength);
+        }
         int perToken = kvHeads * headDim;
         int b = keys.length;
-        int[] tokens = new int[b];
+        int[][] starts = new int[b][];
         int width = 0;
         for (int i = 0; i < b; i++) {
-            tokens[i] = keys[i].length / perToken;
-            width = Math.max(width, tokens[i]);
+            starts[i] = new int[keys[i].length + 1];
+            for (int j = 0; j < keys[i].length; j++) {
+                if (keys[i][j].length % perToken != 0 || values[i][j].length != keys[i][j].length) {
+                    throw new IllegalArgumentException("row " + i + " piece " + j + ": keys and values must hold whole "
+                            + "tokens of " + perToken + " floats each");
+                }
+                starts[i][j + 1] = starts[i][j] + keys[i][j].length / perToken;
+            }
+            width = Math.max(width, starts[i][keys[i].length]);
         }
         if (width == 0) {
             return null;
@@ -54,12 +91,15 @@ public final class SegmentMemory {
         float[] k = new float[b * width * perToken];
         float[] v = new float[b * width * perToken];
         for (int i = 0; i < b; i++) {
-            System.arraycopy(keys[i], 0, k, i * width * perToken, keys[i].length);
-            System.arraycopy(values[i], 0, v, i * width * perToken, values[i].length);
+            for (int j = 0; j < keys[i].length; j++) {
+                int at = (i * width + starts[i][j]) * perToken;
+                System.arraycopy(keys[i][j], 0, k, at, keys[i][j].length);
+                System.arraycopy(values[i][j], 0, v, at, values[i][j].length);
+            }
         }
         Shape shape = new Shape(b, width, kvHeads, headDim);
         return new SegmentMemory(m.create(k, shape).transpose(0, 2, 1, 3), m.create(v, shape).transpose(0, 2, 1, 3),
-                tokens, width, 0f);
+                starts, pieceLength, width, 0f);
     }
 
     /**
@@ -68,7 +108,12 @@ public final class SegmentMemory {
      */
     public static SegmentMemory inGraph(NDArray keys, NDArray values, int[] tokens) {
         int width = (int) keys.getShape().get(1);
-        return new SegmentMemory(keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3), tokens.clone(), width, 0f);
+        int[][] starts = new int[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            starts[i] = new int[] {0, tokens[i]};
+        }
+        return new SegmentMemory(keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3), starts, Integer.MAX_VALUE,
+                width, 0f);
     }
 
     NDArray keys() {
@@ -84,19 +129,31 @@ public final class SegmentMemory {
         return width;
     }
 
-    /** Additive mask {@code [B, 1, 1, T, M + T]}: each row's own memory (plus any score bias), then the causal local part. */
-    NDArray mask(NDManager m, int t, NDArray localCausal) {
-        int b = tokens.length;
+    /**
+     * Additive mask {@code [B, 1, 1, T, M + T]}: each token's own piece's memory (plus any score bias), then the
+     * causal local part.
+     */
+    NDArray mask(NDManager m, int t) {
+        return m.create(maskValues(t), new Shape(pieceStarts.length, 1, 1, t, width + t));
+    }
+
+    /** {@link #mask}'s values, row-major. */
+    float[] maskValues(int t) {
+        int b = pieceStarts.length;
         int cols = width + t;
         float[] mask = new float[b * t * cols];
         Arrays.fill(mask, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < b; i++) {
+            int pieces = pieceStarts[i].length - 1;
             for (int r = 0; r < t; r++) {
                 int row = (i * t + r) * cols;
-                Arrays.fill(mask, row, row + tokens[i], scoreBias);
+                int piece = r / pieceLength;
+                if (piece < pieces) {
+                    Arrays.fill(mask, row + pieceStarts[i][piece], row + pieceStarts[i][piece + 1], scoreBias);
+                }
                 Arrays.fill(mask, row + width, row + width + r + 1, 0f);
             }
         }
-        return m.create(mask, new Shape(b, 1, 1, t, cols));
+        return mask;
     }
 }

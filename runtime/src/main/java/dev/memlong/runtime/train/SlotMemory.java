@@ -18,11 +18,12 @@ import java.util.List;
  * read, with the memory layer's K/V as the forward computed them (detached) and the frozen retriever's embeddings.
  * Retrieval for a segment runs before the segment is stored, so a chunk never retrieves itself.
  *
- * <p>A segment holds several turns but gets one memory, so it is queried piece by piece: every
- * {@value #QUERY_TOKENS} tokens are one query (at inference the query is the current turn, about that long), and
- * the segment gets the top-k chunks by their best score over its queries. One query of the whole segment's text
- * would retrieve by the segment's small talk, not by the question in it, and the model would never see the chunk
- * that answers it.
+ * <p>Retrieval follows inference, which retrieves again at every chunk boundary with a query of at most the newest
+ * two chunks of the current input: a segment is split into pieces of one chunk, and each piece gets its own top-k
+ * chunks, queried by the piece and the chunk before it ({@link SegmentMemory#perPiece}: a piece's tokens read its
+ * chunks only). A segment holds several turns; one memory for all of it (as sessions 1 to 10 trained, the top-k by
+ * the best score over its pieces) left most questions at top-k 1 without the chunk that answers them, so the model
+ * learnt to answer from its prior even where inference had retrieved the right chunk.
  */
 final class SlotMemory implements AutoCloseable {
 
@@ -31,6 +32,7 @@ final class SlotMemory implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final MemorySettings settings;
     private final int perToken;
+    private int[] lastPiece = new int[0]; // the previous segment's last piece: the first piece's query starts there
 
     SlotMemory(MemorySettings settings, Retriever retriever, TextTokenizer tokenizer, int kvHeads, int headDim) {
         this.settings = settings;
@@ -41,49 +43,62 @@ final class SlotMemory implements AutoCloseable {
                 settings.capacityTokens(), settings.eviction());
     }
 
+    /** A new document: nothing read yet. */
     void clear() {
         bank.clear();
+        lastPiece = new int[0];
     }
 
     int chunks() {
         return bank.chunkCount();
     }
 
-    /** Tokens per query: about one user turn. */
-    static final int QUERY_TOKENS = 32;
+    /** Tokens per piece, each with its own retrieval: one chunk, as inference retrieves at every chunk boundary. */
+    int pieceLength() {
+        return settings.chunkSize();
+    }
 
-    /** Keys and values (token-major {@code [tokens, KV, D]}) of the top-k chunks for this segment, chronological. */
-    float[][] retrieve(int[] segment) {
+    /**
+     * Keys and values (token-major {@code [tokens, KV, D]}) of each piece's top-k chunks, chronological:
+     * {@code [0]} the keys per piece, {@code [1]} the values per piece (empty arrays while the bank is empty).
+     * Call once per segment, in order: the next segment's first query starts with this one's last piece.
+     */
+    float[][][] retrieve(int[] segment) {
+        int piece = pieceLength();
+        int pieces = (segment.length + piece - 1) / piece;
+        float[][][] kv = new float[2][pieces][];
+        List<String> queries = new ArrayList<>(pieces);
+        int[] before = lastPiece;
+        for (int j = 0; j < pieces; j++) {
+            int[] current = Arrays.copyOfRange(segment, j * piece, Math.min(segment.length, (j + 1) * piece));
+            int[] query = Arrays.copyOf(before, before.length + current.length);
+            System.arraycopy(current, 0, query, before.length, current.length);
+            queries.add(tokenizer.decode(query, true));
+            before = current;
+        }
+        lastPiece = before;
         if (bank.chunkCount() == 0) {
-            return new float[][] {new float[0], new float[0]};
+            Arrays.fill(kv[0], new float[0]);
+            Arrays.fill(kv[1], new float[0]);
+            return kv;
         }
-        List<String> queries = new ArrayList<>();
-        for (int from = 0; from < segment.length; from += QUERY_TOKENS) {
-            queries.add(tokenizer.decode(Arrays.copyOfRange(segment, from, Math.min(segment.length, from + QUERY_TOKENS)), true));
-        }
-        java.util.Map<Long, Float> best = new java.util.HashMap<>();
-        for (float[] query : retriever.embed(queries)) {
-            for (ScoredChunk hit : bank.topK(query, settings.topK())) {
-                best.merge(hit.seq(), hit.score(), Math::max);
+        float[][] embeddings = retriever.embed(queries);
+        for (int j = 0; j < pieces; j++) {
+            List<Long> seqs = bank.topK(embeddings[j], settings.topK()).stream().map(ScoredChunk::seq).sorted().toList();
+            List<MemoryChunk> chunks = bank.fetch(seqs);
+            bank.recordRetrieval(seqs);
+            int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
+            kv[0][j] = new float[tokens * perToken];
+            kv[1][j] = new float[tokens * perToken];
+            int offset = 0;
+            for (MemoryChunk c : chunks) {
+                int n = c.tokens() * perToken;
+                KvCodec.decode(c.keys(), 0, n, bank.layout().dtype(), kv[0][j], offset);
+                KvCodec.decode(c.values(), 0, n, bank.layout().dtype(), kv[1][j], offset);
+                offset += n;
             }
         }
-        List<Long> seqs = best.entrySet().stream()
-                .sorted(java.util.Map.Entry.<Long, Float>comparingByValue().reversed()
-                        .thenComparing(java.util.Map.Entry.comparingByKey()))
-                .limit(settings.topK()).map(java.util.Map.Entry::getKey).sorted().toList();
-        List<MemoryChunk> chunks = bank.fetch(seqs);
-        bank.recordRetrieval(seqs);
-        int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
-        float[] keys = new float[tokens * perToken];
-        float[] values = new float[tokens * perToken];
-        int offset = 0;
-        for (MemoryChunk c : chunks) {
-            int n = c.tokens() * perToken;
-            KvCodec.decode(c.keys(), 0, n, bank.layout().dtype(), keys, offset);
-            KvCodec.decode(c.values(), 0, n, bank.layout().dtype(), values, offset);
-            offset += n;
-        }
-        return new float[][] {keys, values};
+        return kv;
     }
 
     /** Stores the whole chunks of a segment (a trailing partial chunk at a document's end is dropped). */

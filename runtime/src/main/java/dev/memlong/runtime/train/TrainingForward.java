@@ -99,7 +99,7 @@ public final class TrainingForward {
                 .singletonOrThrow();
         NDArray[] cosSin = rotary(m, t, in.positionOffset());
         NDArray localMask = causalMask(m, t);
-        NDArray memoryMask = in.memory() == null ? null : in.memory().mask(m, t, localMask);
+        NDArray memoryMask = in.memory() == null ? null : in.memory().mask(m, t);
         NDArray memK = null;
         NDArray memV = null;
         for (int i = 0; i <= last; i++) {

@@ -123,18 +123,20 @@ final class TrainingWorker implements AutoCloseable {
             scope.suppressNotUsedWarning();
             SegmentMemory memory = null;
             if (settings.retrieval()) {
-                float[][] keys = new float[b][];
-                float[][] values = new float[b][];
+                float[][][] keys = new float[b][][];
+                float[][][] values = new float[b][][];
+                int pieceLength = 0;
                 for (int i = 0; i < b; i++) {
                     SlotMemory mem = memories.get(pieces.get(i).slot());
                     if (pieces.get(i).newDocument()) {
                         mem.clear();
                     }
-                    float[][] kv = mem.retrieve(pieces.get(i).realTokens());
+                    float[][][] kv = mem.retrieve(pieces.get(i).realTokens());
                     keys[i] = kv[0];
                     values[i] = kv[1];
+                    pieceLength = mem.pieceLength();
                 }
-                memory = SegmentMemory.of(m, keys, values, c.numKvHeads(), c.headDim());
+                memory = SegmentMemory.perPiece(m, keys, values, pieceLength, c.numKvHeads(), c.headDim());
             }
             if (settings.memoryGradients()) {
                 memory = previousSegments(m, pieces, step, micro);

@@ -230,7 +230,7 @@ class MemoryGradientsTest {
         try (NDManager m = Engines.pytorch().newBaseManager()) {
             float[][] kv = {new float[3 * 32], new float[1 * 32]};
             SegmentMemory mem = SegmentMemory.of(m, kv, kv, 2, 16).withScoreBias(2.5f);
-            float[] mask = mem.mask(m, 2, null).toFloatArray(); // [2 rows, 1, 1, 2 tokens, 3 + 2 columns]
+            float[] mask = mem.mask(m, 2).toFloatArray(); // [2 rows, 1, 1, 2 tokens, 3 + 2 columns]
             float inf = Float.NEGATIVE_INFINITY;
             org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {
                 2.5f, 2.5f, 2.5f, 0, inf,   2.5f, 2.5f, 2.5f, 0, 0,     // row 0: three memory tokens

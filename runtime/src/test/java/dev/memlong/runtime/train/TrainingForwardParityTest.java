@@ -95,6 +95,49 @@ class TrainingForwardParityTest {
     }
 
     @Test
+    void memoryPerPieceEqualsTheInferenceDecoderRetrievingAgainAtTheBoundary() {
+        MemLongLayers layers = new MemLongLayers(1, new int[] {1, 3});
+        TrainingForward fwd = new TrainingForward(params.config(), 1, layers.retrievalLayers(), null, 0);
+        int width = params.config().numKvHeads() * params.config().headDim();
+        Random rnd = new Random(11);
+        float[][] keys = {new float[5 * width], new float[3 * width]};
+        float[][] values = {new float[5 * width], new float[3 * width]};
+        for (int p = 0; p < 2; p++) {
+            for (int i = 0; i < keys[p].length; i++) {
+                keys[p][i] = (float) (rnd.nextGaussian() * 1.5);
+                values[p][i] = (float) (rnd.nextGaussian() * 1.5);
+            }
+        }
+        int[] ids = {5, 9, 17, 33, 2, 8, 40, 41, 3, 7, 7, 100};
+        int piece = 4;
+        // inference: the cache keeps each piece's tokens as computed with that piece's memory; the last piece reads none
+        List<float[]> expected = new ArrayList<>();
+        try (KvCachePool cache = model.newCache(1, 64, layers)) {
+            for (int p = 0; p < 3; p++) {
+                int[] part = Arrays.copyOfRange(ids, p * piece, (p + 1) * piece);
+                if (p < 2) {
+                    try (MemoryKv mem = model.memoryKv(keys[p], values[p], keys[p].length / width)) {
+                        expected.addAll(List.of(model.forward(cache, List.of(new SequenceStep(0, part)), true, List.of(mem))[0]));
+                    }
+                } else {
+                    expected.addAll(List.of(model.forward(cache, List.of(new SequenceStep(0, part)), true)[0]));
+                }
+            }
+        }
+        try (NDManager m = root.newSubManager()) {
+            SegmentMemory memory = SegmentMemory.perPiece(m, new float[][][] {{keys[0], keys[1], new float[0]}},
+                    new float[][][] {{values[0], values[1], new float[0]}}, piece, params.config().numKvHeads(),
+                    params.config().headDim());
+            double diff = Fixtures.maxAbsDiff(expected.toArray(new float[0][]), logits(fwd, ids, 1, memory, m));
+            assertTrue(diff < 1e-4, "max |diff| " + diff);
+            SegmentMemory firstForAll = SegmentMemory.of(m, new float[][] {keys[0]}, new float[][] {values[0]},
+                    params.config().numKvHeads(), params.config().headDim());
+            double sharedDiff = Fixtures.maxAbsDiff(expected.toArray(new float[0][]), logits(fwd, ids, 1, firstForAll, m));
+            assertTrue(sharedDiff > 1e-2, "one memory for the whole segment must differ: " + sharedDiff);
+        }
+    }
+
+    @Test
     void batchedRowsWithDifferentMemoryEqualEachAlone() {
         TrainingForward fwd = new TrainingForward(params.config(), 1, new int[] {1, 3}, null, 0);
         int width = params.config().numKvHeads() * params.config().headDim();
