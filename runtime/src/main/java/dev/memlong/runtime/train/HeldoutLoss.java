@@ -70,9 +70,9 @@ public final class HeldoutLoss {
                     scope.suppressNotUsedWarning();
                     SegmentMemory retrieved = null;
                     if (memory != null) {
-                        float[][][] kv = memory.retrieve(piece);
-                        retrieved = SegmentMemory.perPiece(m, new float[][][] {kv[0]}, new float[][][] {kv[1]},
-                                memory.pieceLength(), config.numKvHeads(), config.headDim());
+                        SlotMemory.Retrieved r = memory.retrieve(piece);
+                        retrieved = SegmentMemory.perPiece(m, new float[][][] {r.keys()}, new float[][][] {r.values()},
+                                new int[][] {r.starts()}, config.numKvHeads(), config.headDim());
                     }
                     TrainingForward.Output out = forward.forward(params::get, m, new TrainingForward.Input(tokens, 1,
                             piece.length, memory != null ? 1 : 0, retrieved, null));

@@ -10,25 +10,26 @@ import java.util.Arrays;
  * retrieved chunks (chronological), zero-padded to the widest row. Constants for autograd (memory K/V are
  * detached, as in MemLong training).
  *
- * <p>A row's segment may be split into pieces of {@code pieceLength} tokens, each with its own retrieved chunks: the
- * tokens of piece {@code j} attend to piece {@code j}'s chunks only (plus, causally, every earlier local token). That
- * is what inference computes when it retrieves again at every chunk boundary: the tokens after a boundary read the
- * chunks retrieved there, while the cached tokens before it keep what they were computed with.
+ * <p>A row's segment may be split into pieces, each with its own retrieved chunks: the tokens of piece {@code j}
+ * attend to piece {@code j}'s chunks only (plus, causally, every earlier local token). That is what inference
+ * computes when it retrieves again for a new input or at a chunk boundary: the tokens after it read the chunks
+ * retrieved there, while the cached tokens before it keep what they were computed with.
  */
 public final class SegmentMemory {
 
     private final NDArray keys;   // [B, KV, M, D]
     private final NDArray values; // [B, KV, M, D]
+    private final int[][] tokenStarts;  // per row, the first token of each piece (the first is 0)
     private final int[][] pieceStarts; // per row, the first memory column of each piece, then the row's end
-    private final int pieceLength;
     private final int width;
     private final float scoreBias;
 
-    private SegmentMemory(NDArray keys, NDArray values, int[][] pieceStarts, int pieceLength, int width, float scoreBias) {
+    private SegmentMemory(NDArray keys, NDArray values, int[][] tokenStarts, int[][] pieceStarts, int width,
+                          float scoreBias) {
         this.keys = keys;
         this.values = values;
+        this.tokenStarts = tokenStarts;
         this.pieceStarts = pieceStarts;
-        this.pieceLength = pieceLength;
         this.width = width;
         this.scoreBias = scoreBias;
     }
@@ -38,7 +39,7 @@ public final class SegmentMemory {
      * see {@link TrainingSettings#memoryScoreBias}.
      */
     public SegmentMemory withScoreBias(float bias) {
-        return new SegmentMemory(keys, values, pieceStarts, pieceLength, width, bias);
+        return new SegmentMemory(keys, values, tokenStarts, pieceStarts, width, bias);
     }
 
     /**
@@ -51,30 +52,37 @@ public final class SegmentMemory {
     public static SegmentMemory of(NDManager m, float[][] keys, float[][] values, int kvHeads, int headDim) {
         float[][][] k = new float[keys.length][][];
         float[][][] v = new float[values.length][][];
+        int[][] starts = new int[keys.length][];
         for (int i = 0; i < keys.length; i++) {
             k[i] = new float[][] {keys[i]};
             v[i] = new float[][] {values[i]};
+            starts[i] = new int[] {0};
         }
-        return perPiece(m, k, v, Integer.MAX_VALUE, kvHeads, headDim);
+        return perPiece(m, k, v, starts, kvHeads, headDim);
     }
 
     /**
-     * A memory per piece of {@code pieceLength} tokens: row {@code i}'s tokens {@code [j * pieceLength, (j + 1) *
-     * pieceLength)} read {@code keys[i][j]} / {@code values[i][j]} (token-major {@code [tokens, kvHeads, headDim]};
-     * empty for none; a row may have fewer pieces than its tokens span, the rest then reads nothing).
+     * A memory per piece: row {@code i}'s tokens from {@code tokenStarts[i][j]} up to the next piece's start read
+     * {@code keys[i][j]} / {@code values[i][j]} (token-major {@code [tokens, kvHeads, headDim]}; empty for none).
      *
+     * @param tokenStarts per row, each piece's first token: {@code 0} first, then increasing
      * @return null when no piece has memory
      */
-    public static SegmentMemory perPiece(NDManager m, float[][][] keys, float[][][] values, int pieceLength,
+    public static SegmentMemory perPiece(NDManager m, float[][][] keys, float[][][] values, int[][] tokenStarts,
                                          int kvHeads, int headDim) {
-        if (pieceLength <= 0) {
-            throw new IllegalArgumentException("piece length must be positive, got " + pieceLength);
-        }
         int perToken = kvHeads * headDim;
         int b = keys.length;
         int[][] starts = new int[b][];
         int width = 0;
         for (int i = 0; i < b; i++) {
+            if (tokenStarts[i].length != keys[i].length || tokenStarts[i][0] != 0) {
+                throw new IllegalArgumentException("row " + i + ": one start per piece, the first at token 0");
+            }
+            for (int j = 1; j < tokenStarts[i].length; j++) {
+                if (tokenStarts[i][j] <= tokenStarts[i][j - 1]) {
+                    throw new IllegalArgumentException("row " + i + ": piece starts must increase");
+                }
+            }
             starts[i] = new int[keys[i].length + 1];
             for (int j = 0; j < keys[i].length; j++) {
                 if (keys[i][j].length % perToken != 0 || values[i][j].length != keys[i][j].length) {
@@ -99,7 +107,7 @@ public final class SegmentMemory {
         }
         Shape shape = new Shape(b, width, kvHeads, headDim);
         return new SegmentMemory(m.create(k, shape).transpose(0, 2, 1, 3), m.create(v, shape).transpose(0, 2, 1, 3),
-                starts, pieceLength, width, 0f);
+                tokenStarts, starts, width, 0f);
     }
 
     /**
@@ -109,11 +117,13 @@ public final class SegmentMemory {
     public static SegmentMemory inGraph(NDArray keys, NDArray values, int[] tokens) {
         int width = (int) keys.getShape().get(1);
         int[][] starts = new int[tokens.length][];
+        int[][] tokenStarts = new int[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
             starts[i] = new int[] {0, tokens[i]};
+            tokenStarts[i] = new int[] {0};
         }
-        return new SegmentMemory(keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3), starts, Integer.MAX_VALUE,
-                width, 0f);
+        return new SegmentMemory(keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3), tokenStarts, starts, width,
+                0f);
     }
 
     NDArray keys() {
@@ -144,13 +154,13 @@ public final class SegmentMemory {
         float[] mask = new float[b * t * cols];
         Arrays.fill(mask, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < b; i++) {
-            int pieces = pieceStarts[i].length - 1;
+            int piece = 0;
             for (int r = 0; r < t; r++) {
                 int row = (i * t + r) * cols;
-                int piece = r / pieceLength;
-                if (piece < pieces) {
-                    Arrays.fill(mask, row + pieceStarts[i][piece], row + pieceStarts[i][piece + 1], scoreBias);
+                while (piece + 1 < tokenStarts[i].length && tokenStarts[i][piece + 1] <= r) {
+                    piece++;
                 }
+                Arrays.fill(mask, row + pieceStarts[i][piece], row + pieceStarts[i][piece + 1], scoreBias);
                 Arrays.fill(mask, row + width, row + width + r + 1, 0f);
             }
         }

@@ -18,21 +18,33 @@ import java.util.List;
  * read, with the memory layer's K/V as the forward computed them (detached) and the frozen retriever's embeddings.
  * Retrieval for a segment runs before the segment is stored, so a chunk never retrieves itself.
  *
- * <p>Retrieval follows inference, which retrieves again at every chunk boundary with a query of at most the newest
- * two chunks of the current input: a segment is split into pieces of one chunk, and each piece gets its own top-k
- * chunks, queried by the piece and the chunk before it ({@link SegmentMemory#perPiece}: a piece's tokens read its
- * chunks only). A segment holds several turns; one memory for all of it (as sessions 1 to 10 trained, the top-k by
- * the best score over its pieces) left most questions at top-k 1 without the chunk that answers them, so the model
- * learnt to answer from its prior even where inference had retrieved the right chunk.
+ * <p>Retrieval follows inference, where a reply reads the chunks its user turn retrieved. A chat segment is split
+ * into exchanges, each from a {@code <|user|>} token to the next (the tokens before the first continue the exchange
+ * of the previous segment), and each exchange gets its own top-k chunks ({@link SegmentMemory#perPiece}: its tokens
+ * read its chunks only), queried as inference queries a new input: by the user's turn up to and including the
+ * {@code <|assistant|>} marker, at most its last two chunks of tokens. Text without chat markers is split into
+ * chunk-sized pieces instead, each queried by itself and the piece before it (inference retrieves again at every
+ * chunk boundary).
+ *
+ * <p>Until session 10 a segment had one memory for all its turns (the top-k by the best score over its 32-token
+ * pieces): at top-k 1 most questions of a segment then trained without the chunk that answers them, and the model
+ * learnt to answer from its prior. Pieces queried by their own text (session 11's first try) let a reply's own
+ * words ("your son's food is fish") retrieve the acknowledgement's chunk, which a question never does.
  */
 final class SlotMemory implements AutoCloseable {
+
+    /** A segment's pieces: where each starts, and the keys and values (token-major {@code [tokens, KV, D]}) it reads. */
+    record Retrieved(int[] starts, float[][] keys, float[][] values) {}
 
     private final MemoryBank bank;
     private final Retriever retriever;
     private final TextTokenizer tokenizer;
     private final MemorySettings settings;
     private final int perToken;
-    private int[] lastPiece = new int[0]; // the previous segment's last piece: the first piece's query starts there
+    private final int userMarker;      // -1 where the tokenizer has no chat markers
+    private final int assistantMarker;
+    private int[] openQuery = new int[0]; // the query of the piece the next segment continues
+    private boolean queryComplete;     // whether openQuery reached its assistant marker
 
     SlotMemory(MemorySettings settings, Retriever retriever, TextTokenizer tokenizer, int kvHeads, int headDim) {
         this.settings = settings;
@@ -41,64 +53,130 @@ final class SlotMemory implements AutoCloseable {
         this.perToken = kvHeads * headDim;
         this.bank = new InMemoryMemoryBank(settings.layout(kvHeads, headDim, retriever.dimension()),
                 settings.capacityTokens(), settings.eviction());
+        java.util.OptionalInt user = tokenizer.tokenId("<|user|>");
+        java.util.OptionalInt assistant = tokenizer.tokenId("<|assistant|>");
+        boolean chat = user.isPresent() && assistant.isPresent();
+        this.userMarker = chat ? user.getAsInt() : -1;
+        this.assistantMarker = chat ? assistant.getAsInt() : -1;
     }
 
     /** A new document: nothing read yet. */
     void clear() {
         bank.clear();
-        lastPiece = new int[0];
+        openQuery = new int[0];
+        queryComplete = false;
     }
 
     int chunks() {
         return bank.chunkCount();
     }
 
-    /** Tokens per piece, each with its own retrieval: one chunk, as inference retrieves at every chunk boundary. */
-    int pieceLength() {
-        return settings.chunkSize();
-    }
-
     /**
-     * Keys and values (token-major {@code [tokens, KV, D]}) of each piece's top-k chunks, chronological:
-     * {@code [0]} the keys per piece, {@code [1]} the values per piece (empty arrays while the bank is empty).
-     * Call once per segment, in order: the next segment's first query starts with this one's last piece.
+     * The pieces of {@code segment} and the top-k chunks each reads, chronological (empty arrays while the bank is
+     * empty). Call once per segment, in order: a segment's first piece continues the previous one's last.
      */
-    float[][][] retrieve(int[] segment) {
-        int piece = pieceLength();
-        int pieces = (segment.length + piece - 1) / piece;
-        float[][][] kv = new float[2][pieces][];
-        List<String> queries = new ArrayList<>(pieces);
-        int[] before = lastPiece;
-        for (int j = 0; j < pieces; j++) {
-            int[] current = Arrays.copyOfRange(segment, j * piece, Math.min(segment.length, (j + 1) * piece));
-            int[] query = Arrays.copyOf(before, before.length + current.length);
-            System.arraycopy(current, 0, query, before.length, current.length);
-            queries.add(tokenizer.decode(query, true));
-            before = current;
+    Retrieved retrieve(int[] segment) {
+        List<Integer> starts = new ArrayList<>();
+        List<int[]> queries = new ArrayList<>();
+        if (userMarker >= 0 && (openQuery.length > 0 || contains(segment, userMarker))) {
+            exchanges(segment, starts, queries);
+        } else {
+            chunkPieces(segment, starts, queries);
         }
-        lastPiece = before;
+        int pieces = starts.size();
+        float[][] keys = new float[pieces][];
+        float[][] values = new float[pieces][];
         if (bank.chunkCount() == 0) {
-            Arrays.fill(kv[0], new float[0]);
-            Arrays.fill(kv[1], new float[0]);
-            return kv;
-        }
-        float[][] embeddings = retriever.embed(queries);
-        for (int j = 0; j < pieces; j++) {
-            List<Long> seqs = bank.topK(embeddings[j], settings.topK()).stream().map(ScoredChunk::seq).sorted().toList();
-            List<MemoryChunk> chunks = bank.fetch(seqs);
-            bank.recordRetrieval(seqs);
-            int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
-            kv[0][j] = new float[tokens * perToken];
-            kv[1][j] = new float[tokens * perToken];
-            int offset = 0;
-            for (MemoryChunk c : chunks) {
-                int n = c.tokens() * perToken;
-                KvCodec.decode(c.keys(), 0, n, bank.layout().dtype(), kv[0][j], offset);
-                KvCodec.decode(c.values(), 0, n, bank.layout().dtype(), kv[1][j], offset);
-                offset += n;
+            Arrays.fill(keys, new float[0]);
+            Arrays.fill(values, new float[0]);
+        } else {
+            List<String> texts = new ArrayList<>(pieces);
+            int cap = 2 * settings.chunkSize(); // inference's query: at most the newest two chunks of the input
+            for (int[] q : queries) {
+                texts.add(tokenizer.decode(Arrays.copyOfRange(q, Math.max(0, q.length - cap), q.length), true));
+            }
+            float[][] embeddings = retriever.embed(texts);
+            for (int j = 0; j < pieces; j++) {
+                float[][] kv = read(bank.topK(embeddings[j], settings.topK()));
+                keys[j] = kv[0];
+                values[j] = kv[1];
             }
         }
-        return kv;
+        return new Retrieved(starts.stream().mapToInt(Integer::intValue).toArray(), keys, values);
+    }
+
+    /** Exchanges: a piece from each user marker, the first continuing the previous segment's open exchange. */
+    private void exchanges(int[] segment, List<Integer> starts, List<int[]> queries) {
+        int[] query = openQuery;
+        boolean complete = queryComplete;
+        int pieceStart = 0;
+        for (int i = 0; i < segment.length; i++) {
+            if (segment[i] == userMarker) {
+                if (i > 0) {
+                    starts.add(pieceStart);
+                    queries.add(query);
+                }
+                pieceStart = i;
+                query = new int[0];
+                complete = false;
+            }
+            if (!complete) { // the user's turn, up to and including the assistant marker
+                query = Arrays.copyOf(query, query.length + 1);
+                query[query.length - 1] = segment[i];
+                complete = segment[i] == assistantMarker;
+            }
+        }
+        starts.add(pieceStart);
+        queries.add(query);
+        openQuery = query;
+        queryComplete = complete;
+    }
+
+    /** Chunk-sized pieces, each queried by itself and the piece before it. */
+    private void chunkPieces(int[] segment, List<Integer> starts, List<int[]> queries) {
+        int piece = settings.chunkSize();
+        int[] before = openQuery;
+        for (int from = 0; from < segment.length; from += piece) {
+            int[] current = Arrays.copyOfRange(segment, from, Math.min(segment.length, from + piece));
+            int[] query = Arrays.copyOf(before, before.length + current.length);
+            System.arraycopy(current, 0, query, before.length, current.length);
+            starts.add(from);
+            queries.add(query);
+            before = current;
+        }
+        if (starts.isEmpty()) {
+            starts.add(0);
+            queries.add(before);
+        }
+        openQuery = before;
+        queryComplete = false;
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int x : ids) {
+            if (x == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The chunks' keys and values, token-major, chronological. */
+    private float[][] read(List<ScoredChunk> hits) {
+        List<Long> seqs = hits.stream().map(ScoredChunk::seq).sorted().toList();
+        List<MemoryChunk> chunks = bank.fetch(seqs);
+        bank.recordRetrieval(seqs);
+        int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
+        float[] keys = new float[tokens * perToken];
+        float[] values = new float[tokens * perToken];
+        int offset = 0;
+        for (MemoryChunk c : chunks) {
+            int n = c.tokens() * perToken;
+            KvCodec.decode(c.keys(), 0, n, bank.layout().dtype(), keys, offset);
+            KvCodec.decode(c.values(), 0, n, bank.layout().dtype(), values, offset);
+            offset += n;
+        }
+        return new float[][] {keys, values};
     }
 
     /** Stores the whole chunks of a segment (a trailing partial chunk at a document's end is dropped). */

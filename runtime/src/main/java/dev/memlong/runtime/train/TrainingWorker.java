@@ -125,18 +125,18 @@ final class TrainingWorker implements AutoCloseable {
             if (settings.retrieval()) {
                 float[][][] keys = new float[b][][];
                 float[][][] values = new float[b][][];
-                int pieceLength = 0;
+                int[][] starts = new int[b][];
                 for (int i = 0; i < b; i++) {
                     SlotMemory mem = memories.get(pieces.get(i).slot());
                     if (pieces.get(i).newDocument()) {
                         mem.clear();
                     }
-                    float[][][] kv = mem.retrieve(pieces.get(i).realTokens());
-                    keys[i] = kv[0];
-                    values[i] = kv[1];
-                    pieceLength = mem.pieceLength();
+                    SlotMemory.Retrieved r = mem.retrieve(pieces.get(i).realTokens());
+                    keys[i] = r.keys();
+                    values[i] = r.values();
+                    starts[i] = r.starts();
                 }
-                memory = SegmentMemory.perPiece(m, keys, values, pieceLength, c.numKvHeads(), c.headDim());
+                memory = SegmentMemory.perPiece(m, keys, values, starts, c.numKvHeads(), c.headDim());
             }
             if (settings.memoryGradients()) {
                 memory = previousSegments(m, pieces, step, micro);

@@ -14,7 +14,10 @@ import java.util.OptionalInt;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** Training retrieval: each chunk-sized piece of a segment gets its own chunks, queried by it and the piece before. */
+/**
+ * Training retrieval: a chat segment's exchanges each read the chunks their user turn retrieves (as a reply reads
+ * what its input retrieved at inference); text without chat markers reads per chunk-sized piece.
+ */
 class SlotMemoryTest {
 
     private static final int CHUNK = 8;
@@ -22,8 +25,12 @@ class SlotMemoryTest {
     private static final int TOPIC_B = 20;
     private static final int SMALL_TALK = 5;
 
-    /** Token id {@code n} is the word {@code wn}. */
-    private static final TextTokenizer WORDS = new TextTokenizer() {
+    private static final int USER = 1;
+    private static final int ASSISTANT = 2;
+
+    /** Token id {@code n} is the word {@code wn}; with chat markers, 1 and 2 are {@code <|user|>}, {@code <|assistant|>}. */
+    private static TextTokenizer words(boolean chat) {
+        return new TextTokenizer() {
         @Override
         public int[] encode(String text, boolean addSpecialTokens) {
             return Arrays.stream(text.split(" ")).mapToInt(w -> Integer.parseInt(w.substring(1))).toArray();
@@ -31,12 +38,15 @@ class SlotMemoryTest {
 
         @Override
         public String decode(int[] ids, boolean skipSpecialTokens) {
-            return Arrays.stream(ids).mapToObj(i -> "w" + i).collect(Collectors.joining(" "));
+            return Arrays.stream(ids).filter(i -> !(chat && skipSpecialTokens && (i == USER || i == ASSISTANT)))
+                    .mapToObj(i -> "w" + i).collect(Collectors.joining(" "));
         }
 
         @Override
         public OptionalInt tokenId(String token) {
-            return OptionalInt.empty();
+            return !chat ? OptionalInt.empty()
+                    : token.equals("<|user|>") ? OptionalInt.of(USER)
+                    : token.equals("<|assistant|>") ? OptionalInt.of(ASSISTANT) : OptionalInt.empty();
         }
 
         @Override
@@ -56,7 +66,8 @@ class SlotMemoryTest {
 
         @Override
         public void close() {}
-    };
+        };
+    }
 
     /** Embeds which of topic A, topic B or neither a text mentions (A wins a tie). */
     private static final Retriever TOPICS = new Retriever() {
@@ -97,31 +108,64 @@ class SlotMemoryTest {
         return kv;
     }
 
-    @Test
-    void eachPieceReadsTheChunksItsOwnQueryRetrieves() {
+    private static SlotMemory memoryWithTwoFacts(boolean chat) {
         MemorySettings settings = new MemorySettings(0, List.of(0, 1), CHUNK, 1, 4 * CHUNK, 100_000,
                 EvictionPolicy.FIFO, KvDType.FP32);
-        try (SlotMemory memory = new SlotMemory(settings, TOPICS, WORDS, 1, 2)) {
-            int[] facts = concat(repeat(TOPIC_A, CHUNK), repeat(TOPIC_B, CHUNK));
-            float[][][] none = memory.retrieve(facts);
-            assertEquals(2, none[0].length);
-            assertEquals(0, none[0][0].length, "nothing is stored yet");
-            memory.store(facts, concat2(filled(1), filled(2)), concat2(filled(-1), filled(-2)));
+        SlotMemory memory = new SlotMemory(settings, TOPICS, words(chat), 1, 2);
+        int[] facts = concat(repeat(TOPIC_A, CHUNK), repeat(TOPIC_B, CHUNK));
+        SlotMemory.Retrieved none = memory.retrieve(facts);
+        assertEquals(0, none.keys()[0].length, "nothing is stored yet");
+        memory.store(facts, concat2(filled(1), filled(2)), concat2(filled(-1), filled(-2)));
+        return memory;
+    }
 
+    @Test
+    void withoutChatMarkersEachChunkSizedPieceReadsWhatItAndThePieceBeforeRetrieve() {
+        try (SlotMemory memory = memoryWithTwoFacts(false)) {
             // piece 0 asks about B; piece 1 is small talk after it (its query still holds B); piece 2 asks about A
-            float[][][] kv = memory.retrieve(concat(repeat(TOPIC_B, CHUNK), repeat(SMALL_TALK, CHUNK), repeat(TOPIC_A, CHUNK)));
-            assertArrayEquals(filled(2), kv[0][0]);
-            assertArrayEquals(filled(-2), kv[1][0]);
-            assertArrayEquals(filled(2), kv[0][1]);
-            assertArrayEquals(filled(1), kv[0][2]);
-            assertArrayEquals(filled(-1), kv[1][2]);
+            SlotMemory.Retrieved r = memory.retrieve(concat(repeat(TOPIC_B, CHUNK), repeat(SMALL_TALK, CHUNK),
+                    repeat(TOPIC_A, CHUNK)));
+            assertArrayEquals(new int[] {0, CHUNK, 2 * CHUNK}, r.starts());
+            assertArrayEquals(filled(2), r.keys()[0]);
+            assertArrayEquals(filled(-2), r.values()[0]);
+            assertArrayEquals(filled(2), r.keys()[1]);
+            assertArrayEquals(filled(1), r.keys()[2]);
+            assertArrayEquals(filled(-1), r.values()[2]);
 
             // the next segment's first query starts with the last piece (topic A)
-            assertArrayEquals(filled(1), memory.retrieve(repeat(SMALL_TALK, CHUNK))[0][0]);
-            assertArrayEquals(filled(2), memory.retrieve(repeat(TOPIC_B, CHUNK))[0][0]);
+            assertArrayEquals(filled(1), memory.retrieve(repeat(SMALL_TALK, CHUNK)).keys()[0]);
+            assertArrayEquals(filled(2), memory.retrieve(repeat(TOPIC_B, CHUNK)).keys()[0]);
 
             memory.clear();
-            assertEquals(0, memory.retrieve(repeat(TOPIC_A, CHUNK))[0][0].length, "a new document has no memory");
+            assertEquals(0, memory.retrieve(repeat(TOPIC_A, CHUNK)).keys()[0].length, "a new document has no memory");
+        }
+    }
+
+    @Test
+    void inChatEachExchangeReadsWhatItsUserTurnRetrievesNotWhatTheReplySays() {
+        try (SlotMemory memory = memoryWithTwoFacts(true)) {
+            int a = TOPIC_A;
+            int b = TOPIC_B;
+            int t = SMALL_TALK;
+            // the end of an exchange from before, then: user asks B, assistant says A; user asks A, assistant says B
+            SlotMemory.Retrieved r = memory.retrieve(new int[] {t, t, t, USER, b, b, ASSISTANT, a, a, a, USER, a, ASSISTANT, b, b});
+            assertArrayEquals(new int[] {0, 3, 10}, r.starts());
+            assertArrayEquals(filled(2), r.keys()[1], "the question about B retrieves B, whatever the reply says");
+            assertArrayEquals(filled(1), r.keys()[2]);
+            assertArrayEquals(filled(-1), r.values()[2]);
+
+            // the next segment continues the exchange about A; then a user turn is cut by the segment's end
+            r = memory.retrieve(new int[] {b, b, USER, t, t});
+            assertArrayEquals(new int[] {0, 2}, r.starts());
+            assertArrayEquals(filled(1), r.keys()[0], "the continued exchange keeps its question's chunks");
+            // ... and its query is completed in the next segment
+            r = memory.retrieve(new int[] {a, ASSISTANT, b});
+            assertArrayEquals(new int[] {0}, r.starts());
+            assertArrayEquals(filled(1), r.keys()[0]);
+
+            memory.clear();
+            r = memory.retrieve(new int[] {b, b, USER, a, ASSISTANT});
+            assertEquals(0, r.keys()[0].length, "a new document has no memory");
         }
     }
 
