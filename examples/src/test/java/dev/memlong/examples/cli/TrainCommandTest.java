@@ -84,6 +84,12 @@ class TrainCommandTest {
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--train-top-k must be 0 (= --top-k) or positive"), o.stderr());
         o = CliTest.run("train-demo", "--out", out.toString(), "--lexical-weight", "1.5");
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--lexical-weight must be in [0, 1], got 1.5"), o.stderr());
+        o = CliTest.run("train-demo", "--out", out.toString(), "--window", "96");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--window must be a multiple of twice --chunk (64"), o.stderr());
+        o = CliTest.run("train-demo", "--out", out.toString(), "--window", "512");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("at most 256, got 512"), o.stderr());
+        o = CliTest.run("train-demo", "--out", out.toString(), "--reverse-questions", "2");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--reverse-questions must be in [0, 1], got 2"), o.stderr());
         assertTrue(!Files.exists(out), "nothing written");
     }
 }
