@@ -2,6 +2,7 @@ package dev.memlong.memory;
 
 import com.typesafe.config.Config;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -19,9 +20,41 @@ import java.util.List;
  * @param capacityTokens  tokens the bank keeps before it evicts
  * @param eviction        what a full bank removes
  * @param kvDType         encoding of stored K/V
+ * @param nextChunks      chunks stored right after each retrieved one that are read with it (0 = none): the text
+ *                        that continued it, so a fact cut by a chunk boundary, or stated at a chunk's end with its
+ *                        acknowledgement in the next, is read whole. A model should be served as it was trained
+ *                        (its {@code config.json} declares {@code next_chunks}); see {@link #withNextChunks}
  */
 public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int chunkSize, int topK, int localWindow,
-                             long capacityTokens, EvictionPolicy eviction, KvDType kvDType) {
+                             long capacityTokens, EvictionPolicy eviction, KvDType kvDType, int nextChunks) {
+
+    /** Settings that read the retrieved chunks alone. */
+    public MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int chunkSize, int topK, int localWindow,
+                          long capacityTokens, EvictionPolicy eviction, KvDType kvDType) {
+        this(memoryLayer, retrievalLayers, chunkSize, topK, localWindow, capacityTokens, eviction, kvDType, 0);
+    }
+
+    /** The same settings reading {@code n} following chunks with each retrieved one. */
+    public MemorySettings withNextChunks(int n) {
+        return new MemorySettings(memoryLayer, retrievalLayers, chunkSize, topK, localWindow, capacityTokens, eviction,
+                kvDType, n);
+    }
+
+    /**
+     * The chunks to read for retrieved {@code hits}: each hit and the {@link #nextChunks} sequence numbers after it,
+     * ascending, each once (a bank skips numbers it does not hold: the newest chunk has no successor yet, and
+     * eviction may have removed one). Sequence numbers are consecutive in the order chunks were stored, so the next
+     * number is the text that followed.
+     */
+    public List<Long> chunksToRead(Collection<Long> hits) {
+        java.util.TreeSet<Long> seqs = new java.util.TreeSet<>();
+        for (long seq : hits) {
+            for (int n = 0; n <= nextChunks; n++) {
+                seqs.add(seq + n);
+            }
+        }
+        return List.copyOf(seqs);
+    }
 
     /** Configuration path of these settings. */
     public static final String PATH = "memlong.memory";
@@ -57,6 +90,7 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
                 capacityTokens + " cannot hold one chunk of chunk-size " + chunkSize);
         require(eviction != null, "eviction", "must be set");
         require(kvDType != null, "kv-dtype", "must be set");
+        require(nextChunks >= 0, "next-chunks", "must not be negative, got " + nextChunks);
     }
 
     /** The defaults for a model of {@code numLayers} layers trained on {@code maxPositions} positions. */
@@ -71,7 +105,8 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
         return new MemorySettings(m, model.retrievalLayers() != null ? model.retrievalLayers()
                 : defaultRetrievalLayers(m, numLayers), chunk, model.topKOr(DEFAULT_TOP_K),
                 model.localWindow() != null ? model.localWindow() : defaultLocalWindow(maxPositions, chunk),
-                DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16).requireFits(numLayers, maxPositions);
+                DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16, model.nextChunksOr(0))
+                .requireFits(numLayers, maxPositions);
     }
 
     /**

@@ -14,7 +14,7 @@ final class MemorySettingsReader {
 
     private static final String AUTO = "auto";
     private static final Set<String> KEYS = Set.of("memory-layer", "retrieval-layers", "chunk-size", "top-k",
-            "local-window", "capacity-tokens", "eviction", "kv-dtype");
+            "local-window", "capacity-tokens", "eviction", "kv-dtype", "next-chunks");
 
     private MemorySettingsReader() {}
 
@@ -43,9 +43,10 @@ final class MemorySettingsReader {
         EvictionPolicy eviction = choice(c, "eviction", EvictionPolicy.class, List.of("frequency", "fifo"));
         KvDType dtype = choice(c, "kv-dtype", KvDType.class, List.of("fp16", "bf16", "fp32"));
         Integer topK = autoOrInteger(c, "top-k");
+        Integer next = autoOrInteger(c, "next-chunks");
         return new MemorySettings(memoryLayer, retrievalLayers, chunkSize, topK != null ? topK
                 : model.topKOr(MemorySettings.DEFAULT_TOP_K), localWindow,
-                capacity, eviction, dtype).requireFits(numLayers, maxPositions);
+                capacity, eviction, dtype, next != null ? next : model.nextChunksOr(0)).requireFits(numLayers, maxPositions);
     }
 
     private static Config section(Config all) {

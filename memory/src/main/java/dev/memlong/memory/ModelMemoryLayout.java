@@ -9,10 +9,16 @@ import java.util.List;
  * that way without the application repeating it; an explicit setting still wins.
  */
 public record ModelMemoryLayout(Integer memoryLayer, List<Integer> retrievalLayers, Integer chunkSize, Integer topK,
-                                Integer localWindow) {
+                                Integer localWindow, Integer nextChunks) {
 
     /** A model that declares nothing: every {@code auto} falls back to the formula. */
-    public static final ModelMemoryLayout NONE = new ModelMemoryLayout(null, null, null, null, null);
+    public static final ModelMemoryLayout NONE = new ModelMemoryLayout(null, null, null, null, null, null);
+
+    /** A layout that declares no {@code next_chunks}. */
+    public ModelMemoryLayout(Integer memoryLayer, List<Integer> retrievalLayers, Integer chunkSize, Integer topK,
+                             Integer localWindow) {
+        this(memoryLayer, retrievalLayers, chunkSize, topK, localWindow, null);
+    }
 
     public ModelMemoryLayout {
         retrievalLayers = retrievalLayers == null ? null : List.copyOf(retrievalLayers);
@@ -28,5 +34,9 @@ public record ModelMemoryLayout(Integer memoryLayer, List<Integer> retrievalLaye
 
     int topKOr(int fallback) {
         return topK != null ? topK : fallback;
+    }
+
+    int nextChunksOr(int fallback) {
+        return nextChunks != null ? nextChunks : fallback;
     }
 }

@@ -162,6 +162,25 @@ class MemorySettingsTest {
         assertEquals(8, MemorySettings.fromConfig(conf("memlong.memory.top-k = 8"), 6, 256, demo).topK());
         // a model that declares nothing keeps the formulas
         assertEquals(MemorySettings.defaults(26, 2048), MemorySettings.fromConfig(conf(""), 26, 2048, ModelMemoryLayout.NONE));
+        assertEquals(0, s.nextChunks());
+    }
+
+    @Test
+    void nextChunksComeFromTheModelUnlessSetAndAreReadAfterEachHit() {
+        ModelMemoryLayout demo = new ModelMemoryLayout(2, List.of(3, 4, 5), 32, 1, 128, 1);
+        MemorySettings s = MemorySettings.fromConfig(conf(""), 6, 256, demo);
+        assertEquals(1, s.nextChunks());
+        assertEquals(s, MemorySettings.defaults(6, 256, demo));
+        assertEquals(0, MemorySettings.fromConfig(conf("memlong.memory.next-chunks = 0"), 6, 256, demo).nextChunks());
+        assertInvalid("next-chunks", "must not be negative",
+                () -> MemorySettings.fromConfig(conf("memlong.memory.next-chunks = -1"), 6, 256, demo));
+        assertInvalid("next-chunks", "", () -> MemorySettings.fromConfig(conf("memlong.memory.next-chunks = many"), 6, 256, demo));
+
+        // hits 7 and 3 with one following chunk: 3, 4, 7, 8; overlapping runs are read once
+        assertEquals(List.of(3L, 4L, 7L, 8L), s.chunksToRead(List.of(7L, 3L)));
+        assertEquals(List.of(3L, 4L, 5L), s.chunksToRead(List.of(3L, 4L)));
+        assertEquals(List.of(3L, 7L), s.withNextChunks(0).chunksToRead(List.of(7L, 3L)));
+        assertEquals(List.of(3L, 4L, 5L), s.withNextChunks(2).chunksToRead(List.of(3L)));
     }
 
     @Test

@@ -16,7 +16,7 @@ final class MemoryOptions {
         }
         int chunk = Math.min(d.chunkSize(), Math.max(1, window / 2));
         return new MemorySettings(d.memoryLayer(), d.retrievalLayers(), chunk, d.topK(), window, d.capacityTokens(),
-                d.eviction(), d.kvDType()).requireFits(bundle.model().config().numLayers(),
+                d.eviction(), d.kvDType(), d.nextChunks()).requireFits(bundle.model().config().numLayers(),
                 bundle.model().config().maxPositionEmbeddings());
     }
 }

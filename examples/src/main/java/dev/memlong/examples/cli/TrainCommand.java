@@ -72,6 +72,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--retrieval-layers", split = ",", description = "default: memory layer and every 4th above") List<Integer> retrievalLayers;
     @Option(names = "--chunk-size", defaultValue = "128") int chunkSize;
     @Option(names = "--top-k", defaultValue = "8") int topK;
+    @Option(names = "--next-chunks", defaultValue = "0", description = "chunks stored after each retrieved chunk that are "
+            + "read with it (serve the model with the same memlong.memory.next-chunks)") int nextChunks;
     @Option(names = "--retriever", defaultValue = "hybrid", description = "hybrid (default: bge-small blended with "
             + "word overlap, the runtime's default), bge-small or bag-of-words") String retrieverName;
     @Option(names = "--save", defaultValue = "merged", description = "merged (default) or adapter") String save;
@@ -88,7 +90,7 @@ final class TrainCommand implements Callable<Integer> {
         List<Integer> r = retrievalLayers != null ? retrievalLayers : MemorySettings.defaultRetrievalLayers(m, layers);
         int window = Math.max(segment, 2 * chunkSize) / (2 * chunkSize) * (2 * chunkSize);
         MemorySettings memory = new MemorySettings(m, r, chunkSize, topK, window, MemorySettings.DEFAULT_CAPACITY_TOKENS,
-                EvictionPolicy.FREQUENCY, KvDType.BF16).requireFits(layers, Integer.MAX_VALUE);
+                EvictionPolicy.FREQUENCY, KvDType.BF16, nextChunks).requireFits(layers, Integer.MAX_VALUE);
         TrainingSettings settings = new TrainingSettings(trainingMode, new LoraSettings(loraRank, loraAlpha, loraDropout),
                 memory, !noRetrieval, new LrSchedule(lr, warmup, steps, LrSchedule.Decay.parse(decay), minLrRatio),
                 weightDecay, 0.9, 0.999, 1e-8, clip, accumulation, batch, segment, workers, seed);

@@ -137,7 +137,7 @@ public final class RecallCheck {
         String tailText = tok.decode(tail, true);
         MemorySettings settings = new MemorySettings(base.memoryLayer(), base.retrievalLayers(), base.chunkSize(),
                 base.topK(), base.localWindow(), Math.max(base.capacityTokens(), history.length + 2L * window),
-                base.eviction(), base.kvDType());
+                base.eviction(), base.kvDType(), base.nextChunks());
         MemLongEngine engine = new MemLongEngine(bundle, retriever, settings);
         log.printf(Locale.ROOT, "recall: reading a %d-token conversation with %d facts into memory ...%n",
                 history.length, placed.size());

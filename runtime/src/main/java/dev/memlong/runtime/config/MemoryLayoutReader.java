@@ -22,7 +22,7 @@ import java.util.TreeSet;
 public final class MemoryLayoutReader {
 
     private static final Set<String> KEYS = Set.of("memory_layer", "retrieval_layers", "chunk_size", "top_k",
-            "local_window");
+            "local_window", "next_chunks");
 
     private MemoryLayoutReader() {}
 
@@ -58,7 +58,7 @@ public final class MemoryLayoutReader {
             }
         }
         return new ModelMemoryLayout(optional(m, "memory_layer", file), layers, optional(m, "chunk_size", file),
-                optional(m, "top_k", file), optional(m, "local_window", file));
+                optional(m, "top_k", file), optional(m, "local_window", file), optional(m, "next_chunks", file));
     }
 
     private static Integer optional(JsonNode m, String key, Path file) {

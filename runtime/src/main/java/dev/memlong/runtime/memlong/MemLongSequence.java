@@ -332,7 +332,12 @@ public final class MemLongSequence implements AutoCloseable {
         long t2 = System.nanoTime();
         Map<Long, Float> scores = new HashMap<>();
         hits.forEach(h -> scores.put(h.seq(), h.score()));
-        MemoryGather.Gathered gathered = gather.gather(bank, scores.keySet());
+        for (ScoredChunk h : hits) { // a following chunk read with a hit reports the hit's score
+            for (int n = 1; n <= settings.nextChunks(); n++) {
+                scores.merge(h.seq() + n, h.score(), Math::max);
+            }
+        }
+        MemoryGather.Gathered gathered = gather.gather(bank, settings.chunksToRead(hits.stream().map(ScoredChunk::seq).toList()));
         bank.recordRetrieval(scores.keySet());
         long t3 = System.nanoTime();
         memory = model.memoryKv(gathered.keys(), gathered.values(), gathered.tokens());

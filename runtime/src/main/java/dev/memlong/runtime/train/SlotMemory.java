@@ -163,7 +163,7 @@ final class SlotMemory implements AutoCloseable {
 
     /** The chunks' keys and values, token-major, chronological. */
     private float[][] read(List<ScoredChunk> hits) {
-        List<Long> seqs = hits.stream().map(ScoredChunk::seq).sorted().toList();
+        List<Long> seqs = settings.chunksToRead(hits.stream().map(ScoredChunk::seq).toList());
         List<MemoryChunk> chunks = bank.fetch(seqs);
         bank.recordRetrieval(seqs);
         int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();

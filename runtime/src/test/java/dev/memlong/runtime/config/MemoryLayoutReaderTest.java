@@ -29,6 +29,8 @@ class MemoryLayoutReaderTest {
         assertEquals(new ModelMemoryLayout(2, List.of(3, 4, 5), 64, 8, 256), read(
                 "{\"memory_layer\": 2, \"retrieval_layers\": [3, 4, 5], \"chunk_size\": 64, \"top_k\": 8, \"local_window\": 256}"));
         assertEquals(new ModelMemoryLayout(null, null, 64, null, null), read("{\"chunk_size\": 64}"));
+        assertEquals(new ModelMemoryLayout(null, null, 32, 1, 128, 1),
+                read("{\"chunk_size\": 32, \"top_k\": 1, \"local_window\": 128, \"next_chunks\": 1}"));
         assertEquals(ModelMemoryLayout.NONE, read(null));
     }
 
@@ -37,6 +39,7 @@ class MemoryLayoutReaderTest {
         for (String[] c : new String[][] {
             {"{\"chunk_size\": \"big\"}", "memlong.chunk_size"},
             {"{\"memory_layer\": -1}", "memlong.memory_layer"},
+            {"{\"next_chunks\": -1}", "memlong.next_chunks"},
             {"{\"retrieval_layers\": []}", "memlong.retrieval_layers"},
             {"{\"retrieval_layers\": [1.5]}", "memlong.retrieval_layers"},
             {"{\"chunk\": 64}", "unknown key memlong.chunk"},

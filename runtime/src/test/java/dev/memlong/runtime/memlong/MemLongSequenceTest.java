@@ -119,6 +119,34 @@ class MemLongSequenceTest {
     }
 
     @Test
+    void eachHitIsReadWithTheChunksThatFollowedIt() {
+        HashingRetriever retriever = new HashingRetriever();
+        MemorySettings top1next1 = new MemorySettings(2, List.of(2, 3), CHUNK, 1, WINDOW, 1_000_000,
+                EvictionPolicy.FREQUENCY, KvDType.FP32, 1);
+        List<List<Long>> read = new ArrayList<>();
+        List<List<Long>> expected = new ArrayList<>();
+        try (KvCachePool cache = cache(1); InMemoryMemoryBank bank = bank();
+             MemLongSequence seq = new MemLongSequence(model, cache, 0, bank, retriever, tokenizer, top1next1)) {
+            seq.onRetrieval(r -> { // the bank as it is at this retrieval: the top chunk, and the one stored after it
+                long hit = bank.topK(retriever.embed(r.query()), 1).get(0).seq();
+                long newest = bank.seqs().get(bank.seqs().size() - 1);
+                expected.add(hit < newest ? List.of(hit, hit + 1) : List.of(hit));
+                read.add(r.chunks().stream().map(Retrieval.RetrievedChunk::seq).toList());
+            });
+            seq.feed(text(96, 4), true, false, null);
+            assertTrue(bank.chunkCount() >= 6, "chunks in memory: " + bank.chunkCount());
+            for (int input = 0; input < 12; input++) {
+                seq.feed(text(9, 100 + input), true, false, null);
+                List<Long> last = read.get(read.size() - 1);
+                assertEquals(last.size() * CHUNK, seq.memory().tokens());
+            }
+            assertEquals(expected, read);
+            long followed = expected.stream().filter(e -> e.size() == 2).count();
+            assertTrue(followed > 0, "some hit had a chunk after it");
+        }
+    }
+
+    @Test
     void thousandStepsThatRetrieveAndWriteMemoryDoNotGrowNativeMemory() {
         HashingRetriever retriever = new HashingRetriever();
         try (KvCachePool cache = cache(1); InMemoryMemoryBank bank = bank();

@@ -169,6 +169,23 @@ class SlotMemoryTest {
         }
     }
 
+    @Test
+    void withNextChunksAHitIsReadWithTheChunkStoredAfterIt() {
+        MemorySettings settings = new MemorySettings(0, List.of(0, 1), CHUNK, 1, 4 * CHUNK, 100_000,
+                EvictionPolicy.FIFO, KvDType.FP32, 1);
+        try (SlotMemory memory = new SlotMemory(settings, TOPICS, words(false), 1, 2)) {
+            int[] facts = concat(repeat(TOPIC_A, CHUNK), repeat(TOPIC_B, CHUNK));
+            memory.retrieve(facts);
+            memory.store(facts, concat2(filled(1), filled(2)), concat2(filled(-1), filled(-2)));
+            SlotMemory.Retrieved r = memory.retrieve(repeat(TOPIC_A, CHUNK));
+            assertArrayEquals(concat2(filled(1), filled(2)), r.keys()[0], "A, then B that followed it");
+            assertArrayEquals(concat2(filled(-1), filled(-2)), r.values()[0]);
+            memory.retrieve(repeat(TOPIC_B, CHUNK)); // its query still holds the piece about A
+            r = memory.retrieve(repeat(TOPIC_B, CHUNK));
+            assertArrayEquals(filled(2), r.keys()[0], "B is the newest chunk: nothing follows it");
+        }
+    }
+
     private static float[] concat2(float[] a, float[] b) {
         float[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
