@@ -1,6 +1,8 @@
 package dev.memlong.examples.train;
 
 import dev.memlong.memory.MemoryBank;
+import dev.memlong.memory.MemoryChunk;
+import dev.memlong.memory.ScoredChunk;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.bundle.ModelBundle;
 import dev.memlong.runtime.generate.Generation;
@@ -77,7 +79,7 @@ public final class RecallCheck {
     private RecallCheck() {}
 
     private static void logMiss(PrintStream log, SyntheticDialogues.Fact fact, String answer, Retrieval retrieval,
-                                String window) {
+                                String window, MemoryBank bank, Retriever retriever) {
         String answered = answeredValue(answer);
         log.printf(Locale.ROOT, "miss: told \"%s\", answered \"%s\" (%s); query \"%s\"%n", fact.statement(),
                 answer.trim(), !answered.isEmpty() && containsWord(window, answered) ? "a value the window holds"
@@ -86,6 +88,18 @@ public final class RecallCheck {
             for (Retrieval.RetrievedChunk c : retrieval.chunks()) {
                 log.printf(Locale.ROOT, "  retrieved (score %.3f%s): %s%n", c.score(),
                         holdsFact(c.text(), fact) ? ", holds the fact" : "", c.text());
+            }
+            if (retrieval.chunks().stream().noneMatch(c -> holdsFact(c.text(), fact))) {
+                // where the retriever ranked the chunks that do hold it
+                List<ScoredChunk> ranked = bank.topK(retriever.embed(retrieval.query()), bank.chunkCount());
+                for (int rank = 0; rank < ranked.size(); rank++) {
+                    MemoryChunk c = bank.fetch(List.of(ranked.get(rank).seq())).get(0);
+                    if (holdsFact(c.text(), fact)) {
+                        log.printf(Locale.ROOT, "  holds the fact (rank %d, score %.3f): %s%n", rank + 1,
+                                ranked.get(rank).score(), c.text());
+                        break;
+                    }
+                }
             }
         }
     }
@@ -183,7 +197,7 @@ public final class RecallCheck {
                     }
                 }
                 if (o.showMisses() && !right) {
-                    logMiss(log, p.fact(), withMemory, last.get(), tailText);
+                    logMiss(log, p.fact(), withMemory, last.get(), tailText, bank, retriever);
                 }
                 String answered = answeredValue(withMemory);
                 if (!right && last.get() != null && !answered.isEmpty()
