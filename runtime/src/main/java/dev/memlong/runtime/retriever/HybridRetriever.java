@@ -23,11 +23,15 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
  * half rewards sharing the rare words (a person, a name, a code) and costs nothing to compute.
  *
  * <p>The lexical half: Lucene's English analysis (standard tokenizer, possessives stripped, lower case, stop words,
- * Porter stems) gives a text's terms; its features are the distinct content terms and the distinct pairs of
- * neighbouring terms (so "my neighbor's favorite color" matches a sentence that says exactly that better than one
- * with "your partner's favorite color ... my neighbor's city"), each hashed into {@link #LEXICAL_DIMENSION} buckets,
- * presence only (a chunk that repeats a word, as an acknowledgement repeats a fact, does not outweigh one that says it
- * once). The stop words are Lucene's English set plus pronouns, question words, auxiliaries and the request verbs of
+ * Porter stems) gives a text's terms; its features are the distinct pairs of neighbouring terms (so "my neighbor's
+ * favorite color" matches a sentence that says exactly that better than one with "your partner's favorite color ...
+ * my neighbor's city") and, weighing {@value #TERM_WEIGHT} of a pair, the distinct content terms, each hashed into
+ * {@link #LEXICAL_DIMENSION} buckets, presence only (a chunk that repeats a word, as an acknowledgement repeats a fact,
+ * does not outweigh one that says it once). Single terms only break ties between texts that share no pair (a
+ * one-word query): counted as much as pairs (until session 11), they let a chunk dense with other people's facts,
+ * which shares the asked person or attribute word by word, outrank the chunk that says the fact amid small talk,
+ * whose other words dilute the cosine; that was every miss of {@code memlong bench recall} at 64k and 256k tokens
+ * (the answering chunk ranked second), and pairs alone put it first. The stop words are Lucene's English set plus pronouns, question words, auxiliaries and the request verbs of
  * chat ("tell", "remind", "remember"), which every question and every acknowledgement carries. "my" and "your" are
  * kept as one term, {@code my}, that only enters pairs: the user's "my job" and the assistant's "your job" name the
  * same thing, and "my job" differs from "my sister's job". A text with no feature sets a bucket of its own (so every
@@ -48,8 +52,15 @@ public final class HybridRetriever implements Retriever {
         return lexicalWeight == 0 ? dense : new HybridRetriever(dense, lexicalWeight);
     }
 
-    /** Buckets of the lexical half: 1,024 floats a chunk, few collisions for a chunk's 20-60 features. */
-    public static final int LEXICAL_DIMENSION = 1024;
+    /** Buckets of the lexical half: 1,280 floats a chunk, few collisions for a chunk's 20-60 features. */
+    public static final int LEXICAL_DIMENSION = 1280;
+
+    /**
+     * A single term's weight in the lexical half, a pair's being 1. The half's length changed with this scheme (1,024
+     * buckets until session 11), so that a bank embedded the old way is refused by the storage layout check instead
+     * of being searched with vectors that no longer compare.
+     */
+    static final float TERM_WEIGHT = 1e-4f;
 
     /** The possessive pronouns kept as the one term {@value #SPEAKER}: my (the user's) and your (the assistant's). */
     static final String SPEAKER = "my";
@@ -110,26 +121,31 @@ public final class HybridRetriever implements Retriever {
     /** The bucket of a text without features; features hash into the others. */
     static final int NO_CONTENT_BUCKET = LEXICAL_DIMENSION - 1;
 
-    /** The lexical half of a text: its distinct features' buckets, L2-normalised. */
+    /** The lexical half of a text: its distinct features' buckets (pairs 1, terms {@link #TERM_WEIGHT}), L2-normalised. */
     float[] lexical(String text) {
         float[] v = new float[LEXICAL_DIMENSION];
-        int n = 0;
-        for (String term : features(text)) {
-            int bucket = bucket(term);
-            if (v[bucket] == 0) {
-                v[bucket] = 1;
-                n++;
-            }
+        for (String feature : features(text)) {
+            int bucket = bucket(feature);
+            v[bucket] = Math.max(v[bucket], weight(feature));
         }
-        if (n == 0) {
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        if (norm == 0) {
             v[NO_CONTENT_BUCKET] = 1;
         } else {
-            float inv = (float) (1 / Math.sqrt(n));
+            float inv = (float) (1 / Math.sqrt(norm));
             for (int j = 0; j < v.length; j++) {
                 v[j] *= inv;
             }
         }
         return v;
+    }
+
+    /** A feature's weight: 1 for a pair of terms, {@link #TERM_WEIGHT} for a single term. */
+    static float weight(String feature) {
+        return feature.indexOf(' ') >= 0 ? 1f : TERM_WEIGHT;
     }
 
     /** The distinct content terms of a text, in order (stemmed, stop words and the speaker term removed). */

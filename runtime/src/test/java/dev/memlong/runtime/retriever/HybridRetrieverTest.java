@@ -85,8 +85,9 @@ class HybridRetrieverTest {
             assertEquals(all.size(), buckets.size(), "a hash collision among " + all);
             Set<String> shared = new HashSet<>(a);
             shared.retainAll(b);
+            // weighted cosine: pairs weigh 1, single terms TERM_WEIGHT
             double lexical = a.isEmpty() && b.isEmpty() ? 1
-                    : a.isEmpty() || b.isEmpty() ? 0 : shared.size() / Math.sqrt((double) a.size() * b.size());
+                    : a.isEmpty() || b.isEmpty() ? 0 : squares(shared) / Math.sqrt(squares(a) * squares(b));
             double want = 0.5 * dot(d[0], d[1]) + 0.5 * lexical;
             assertEquals(want, dot(h[0], h[1]), 1e-5, String.join(" | ", p));
             assertEquals(1.0, dot(h[0], h[0]), 1e-5);
@@ -116,6 +117,10 @@ class HybridRetrieverTest {
         assertThrows(IllegalArgumentException.class, () -> new HybridRetriever(new HashingRetriever(), -0.1));
         assertThrows(IllegalArgumentException.class, () -> new HybridRetriever(new HashingRetriever(), 1.5));
         assertThrows(IllegalArgumentException.class, () -> new HybridRetriever(new HashingRetriever(), Double.NaN));
+    }
+
+    private static double squares(Set<String> features) {
+        return features.stream().mapToDouble(f -> Math.pow(HybridRetriever.weight(f), 2)).sum();
     }
 
     private static int firstHits(Retriever r, List<SyntheticFacts.Fact> facts) {
