@@ -12,11 +12,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shipped demo model ({@code models/demo}, the main job's default) answers from memory what its window no longer
- * holds: facts stated about 1,000 tokens before the question (four windows back), in a conversation from a seed no
+ * holds: facts stated about 1,000 tokens before the question (eight of its 128-token windows back), in a conversation from a seed no
  * training used, asked with the conversation's last half-window in the window. The same questions with memory off
  * are the baseline: the model must not know the values without memory, and must recall clearly more with it. On this
  * conversation the model shipped in session 11 (training retrieval per exchange, each hit read with the chunk after
- * it, a 128-token window) answers 16 of 16 with memory, 0 of 16 without; session 10's (top 1 chunk, the blended
+ * it, a 128-token window, pairs deciding the word half of retrieval) answers 16 of 16 with memory, 1 of 16 without;
+ * session 10's (top 1 chunk, the blended
  * retriever) 10 of 16 with memory, 0 of 16 without; session 8's, 10 of 16 with memory, 1 of 16 without (session 7's: 11 of 16,
  * session 6's: 12 of 16, session 5's: 10 of 16;
  * other seeds: 25-60% with memory, 4-12% without); session 3's model, which never learnt to read memory, answered as
