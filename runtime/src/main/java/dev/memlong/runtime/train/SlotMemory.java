@@ -3,10 +3,10 @@ package dev.memlong.runtime.train;
 import dev.memlong.memory.InMemoryMemoryBank;
 import dev.memlong.memory.KvCodec;
 import dev.memlong.memory.MemoryBank;
-import dev.memlong.memory.MemoryChunk;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.memory.NewChunk;
 import dev.memlong.memory.ScoredChunk;
+import dev.memlong.runtime.memlong.MemoryGather;
 import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import java.util.ArrayList;
@@ -41,6 +41,7 @@ final class SlotMemory implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final MemorySettings settings;
     private final int perToken;
+    private final MemoryGather gather;
     private final int userMarker;      // -1 where the tokenizer has no chat markers
     private final int assistantMarker;
     private int[] openQuery = new int[0]; // the query of the piece the next segment continues
@@ -51,6 +52,7 @@ final class SlotMemory implements AutoCloseable {
         this.retriever = retriever;
         this.tokenizer = tokenizer;
         this.perToken = kvHeads * headDim;
+        this.gather = new MemoryGather(perToken);
         this.bank = new InMemoryMemoryBank(settings.layout(kvHeads, headDim, retriever.dimension()),
                 settings.capacityTokens(), settings.eviction());
         java.util.OptionalInt user = tokenizer.tokenId("<|user|>");
@@ -161,22 +163,12 @@ final class SlotMemory implements AutoCloseable {
         return false;
     }
 
-    /** The chunks' keys and values, token-major, chronological. */
+    /** The chunks' keys and values, token-major, chronological (copies: each piece keeps its own). */
     private float[][] read(List<ScoredChunk> hits) {
         List<Long> seqs = settings.chunksToRead(hits.stream().map(ScoredChunk::seq).toList());
-        List<MemoryChunk> chunks = bank.fetch(seqs);
+        MemoryGather.Gathered g = gather.gather(bank, seqs);
         bank.recordRetrieval(seqs);
-        int tokens = chunks.stream().mapToInt(MemoryChunk::tokens).sum();
-        float[] keys = new float[tokens * perToken];
-        float[] values = new float[tokens * perToken];
-        int offset = 0;
-        for (MemoryChunk c : chunks) {
-            int n = c.tokens() * perToken;
-            KvCodec.decode(c.keys(), 0, n, bank.layout().dtype(), keys, offset);
-            KvCodec.decode(c.values(), 0, n, bank.layout().dtype(), values, offset);
-            offset += n;
-        }
-        return new float[][] {keys, values};
+        return new float[][] {g.keys().clone(), g.values().clone()};
     }
 
     /** Stores the whole chunks of a segment (a trailing partial chunk at a document's end is dropped). */
