@@ -193,7 +193,7 @@ public final class MemLongRuntime implements AutoCloseable {
             ConversationStore store = ConversationStore.open(storage);
             opened.add(store);
             ConversationSpec spec = ConversationSpec.of(modelId,
-                    memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension()));
+                    memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension(), retriever.id()));
             Path versions = settings.trainer().versionsDir(storage.path());
             WeightVersion serving = StartupChecks.servingWeights(store, modelId, memory, versions);
             TrainerCounters counters = new TrainerCounters(serving.version());

@@ -41,6 +41,11 @@ class AsyncEmbeddingTest {
         }
 
         @Override
+        public String id() {
+            return TestRuntimes.RETRIEVER.id();
+        }
+
+        @Override
         public int dimension() {
             return TestRuntimes.RETRIEVER.dimension();
         }

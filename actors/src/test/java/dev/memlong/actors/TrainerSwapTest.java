@@ -80,6 +80,11 @@ class TrainerSwapTest {
         }
 
         @Override
+        public String id() {
+            return TestRuntimes.RETRIEVER.id();
+        }
+
+        @Override
         public int dimension() {
             return TestRuntimes.RETRIEVER.dimension();
         }

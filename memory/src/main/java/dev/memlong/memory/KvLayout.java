@@ -8,8 +8,10 @@ package dev.memlong.memory;
  * @param headDim      dimension of one head
  * @param dtype        storage encoding
  * @param embeddingDim retriever embedding dimension
+ * @param embedder     the id of the retriever that embeds the bank's chunks ({@code Retriever.id()}); empty where
+ *                     it is not known (banks written before it was recorded, banks of tests)
  */
-public record KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim) {
+public record KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim, String embedder) {
 
     public KvLayout {
         if (kvHeads <= 0 || headDim <= 0 || embeddingDim <= 0) {
@@ -19,6 +21,30 @@ public record KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim
         if (dtype == null) {
             throw new IllegalArgumentException("dtype must be set");
         }
+        if (embedder == null) {
+            throw new IllegalArgumentException("embedder must be set (empty: not known)");
+        }
+    }
+
+    /** This layout recording {@code id} as its embedder. */
+    public KvLayout withEmbedder(String id) {
+        return new KvLayout(kvHeads, headDim, dtype, embeddingDim, id);
+    }
+
+    /** A layout whose embedder is not recorded. */
+    public KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim) {
+        this(kvHeads, headDim, dtype, embeddingDim, "");
+    }
+
+    /**
+     * Whether a bank stored with this layout can be opened with {@code wanted}: the same K/V shape and encoding, the
+     * same embedding length and, where both record it, the same embedder. (A bank from before embedders were
+     * recorded is accepted on its shape alone: nothing tells which retriever wrote it.)
+     */
+    public boolean accepts(KvLayout wanted) {
+        return kvHeads == wanted.kvHeads && headDim == wanted.headDim && dtype == wanted.dtype
+                && embeddingDim == wanted.embeddingDim
+                && (embedder.isEmpty() || wanted.embedder.isEmpty() || embedder.equals(wanted.embedder));
     }
 
     /**

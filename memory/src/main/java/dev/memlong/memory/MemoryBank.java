@@ -52,6 +52,16 @@ public interface MemoryBank extends AutoCloseable {
     /** Sequence numbers of all chunks, chronological. */
     List<Long> seqs();
 
+    /**
+     * The sequence number of the chunk stored right after {@code seq}: the text that followed it. Numbers are
+     * consecutive in the order chunks were appended, so by default {@code seq + 1}; a bank that numbers part of its
+     * chunks otherwise (chunks staged for a commit) says where the text went on. The number need not be held
+     * ({@link #fetch} skips it): the newest chunk has no successor yet, and eviction may have removed one.
+     */
+    default long successor(long seq) {
+        return seq + 1;
+    }
+
     int chunkCount();
 
     long tokenCount();

@@ -40,22 +40,6 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
                 kvDType, n);
     }
 
-    /**
-     * The chunks to read for retrieved {@code hits}: each hit and the {@link #nextChunks} sequence numbers after it,
-     * ascending, each once (a bank skips numbers it does not hold: the newest chunk has no successor yet, and
-     * eviction may have removed one). Sequence numbers are consecutive in the order chunks were stored, so the next
-     * number is the text that followed.
-     */
-    public List<Long> chunksToRead(Collection<Long> hits) {
-        java.util.TreeSet<Long> seqs = new java.util.TreeSet<>();
-        for (long seq : hits) {
-            for (int n = 0; n <= nextChunks; n++) {
-                seqs.add(seq + n);
-            }
-        }
-        return List.copyOf(seqs);
-    }
-
     /** Configuration path of these settings. */
     public static final String PATH = "memlong.memory";
     /** The reference default capacity (the paper's 32k tokens in GPU memory). */
@@ -167,6 +151,11 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
     /** Bytes of stored keys (or values) per token, for a model's memory layer. */
     public KvLayout layout(int kvHeads, int headDim, int embeddingDim) {
         return new KvLayout(kvHeads, headDim, kvDType, embeddingDim);
+    }
+
+    /** The layout of a bank embedded by the retriever {@code embedder} ({@code Retriever.id()}). */
+    public KvLayout layout(int kvHeads, int headDim, int embeddingDim, String embedder) {
+        return new KvLayout(kvHeads, headDim, kvDType, embeddingDim, embedder);
     }
 
     /** Checks that {@code memoryLayer} is a layer of a model with {@code numLayers} layers. */

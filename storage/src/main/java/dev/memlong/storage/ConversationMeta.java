@@ -47,7 +47,7 @@ final class ConversationMeta {
     /** Fails with LAYOUT_MISMATCH or MODEL_MISMATCH when {@code spec} does not fit the stored conversation. */
     static void check(ConversationKey key, ConversationRecord stored, ConversationSpec spec) {
         byte[] k = StoreKeys.conversation(key);
-        if (!Records.layout(stored.getLayout()).equals(spec.layout())) {
+        if (!Records.layout(stored.getLayout()).accepts(spec.layout())) {
             throw RecordCodec.error(StorageException.Kind.LAYOUT_MISMATCH, ColumnFamily.CONVERSATIONS, k,
                     "stored for memory-layer layout " + Records.layout(stored.getLayout()) + ", opened with "
                             + spec.layout(), null);

@@ -35,7 +35,7 @@ final class Records {
             case FP32 -> KvDTypeProto.KV_DTYPE_FP32;
         };
         return KvLayoutRecord.newBuilder().setKvHeads(l.kvHeads()).setHeadDim(l.headDim()).setDtype(dtype)
-                .setEmbeddingDim(l.embeddingDim()).build();
+                .setEmbeddingDim(l.embeddingDim()).setEmbedder(l.embedder()).build();
     }
 
     /** The layout of a record; throws IllegalArgumentException if it is not a valid layout. */
@@ -46,7 +46,7 @@ final class Records {
             case KV_DTYPE_FP32 -> KvDType.FP32;
             default -> throw new IllegalArgumentException("unknown K/V dtype " + r.getDtype());
         };
-        return new KvLayout(r.getKvHeads(), r.getHeadDim(), dtype, r.getEmbeddingDim());
+        return new KvLayout(r.getKvHeads(), r.getHeadDim(), dtype, r.getEmbeddingDim(), r.getEmbedder());
     }
 
     static EvictionPolicyProto policy(EvictionPolicy p) {

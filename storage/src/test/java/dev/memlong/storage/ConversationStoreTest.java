@@ -89,6 +89,38 @@ class ConversationStoreTest {
         }
     }
 
+    /**
+     * A bank records the retriever that embedded it: reopened with another one of the same dimension (another
+     * lexical weight, another model) it is refused, before any search could compare vectors that do not compare,
+     * and nothing stored changes; a bank from before embedders were recorded opens on its shape alone, and across a
+     * restart the recorded id is what is checked.
+     */
+    @Test
+    void reopeningWithAnotherRetrieverOfTheSameDimensionFailsTyped() {
+        KvLayout byA = TestStores.LAYOUT.withEmbedder("bge-small/cls/512/384+words(weight=0.5)");
+        KvLayout byB = TestStores.LAYOUT.withEmbedder("bge-small/cls/512/384+words(weight=0.7)");
+        ConversationKey key = new ConversationKey("t", "embedded");
+        ConversationKey legacy = new ConversationKey("t", "legacy");
+        try (ConversationStore store = TestStores.open(dir)) {
+            store.openConversation(key, new ConversationSpec(TestStores.MODEL, byA, 1000, EvictionPolicy.FREQUENCY));
+            store.commitTurn(key, turn(0, TestStores.chunk("a")));
+            store.openConversation(legacy, new ConversationSpec(TestStores.MODEL, TestStores.LAYOUT, 1000,
+                    EvictionPolicy.FREQUENCY));
+        }
+        try (ConversationStore store = TestStores.open(dir)) {
+            StorageException e = assertThrows(StorageException.class,
+                    () -> store.openConversation(key, ConversationSpec.of(TestStores.MODEL, byB)));
+            assertEquals(StorageException.Kind.LAYOUT_MISMATCH, e.kind());
+            assertTrue(e.getMessage().contains("weight=0.5") && e.getMessage().contains("weight=0.7"), e.getMessage());
+            ConversationInfo info = store.openConversation(key, ConversationSpec.of(TestStores.MODEL, byA));
+            assertEquals(1, info.chunkCount());
+            assertEquals(byA.embedder(), info.layout().embedder());
+            assertArrayEquals(TestStores.chunk("a").keys(), store.activate(key).fetch(List.of(0L)).get(0).keys());
+            assertEquals(1000, store.openConversation(legacy, ConversationSpec.of(TestStores.MODEL, byB))
+                    .capacityTokens());
+        }
+    }
+
     @Test
     void reopeningWithAnotherLayoutOrModelFailsTyped() {
         try (ConversationStore store = TestStores.open(dir)) {

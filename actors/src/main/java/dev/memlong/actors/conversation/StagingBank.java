@@ -141,6 +141,22 @@ public final class StagingBank implements MemoryBank {
         return all;
     }
 
+    /**
+     * After the newest stored chunk comes the first staged one (the window overflowed into staging during this turn),
+     * whose provisional number is not {@code seq + 1}: without this a hit on the newest stored chunk was read without
+     * its continuation until the turn committed.
+     */
+    @Override
+    public long successor(long seq) {
+        if (seq < STAGED_BASE && !staged.isEmpty() && durable.fetch(List.of(seq + 1)).isEmpty()) {
+            List<Long> stored = durable.seqs();
+            if (!stored.isEmpty() && stored.get(stored.size() - 1) == seq) {
+                return STAGED_BASE;
+            }
+        }
+        return seq + 1;
+    }
+
     @Override
     public int chunkCount() {
         return durable.chunkCount() + staged.size();

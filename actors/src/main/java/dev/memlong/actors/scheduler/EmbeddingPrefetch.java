@@ -76,6 +76,11 @@ final class EmbeddingPrefetch implements Retriever {
     }
 
     @Override
+    public String id() {
+        return shared.id();
+    }
+
+    @Override
     public void close() {
         ready.clear(); // the shared retriever belongs to the runtime
     }

@@ -62,7 +62,8 @@ public final class MemLongEngine {
 
     /** The K/V layout a memory bank for this model and retriever must have. */
     public KvLayout bankLayout() {
-        return settings.layout(model().config().numKvHeads(), model().config().headDim(), retriever.dimension());
+        return settings.layout(model().config().numKvHeads(), model().config().headDim(), retriever.dimension(),
+                retriever.id());
     }
 
     /** A heap-only bank for a conversation that needs no persistence (CLI, tests). */

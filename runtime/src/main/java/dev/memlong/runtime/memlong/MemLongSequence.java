@@ -60,10 +60,11 @@ public final class MemLongSequence implements AutoCloseable {
                     + settings.localWindow());
         }
         if (bank.layout().kvHeads() != model.config().numKvHeads() || bank.layout().headDim() != model.config().headDim()
-                || bank.layout().embeddingDim() != retriever.dimension()) {
+                || bank.layout().embeddingDim() != retriever.dimension()
+                || !bank.layout().accepts(bank.layout().withEmbedder(retriever.id()))) {
             throw new IllegalArgumentException("memory bank layout " + bank.layout() + " does not fit the model ("
                     + model.config().numKvHeads() + " KV heads of " + model.config().headDim() + ") and retriever ("
-                    + retriever.dimension() + "-d)");
+                    + retriever.id() + ", " + retriever.dimension() + "-d)");
         }
         this.model = model;
         this.cache = cache;
@@ -330,15 +331,16 @@ public final class MemLongSequence implements AutoCloseable {
         long t1 = System.nanoTime();
         List<ScoredChunk> hits = bank.topK(embedding, settings.topK());
         long t2 = System.nanoTime();
+        MemoryGather.Gathered gathered = gather.gather(bank, hits.stream().map(ScoredChunk::seq).toList(),
+                settings.nextChunks());
         Map<Long, Float> scores = new HashMap<>();
         hits.forEach(h -> scores.put(h.seq(), h.score()));
-        for (ScoredChunk h : hits) { // a following chunk read with a hit reports the hit's score
-            for (int n = 1; n <= settings.nextChunks(); n++) {
-                scores.merge(h.seq() + n, h.score(), Math::max);
-            }
+        Float last = null;
+        for (MemoryChunk c : gathered.chunks()) { // a chunk read after a hit (chronological) reports the hit's score
+            last = scores.containsKey(c.seq()) ? scores.get(c.seq()) : last;
+            scores.putIfAbsent(c.seq(), last);
         }
-        MemoryGather.Gathered gathered = gather.gather(bank, settings.chunksToRead(hits.stream().map(ScoredChunk::seq).toList()));
-        bank.recordRetrieval(scores.keySet());
+        bank.recordRetrieval(gathered.chunks().stream().map(MemoryChunk::seq).toList());
         long t3 = System.nanoTime();
         memory = model.memoryKv(gathered.keys(), gathered.values(), gathered.tokens());
         long t4 = System.nanoTime();

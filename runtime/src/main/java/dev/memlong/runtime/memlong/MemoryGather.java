@@ -6,6 +6,7 @@ import dev.memlong.memory.MemoryBank;
 import dev.memlong.memory.MemoryChunk;
 import java.util.Collection;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * The K/V gather step of a retrieval: the chosen chunks fetched from the bank in chronological order and their
@@ -40,6 +41,23 @@ public final class MemoryGather {
      * @param tokens tokens in all chunks
      */
     public record Gathered(List<MemoryChunk> chunks, float[] keys, float[] values, int tokens) {}
+
+    /**
+     * What one retrieval reads: each hit and the {@code nextChunks} chunks stored after it ({@link
+     * MemoryBank#successor}), each once, chronological ({@code memlong.memory.next-chunks}).
+     */
+    public Gathered gather(MemoryBank bank, Collection<Long> hits, int nextChunks) {
+        TreeSet<Long> seqs = new TreeSet<>();
+        for (long h : hits) {
+            long s = h;
+            seqs.add(s);
+            for (int n = 0; n < nextChunks; n++) {
+                s = bank.successor(s);
+                seqs.add(s);
+            }
+        }
+        return gather(bank, seqs);
+    }
 
     /** Fetches {@code seqs} from {@code bank} (chronological order) and decodes their K/V. */
     public Gathered gather(MemoryBank bank, Collection<Long> seqs) {

@@ -51,6 +51,11 @@ public final class HashingRetriever implements Retriever {
     }
 
     @Override
+    public String id() {
+        return "hashing-words/" + dimension;
+    }
+
+    @Override
     public int dimension() {
         return dimension;
     }

@@ -195,6 +195,13 @@ public final class HybridRetriever implements Retriever {
         return dense.dimension() + LEXICAL_DIMENSION;
     }
 
+    /** The dense retriever's id and every constant of the lexical half: a change to any of them changes vectors. */
+    @Override
+    public String id() {
+        return dense.id() + "+words(weight=" + lexicalWeight + ",buckets=" + LEXICAL_DIMENSION + ",term=" + TERM_WEIGHT
+                + ",pairs)";
+    }
+
     @Override
     public void close() {
         try {

@@ -162,6 +162,13 @@ public final class OnnxBertRetriever implements Retriever {
     }
 
     @Override
+    public String id() {
+        // a model directory's own name, not its path: moving the directory does not change the vectors
+        return java.nio.file.Path.of(name).getFileName() + "/" + options.pooling().name().toLowerCase(java.util.Locale.ROOT)
+                + "/" + options.maxTokens() + "/" + dimension;
+    }
+
+    @Override
     public int dimension() {
         return dimension;
     }

@@ -28,6 +28,14 @@ public interface Retriever extends AutoCloseable {
     /** Length of every embedding. */
     int dimension();
 
+    /**
+     * What this retriever's vectors are: the model and every setting that changes them. A memory bank records the id
+     * of the retriever that embedded its chunks ({@code KvLayout.embedder}) and is refused by one with another id:
+     * two retrievers of the same dimension (another lexical weight, another model) give vectors that do not
+     * compare, and searching one's chunks with the other's queries fails silently.
+     */
+    String id();
+
     /** Releases the model; further calls fail. Idempotent. */
     @Override
     void close();

@@ -53,7 +53,7 @@ final class SlotMemory implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.perToken = kvHeads * headDim;
         this.gather = new MemoryGather(perToken);
-        this.bank = new InMemoryMemoryBank(settings.layout(kvHeads, headDim, retriever.dimension()),
+        this.bank = new InMemoryMemoryBank(settings.layout(kvHeads, headDim, retriever.dimension(), retriever.id()),
                 settings.capacityTokens(), settings.eviction());
         java.util.OptionalInt user = tokenizer.tokenId("<|user|>");
         java.util.OptionalInt assistant = tokenizer.tokenId("<|assistant|>");
@@ -165,9 +165,9 @@ final class SlotMemory implements AutoCloseable {
 
     /** The chunks' keys and values, token-major, chronological (copies: each piece keeps its own). */
     private float[][] read(List<ScoredChunk> hits) {
-        List<Long> seqs = settings.chunksToRead(hits.stream().map(ScoredChunk::seq).toList());
-        MemoryGather.Gathered g = gather.gather(bank, seqs);
-        bank.recordRetrieval(seqs);
+        MemoryGather.Gathered g = gather.gather(bank, hits.stream().map(ScoredChunk::seq).toList(),
+                settings.nextChunks());
+        bank.recordRetrieval(g.chunks().stream().map(dev.memlong.memory.MemoryChunk::seq).toList());
         return new float[][] {g.keys().clone(), g.values().clone()};
     }
 

@@ -231,6 +231,11 @@ class MemLongSequenceTest {
             }
 
             @Override
+            public String id() {
+                return hashing.id();
+            }
+
+            @Override
             public int dimension() {
                 return hashing.dimension();
             }

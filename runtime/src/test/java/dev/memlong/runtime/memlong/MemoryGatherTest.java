@@ -62,6 +62,38 @@ class MemoryGatherTest {
         }
     }
 
+    /**
+     * A retrieval reads each hit and the chunks stored after it, each once, chronologically; a successor the bank
+     * does not hold (the newest chunk's) is skipped.
+     */
+    @Test
+    void readsEachHitWithTheChunksStoredAfterIt() {
+        KvLayout layout = new KvLayout(HEADS, DIM, KvDType.BF16, 4);
+        Random rnd = new Random(9);
+        List<float[]> keys = new ArrayList<>();
+        try (InMemoryMemoryBank bank = new InMemoryMemoryBank(layout, 1000, EvictionPolicy.FIFO)) {
+            for (int c = 0; c < 6; c++) {
+                float[] k = new float[2 * PER_TOKEN];
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (float) rnd.nextGaussian();
+                }
+                keys.add(k);
+                bank.append(new NewChunk(new int[2], "c" + c, new float[] {1, 0, 0, 0}, KvCodec.encode(k, KvDType.BF16),
+                        KvCodec.encode(k, KvDType.BF16)));
+            }
+            MemoryGather gather = new MemoryGather(PER_TOKEN);
+            MemoryGather.Gathered g = gather.gather(bank, List.of(3L, 0L), 1);
+            assertEquals(List.of(0L, 1L, 3L, 4L), g.chunks().stream().map(c -> c.seq()).toList());
+            assertArrayEquals(concatDecoded(keys.get(0), keys.get(1), keys.get(3), keys.get(4)), g.keys(), 0f);
+            assertEquals(List.of(1L, 2L, 3L), gather.gather(bank, List.of(1L, 2L), 1).chunks().stream()
+                    .map(c -> c.seq()).toList(), "a successor that is a hit is read once");
+            assertEquals(List.of(4L, 5L), gather.gather(bank, List.of(4L), 3).chunks().stream()
+                    .map(c -> c.seq()).toList(), "the newest chunk has no successor yet");
+            assertEquals(List.of(2L), gather.gather(bank, List.of(2L), 0).chunks().stream()
+                    .map(c -> c.seq()).toList());
+        }
+    }
+
     /** Each array rounded through bf16, then concatenated. */
     private static float[] concatDecoded(float[]... parts) {
         float[] out = new float[0];

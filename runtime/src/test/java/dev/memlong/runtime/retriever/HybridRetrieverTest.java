@@ -2,6 +2,7 @@ package dev.memlong.runtime.retriever;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.memlong.memory.EvictionPolicy;
@@ -110,6 +111,25 @@ class HybridRetrieverTest {
                 hybridFirst, bgeFirst);
         assertTrue(hybridFirst >= 950, hybridFirst + " of 1000 first with the blend");
         assertTrue(hybridFirst > bgeFirst, hybridFirst + " vs " + bgeFirst);
+    }
+
+    /**
+     * The id a bank records names every setting that changes the vectors: another lexical weight, or another dense
+     * model of the same dimension, gives another id (and so a bank embedded one way is refused the other way).
+     */
+    @Test
+    void idChangesWithEverySettingThatChangesTheVectors() {
+        String bge = hybrid.id();
+        assertTrue(bge.startsWith("bge-small-en-v1.5-q/"), bge);
+        assertTrue(bge.contains("weight=0.5"), bge);
+        try (HybridRetriever a = new HybridRetriever(new HashingRetriever(384), 0.5);
+             HybridRetriever b = new HybridRetriever(new HashingRetriever(384), 0.7);
+             HybridRetriever c = new HybridRetriever(new HashingRetriever(384), 0.5)) {
+            assertEquals(hybrid.dimension(), a.dimension(), "same dimension as bge-small's blend");
+            assertNotEquals(bge, a.id(), "another dense model");
+            assertNotEquals(a.id(), b.id(), "another lexical weight");
+            assertEquals(a.id(), c.id(), "the same settings, the same id");
+        }
     }
 
     @Test

@@ -83,6 +83,11 @@ class SlotMemoryTest {
         }
 
         @Override
+        public String id() {
+            return "topics/3";
+        }
+
+        @Override
         public int dimension() {
             return 3;
         }
