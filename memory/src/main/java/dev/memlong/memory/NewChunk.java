@@ -7,7 +7,7 @@ import java.util.Objects;
  *
  * @param tokenIds  the chunk's token ids, at least one
  * @param text      its decoded text (special tokens skipped)
- * @param embedding the retriever's L2-normalised embedding of {@code text}
+ * @param embedding the retriever's embedding of {@code text} (compared with queries by inner product)
  * @param keys      memory-layer pre-RoPE keys, {@code [tokens, kvHeads, headDim]} in the bank's {@link KvDType}
  * @param values    memory-layer values, same shape and encoding
  */

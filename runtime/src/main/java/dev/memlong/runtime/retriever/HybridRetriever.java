@@ -13,9 +13,21 @@ import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 
 /**
- * A dense retriever plus a lexical one, in one vector: {@code [sqrt(1 - w) * dense ; sqrt(w) * lexical]}, both halves
- * L2-normalised, so the inner product of two such vectors is {@code (1 - w) * cos(dense) + w * cos(lexical)} and the
- * memory bank's exact inner-product search (MemLong's) ranks by the blend without knowing it is one.
+ * A dense retriever plus a lexical one, in one vector: {@code [sqrt(1 - w) * dense ; sqrt(w) * lexical]}, the dense
+ * half L2-normalised and the lexical half each feature's weight over {@code sqrt(2)}, so the inner product of two
+ * such vectors is {@code (1 - w) * cos(dense) + w * shared / 2}, {@code shared} counting the features both texts have
+ * (pairs 1, single terms {@value #TERM_WEIGHT}), and the memory bank's exact inner-product search (MemLong's) ranks by
+ * the blend without knowing it is one. A two-pair question ("what is my sister's city?") that a chunk fully contains
+ * scores 1 on the lexical half, as an identical text would on the dense one.
+ *
+ * <p>Why a count, not a cosine (until session 12 the lexical half was L2-normalised too): the cosine divides by the
+ * square root of the chunk's own feature count, so a chunk that says the asked fact amid other talk loses to a short
+ * one that shares fewer of the asked words, and the longer the chunks the more the word half fades: on 1,000 facts
+ * each amid 4 filler sentences a side (~110 tokens, the runtime's default chunk of 128), the answering chunk came
+ * first for 950 questions with the cosine, 978 with the count, 993 with the count over two signed buckets a feature
+ * ({@link #HASHES}; bge-small alone 516); with one filler sentence a side (~30 tokens, the demo model's chunks) 993,
+ * 997 and 999. Normalising by the question's feature count instead (the share of its features a chunk holds) ranked
+ * like the count but would embed questions differently from chunks; the count keeps one embedding for both.
  *
  * <p>Why: a sentence embedder blurs exactly what a conversation's memory is asked for. bge-small scores "my brother's
  * city is paris." about as close to "what is my sister's city?" as the sentence that answers it, so with one chunk
@@ -26,7 +38,7 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
  * Porter stems) gives a text's terms; its features are the distinct pairs of neighbouring terms (so "my neighbor's
  * favorite color" matches a sentence that says exactly that better than one with "your partner's favorite color ...
  * my neighbor's city") and, weighing {@value #TERM_WEIGHT} of a pair, the distinct content terms, each hashed into
- * {@link #LEXICAL_DIMENSION} buckets, presence only (a chunk that repeats a word, as an acknowledgement repeats a fact,
+ * {@link #HASHES} of {@link #LEXICAL_DIMENSION} signed buckets, presence only (a chunk that repeats a word, as an acknowledgement repeats a fact,
  * does not outweigh one that says it once). Single terms only break ties between texts that share no pair (a
  * one-word query): counted as much as pairs (until session 11), they let a chunk dense with other people's facts,
  * which shares the asked person or attribute word by word, outrank the chunk that says the fact amid small talk,
@@ -34,8 +46,9 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
  * (the answering chunk ranked second), and pairs alone put it first. The stop words are Lucene's English set plus pronouns, question words, auxiliaries and the request verbs of
  * chat ("tell", "remind", "remember"), which every question and every acknowledgement carries. "my" and "your" are
  * kept as one term, {@code my}, that only enters pairs: the user's "my job" and the assistant's "your job" name the
- * same thing, and "my job" differs from "my sister's job". A text with no feature sets a bucket of its own (so every
- * vector stays a unit vector, and two such texts agree lexically). Thread-safe, as Lucene's analyzers are.
+ * same thing, and "my job" differs from "my sister's job". A text with no feature has an all-zero lexical half.
+ * Vectors are not unit vectors (the lexical half's length grows with a text's features); only their inner products
+ * mean anything. Thread-safe, as Lucene's analyzers are.
  */
 public final class HybridRetriever implements Retriever {
 
@@ -52,14 +65,27 @@ public final class HybridRetriever implements Retriever {
         return lexicalWeight == 0 ? dense : new HybridRetriever(dense, lexicalWeight);
     }
 
-    /** Buckets of the lexical half: 1,280 floats a chunk, few collisions for a chunk's 20-60 features. */
-    public static final int LEXICAL_DIMENSION = 1280;
+    /**
+     * Buckets of the lexical half: 1,536 floats a chunk, few collisions for a chunk's 20-100 features. (1,024 in
+     * session 10's scheme, 1,280 in session 11's: a bank embedded another way has another vector length, so even one
+     * written before banks recorded their retriever's {@link #id} is refused instead of searched with vectors that no
+     * longer compare.)
+     */
+    public static final int LEXICAL_DIMENSION = 1536;
+
+    /** The lexical half's scale: a feature's weight over {@code sqrt(2)}, so that two shared pairs score 1. */
+    static final float FEATURE_SCALE = (float) (1 / Math.sqrt(2));
 
     /**
-     * A single term's weight in the lexical half, a pair's being 1. The half's length changed with this scheme (1,024
-     * buckets until session 11), so that a bank embedded the old way is refused by the storage layout check instead
-     * of being searched with vectors that no longer compare.
+     * Buckets each feature is hashed into, each with a random sign and {@code 1 / sqrt(HASHES)} of its value (feature
+     * hashing): a shared feature adds its full weight, a feature of another text that lands in one of its buckets only
+     * half of it, with either sign. With one unsigned bucket a feature shares its bucket with about one chunk in a
+     * hundred, and over a long conversation's thousands of chunks those all tie with the answering one on a one-pair
+     * question ("my job"): at 256k tokens the answering chunk ranked 2nd or 3rd behind such chunks.
      */
+    static final int HASHES = 2;
+
+    /** A single term's weight in the lexical half, a pair's being 1. */
     static final float TERM_WEIGHT = 1e-4f;
 
     /** The possessive pronouns kept as the one term {@value #SPEAKER}: my (the user's) and your (the assistant's). */
@@ -118,26 +144,17 @@ public final class HybridRetriever implements Retriever {
         return out;
     }
 
-    /** The bucket of a text without features; features hash into the others. */
-    static final int NO_CONTENT_BUCKET = LEXICAL_DIMENSION - 1;
-
-    /** The lexical half of a text: its distinct features' buckets (pairs 1, terms {@link #TERM_WEIGHT}), L2-normalised. */
+    /**
+     * The lexical half of a text: its distinct features' buckets (pairs 1, terms {@link #TERM_WEIGHT}) times
+     * {@link #FEATURE_SCALE}; all zero for a text without features (it shares none).
+     */
     float[] lexical(String text) {
         float[] v = new float[LEXICAL_DIMENSION];
+        float share = (float) (FEATURE_SCALE / Math.sqrt(HASHES));
         for (String feature : features(text)) {
-            int bucket = bucket(feature);
-            v[bucket] = Math.max(v[bucket], weight(feature));
-        }
-        double norm = 0;
-        for (float x : v) {
-            norm += x * x;
-        }
-        if (norm == 0) {
-            v[NO_CONTENT_BUCKET] = 1;
-        } else {
-            float inv = (float) (1 / Math.sqrt(norm));
-            for (int j = 0; j < v.length; j++) {
-                v[j] *= inv;
+            for (int k = 0; k < HASHES; k++) {
+                int h = hash(feature, k);
+                v[Math.floorMod(h, LEXICAL_DIMENSION)] += (h >>> 31 == 0 ? 1 : -1) * weight(feature) * share;
             }
         }
         return v;
@@ -184,10 +201,28 @@ public final class HybridRetriever implements Retriever {
         return out;
     }
 
-    /** String.hashCode is specified by the JLS, so buckets are the same on every JVM; the mix spreads short words. */
-    static int bucket(String term) {
-        int h = term.hashCode() * 0x9E3779B9;
-        return Math.floorMod(h ^ (h >>> 16), NO_CONTENT_BUCKET);
+    /**
+     * The {@code k}-th hash of a feature: its bucket ({@code floorMod(hash, LEXICAL_DIMENSION)}) and its sign (the top
+     * bit). String.hashCode is specified by the JLS, so hashes are the same on every JVM; the mixing (murmur3's
+     * finaliser over the string hash and {@code k}) spreads short words and makes the {@code k} hashes independent.
+     */
+    static int hash(String feature, int k) {
+        int h = feature.hashCode() ^ (k * 0x9E3779B9);
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        return h;
+    }
+
+    /** The buckets of a feature, in hash order. */
+    static int[] buckets(String feature) {
+        int[] b = new int[HASHES];
+        for (int k = 0; k < HASHES; k++) {
+            b[k] = Math.floorMod(hash(feature, k), LEXICAL_DIMENSION);
+        }
+        return b;
     }
 
     @Override
@@ -198,8 +233,8 @@ public final class HybridRetriever implements Retriever {
     /** The dense retriever's id and every constant of the lexical half: a change to any of them changes vectors. */
     @Override
     public String id() {
-        return dense.id() + "+words(weight=" + lexicalWeight + ",buckets=" + LEXICAL_DIMENSION + ",term=" + TERM_WEIGHT
-                + ",pairs)";
+        return dense.id() + "+words(weight=" + lexicalWeight + ",buckets=" + LEXICAL_DIMENSION + "x" + HASHES
+                + "signed,term=" + TERM_WEIGHT + ",pairs,count/2)";
     }
 
     @Override

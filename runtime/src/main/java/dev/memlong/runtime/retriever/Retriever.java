@@ -13,7 +13,8 @@ public interface Retriever extends AutoCloseable {
     /**
      * Embeds texts in batches.
      *
-     * @return one L2-normalised vector of {@link #dimension()} floats per text, in the order of {@code texts}; a text's
+     * @return one vector of {@link #dimension()} floats per text (the embedding models' are L2-normalised; a
+     *         {@link HybridRetriever}'s word half is not), in the order of {@code texts}; a text's
      *         vector does not depend on the other texts of the call (within 1e-5), so a chunk embedded when it is
      *         stored and the same text embedded as a query compare exactly
      * @throws RetrieverException if the model fails
