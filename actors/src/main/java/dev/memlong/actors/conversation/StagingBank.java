@@ -148,7 +148,7 @@ public final class StagingBank implements MemoryBank {
      */
     @Override
     public long successor(long seq) {
-        if (seq < STAGED_BASE && !staged.isEmpty() && durable.fetch(List.of(seq + 1)).isEmpty()) {
+        if (seq < STAGED_BASE && !staged.isEmpty()) { // only while this turn staged chunks: seqs() copies the index
             List<Long> stored = durable.seqs();
             if (!stored.isEmpty() && stored.get(stored.size() - 1) == seq) {
                 return STAGED_BASE;
