@@ -65,6 +65,8 @@ final class BenchRecallCommand implements Callable<Integer> {
                 out.put("model", model.toString());
                 out.put("history_tokens", r.historyTokens());
                 out.put("lexical_weight", lexicalWeight);
+                out.put("retriever", retriever.id()); // the exact scheme the figures were measured with
+                out.put("seed", seed);
                 Map<String, Object> memory = new LinkedHashMap<>();
                 Map<String, Object> window = new LinkedHashMap<>();
                 Map<String, Object> retrieval = new LinkedHashMap<>();

@@ -25,8 +25,8 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
  * one that shares fewer of the asked words, and the longer the chunks the more the word half fades: on 1,000 facts
  * each amid 4 filler sentences a side (~110 tokens, the runtime's default chunk of 128), the answering chunk came
  * first for 950 questions with the cosine, 978 with the count, 993 with the count over two signed buckets a feature
- * ({@link #HASHES}; bge-small alone 516); with one filler sentence a side (~30 tokens, the demo model's chunks) 993,
- * 997 and 999. Normalising by the question's feature count instead (the share of its features a chunk holds) ranked
+ * ({@link #HASHES}) and 996 with each bucket clamped to one feature's worth (bge-small alone 516); with one filler
+ * sentence a side (~30 tokens, the demo model's chunks) 993, 997, 999 and 999. Normalising by the question's feature count instead (the share of its features a chunk holds) ranked
  * like the count but would embed questions differently from chunks; the count keeps one embedding for both.
  *
  * <p>Why: a sentence embedder blurs exactly what a conversation's memory is asked for. bge-small scores "my brother's
@@ -157,6 +157,11 @@ public final class HybridRetriever implements Retriever {
                 v[Math.floorMod(h, LEXICAL_DIMENSION)] += (h >>> 31 == 0 ? 1 : -1) * weight(feature) * share;
             }
         }
+        // a bucket holds at most one pair's worth: features of a long chunk that happen to share a bucket would
+        // otherwise add up to several pairs' credit for a question that only shares that bucket
+        for (int j = 0; j < v.length; j++) {
+            v[j] = Math.max(-share, Math.min(share, v[j]));
+        }
         return v;
     }
 
@@ -234,7 +239,7 @@ public final class HybridRetriever implements Retriever {
     @Override
     public String id() {
         return dense.id() + "+words(weight=" + lexicalWeight + ",buckets=" + LEXICAL_DIMENSION + "x" + HASHES
-                + "signed,term=" + TERM_WEIGHT + ",pairs,count/2)";
+                + "signed-clamped,term=" + TERM_WEIGHT + ",pairs,count/2)";
     }
 
     @Override

@@ -119,7 +119,8 @@ class HybridRetrieverTest {
      * Why the word half counts shared features instead of taking their cosine: with each fact amid four filler
      * sentences a side (~110 tokens, the runtime's default chunk of 128), a cosine divides by the chunk's own feature
      * count, so the answering chunk fell behind shorter ones that share fewer of the asked words (950 of 1,000 first
-     * with the cosine, measured in session 12); counted, for 978; counted over two signed buckets a feature, 993.
+     * with the cosine, measured in session 12); counted, for 978; counted over two signed buckets a feature, 993;
+     * with each bucket clamped to one feature's worth, 996.
      */
     @Test
     void longChunksRankTheAnsweringChunkFirst() {
