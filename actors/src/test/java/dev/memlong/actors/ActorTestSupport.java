@@ -28,7 +28,7 @@ public final class ActorTestSupport {
     /** The K/V layout of the fixture model's banks with the hashing retriever. */
     public static KvLayout layout() {
         ModelConfig c = ModelConfig.load(model());
-        return memorySettings().layout(c.numKvHeads(), c.headDim(), RETRIEVER.dimension());
+        return memorySettings().layout(c.numKvHeads(), c.headDim(), RETRIEVER.dimension(), RETRIEVER.id());
     }
 
     /** The trainer tests' configuration: {@link #config} with {@link TrainerFixtures#trainer} settings. */

@@ -43,8 +43,12 @@ public record KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim
      */
     public boolean accepts(KvLayout wanted) {
         return kvHeads == wanted.kvHeads && headDim == wanted.headDim && dtype == wanted.dtype
-                && embeddingDim == wanted.embeddingDim
-                && (embedder.isEmpty() || wanted.embedder.isEmpty() || embedder.equals(wanted.embedder));
+                && embeddingDim == wanted.embeddingDim && (wanted.embedder.isEmpty() || embeddedBy(wanted.embedder));
+    }
+
+    /** Whether retriever {@code id} may search this bank: it embedded it, or the bank does not record who did. */
+    public boolean embeddedBy(String id) {
+        return embedder.isEmpty() || embedder.equals(id);
     }
 
     /**

@@ -149,10 +149,6 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
     }
 
     /** Bytes of stored keys (or values) per token, for a model's memory layer. */
-    public KvLayout layout(int kvHeads, int headDim, int embeddingDim) {
-        return new KvLayout(kvHeads, headDim, kvDType, embeddingDim);
-    }
-
     /** The layout of a bank embedded by the retriever {@code embedder} ({@code Retriever.id()}). */
     public KvLayout layout(int kvHeads, int headDim, int embeddingDim, String embedder) {
         return new KvLayout(kvHeads, headDim, kvDType, embeddingDim, embedder);

@@ -136,7 +136,7 @@ class MemorySettingsTest {
 
     @Test
     void layoutUsesTheConfiguredDtype() {
-        KvLayout layout = MemorySettings.defaults(26, 2048).layout(32, 100, 384);
+        KvLayout layout = MemorySettings.defaults(26, 2048).layout(32, 100, 384, "");
         assertEquals(new KvLayout(32, 100, KvDType.BF16, 384), layout);
     }
 

@@ -61,7 +61,7 @@ public final class MemLongSequence implements AutoCloseable {
         }
         if (bank.layout().kvHeads() != model.config().numKvHeads() || bank.layout().headDim() != model.config().headDim()
                 || bank.layout().embeddingDim() != retriever.dimension()
-                || !bank.layout().accepts(bank.layout().withEmbedder(retriever.id()))) {
+                || !bank.layout().embeddedBy(retriever.id())) {
             throw new IllegalArgumentException("memory bank layout " + bank.layout() + " does not fit the model ("
                     + model.config().numKvHeads() + " KV heads of " + model.config().headDim() + ") and retriever ("
                     + retriever.id() + ", " + retriever.dimension() + "-d)");

@@ -154,7 +154,7 @@ public final class HybridRetriever implements Retriever {
         for (String feature : features(text)) {
             for (int k = 0; k < HASHES; k++) {
                 int h = hash(feature, k);
-                v[Math.floorMod(h, LEXICAL_DIMENSION)] += (h >>> 31 == 0 ? 1 : -1) * weight(feature) * share;
+                v[bucket(h)] += (h >>> 31 == 0 ? 1 : -1) * weight(feature) * share;
             }
         }
         // a bucket holds at most one pair's worth: features of a long chunk that happen to share a bucket would
@@ -221,11 +221,16 @@ public final class HybridRetriever implements Retriever {
         return h;
     }
 
+    /** The bucket of a hash. */
+    private static int bucket(int hash) {
+        return Math.floorMod(hash, LEXICAL_DIMENSION);
+    }
+
     /** The buckets of a feature, in hash order. */
     static int[] buckets(String feature) {
         int[] b = new int[HASHES];
         for (int k = 0; k < HASHES; k++) {
-            b[k] = Math.floorMod(hash(feature, k), LEXICAL_DIMENSION);
+            b[k] = bucket(hash(feature, k));
         }
         return b;
     }
