@@ -38,12 +38,7 @@ public record DecodeBenchReport(ModelShape shape, BenchPlan plan, int threads, M
     /** The JSON object {@code --json} prints (ratios and Jlama's figures null when Jlama did not run). */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("bandwidth_gb_s", machine.bandwidthBytesPerS() / 1e9);
-        m.put("bandwidth_best_gb_s", machine.bandwidthBestBytesPerS() / 1e9);
-        m.put("bandwidth_method", MachineProbe.BANDWIDTH_METHOD);
-        m.put("matmul_gflop_s", machine.matmulFlopsPerS() / 1e9);
-        m.put("matmul_best_gflop_s", machine.matmulBestFlopsPerS() / 1e9);
-        m.put("matmul_method", MachineProbe.MATMUL_METHOD);
+        m.putAll(machine.toMap());
         m.putAll(ours.toMap(""));
         m.put("decode_roofline_tok_s", decodeRooflineTokPerS());
         m.put("decode_roofline_fraction", decodeRooflineFraction());
@@ -87,8 +82,8 @@ public record DecodeBenchReport(ModelShape shape, BenchPlan plan, int threads, M
         out.printf(Locale.ROOT, "memlong bench decode: %.1fM-param LLaMA (hidden %d, %d layers, %d heads, vocab %d), float32, %d threads, Java %s%n",
                 shape.parameters() / 1e6, shape.hidden(), shape.layers(), shape.heads(), shape.vocab(), threads, Runtime.version());
         out.printf(Locale.ROOT, "OMP_WAIT_POLICY=%s (libgomp; PASSIVE helps a lot when other processes load the cores)%n", ompWaitPolicy());
-        out.printf(Locale.ROOT, "machine   bandwidth %.1f GB/s (%s)%n", machine.bandwidthBytesPerS() / 1e9, MachineProbe.BANDWIDTH_METHOD);
-        out.printf(Locale.ROOT, "          matmul    %.1f GFLOP/s (%s)%n", machine.matmulFlopsPerS() / 1e9, MachineProbe.MATMUL_METHOD);
+        out.printf(Locale.ROOT, "machine   bandwidth %.1f GB/s (%s)%n", machine.bandwidthBytesPerS() / 1e9, machine.bandwidthMethod());
+        out.printf(Locale.ROOT, "          matmul    %.1f GFLOP/s (%s)%n", machine.matmulFlopsPerS() / 1e9, machine.matmulMethod());
         out.printf(Locale.ROOT, "roofline  decode  %.1f tok/s (%.0f MB of weights per token)%n", decodeRooflineTokPerS(),
                 Roofline.decodeBytesPerToken(shape) / 1e6);
         out.printf(Locale.ROOT, "          prefill %.1f tok/s (%.1f GFLOP for %d tokens)%n", prefillRooflineTokPerS(),

@@ -22,6 +22,11 @@ public final class Roofline {
         return params * Float.BYTES;
     }
 
+    /** Bytes of float32 keys and values one cached token holds (every layer): what attention reads per token. */
+    public static long kvBytesPerToken(ModelShape s) {
+        return 2L * s.layers() * s.kvHeads() * s.headDim() * Float.BYTES;
+    }
+
     /** Tokens/s if weight reads ran at {@code bytesPerSecond}. */
     public static double decodeTokensPerSecond(ModelShape s, double bytesPerSecond) {
         return bytesPerSecond / decodeBytesPerToken(s);

@@ -46,6 +46,21 @@ final class PanelKernels {
     }
 
     /**
+     * {@code y (+)= x · Wᵀ + bias} for {@code rows} rows over weights {@link #pack packed} for {@code out} outputs, the
+     * output panels split over the pool in blocks, eight per thread, so that a thread slowed by other processes costs
+     * little: the products of {@link VectorDecoder}, and what {@link KernelProbe} times.
+     */
+    static void matmul(WorkerPool pool, MemorySegment w, int in, MemorySegment bias, float[] x, int rows, float[] y,
+                       int out, boolean accumulate) {
+        int panels = (out + PANEL - 1) / PANEL;
+        int tasks = Math.max(1, Math.min(pool.threads() * 8, panels));
+        int perTask = (panels + tasks - 1) / tasks;
+        int n = (panels + perTask - 1) / perTask;
+        pool.forEach(n, t -> packedMatmul(w, in, bias, x, rows, y, out, t * perTask, Math.min(panels, (t + 1) * perTask),
+                accumulate));
+    }
+
+    /**
      * {@link VectorKernels#matmul} over weights {@link #pack packed} in panels, for output panels {@code [p0, p1)}: an outer-product
      * micro-kernel keeps {@code rows x PANEL} sums in registers (no horizontal reductions), streams each panel once
      * per group of rows sequentially (the hardware prefetcher overlaps the stream with the arithmetic) and reads

@@ -306,12 +306,7 @@ final class VectorDecoder implements StepDecoder {
     private void matmul(MemorySegment w, int in, MemorySegment bias, float[] x, int rows, float[] y, int out,
                         boolean accumulate) {
         if (packed != null) {
-            int panels = (out + PanelKernels.PANEL - 1) / PanelKernels.PANEL;
-            int tasks = Math.max(1, Math.min(pool.threads() * 8, panels));
-            int perTask = (panels + tasks - 1) / tasks;
-            int n = (panels + perTask - 1) / perTask;
-            pool.forEach(n, t -> PanelKernels.packedMatmul(w, in, bias, x, rows, y, out, t * perTask,
-                    Math.min(panels, (t + 1) * perTask), accumulate));
+            PanelKernels.matmul(pool, w, in, bias, x, rows, y, out, accumulate);
             return;
         }
         int tasks = Math.max(1, Math.min(pool.threads() * 8, out / 16));

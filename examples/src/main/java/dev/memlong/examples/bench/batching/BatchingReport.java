@@ -10,9 +10,12 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The batching benchmark's result against the issue's targets. The roofline of a decode step of batch {@code B} is
- * {@code max(weight bytes / bandwidth, B x FLOPs per token / matmul throughput)}: every step reads the float32
- * weights once (as in {@code bench decode}) and does each row's matmuls (2 FLOPs per weight, LM head included) and
- * attention over its context; the roofline tok/s is {@code B} over that time. {@code longPrompt} is null when
+ * {@code max((weight bytes + B x context x K/V bytes per token) / bandwidth, B x FLOPs per token / matmul throughput)}:
+ * every step reads the float32 weights once (as in {@code bench decode}) and each sequence's cached keys and values
+ * (since session 13: at 32 sequences of ~100 tokens they are ~240 MB against the weights' 440 MB), and does each row's
+ * matmuls (2 FLOPs per weight, LM head included) and attention over its context; the roofline tok/s is {@code B} over
+ * that time. Bandwidth and matmul throughput are the higher of PyTorch's and the runtime's own kernel's
+ * ({@link MachineProbe}). {@code longPrompt} is null when
  * that part was skipped.
  */
 public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result machine,
@@ -28,7 +31,8 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
     /** The roofline tok/s at a concurrency (mean context: the prompt plus half the decoded tokens). */
     double rooflineTokS(TierFigures t) {
         double context = BatchingBench.PROMPT_TOKENS + 8 + t.tokensPerConversation() / 2.0;
-        double memory = Roofline.decodeBytesPerToken(shape) / machine.bandwidthBytesPerS();
+        double memory = (Roofline.decodeBytesPerToken(shape)
+                + t.concurrency() * context * Roofline.kvBytesPerToken(shape)) / machine.bandwidthBytesPerS();
         double compute = t.concurrency() * decodeFlopsPerToken(shape, context) / machine.matmulFlopsPerS();
         return t.concurrency() / Math.max(memory, compute);
     }
@@ -43,10 +47,7 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model_parameters", shape.parameters());
         m.put("threads", threads);
-        m.put("bandwidth_gb_s", machine.bandwidthBytesPerS() / 1e9);
-        m.put("matmul_gflop_s", machine.matmulFlopsPerS() / 1e9);
-        m.put("bandwidth_method", MachineProbe.BANDWIDTH_METHOD);
-        m.put("matmul_method", MachineProbe.MATMUL_METHOD);
+        m.putAll(machine.toMap());
         m.put("tokens_per_conversation", perTier(t -> t.tokensPerConversation()));
         m.put("tok_s", perTier(TierFigures::tokS));
         m.put("itl_ms_p50", perTier(TierFigures::itlP50Ms));
