@@ -60,10 +60,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
     public static SafetensorsCheckpoint openIndex(Path indexFile) {
         ShardIndex index = ShardIndex.read(indexFile);
         SafetensorsCheckpoint ckpt = new SafetensorsCheckpoint(index.shards(), indexFile.toString());
-        for (String tensor : index.weightMap().keySet()) {
-            if (!ckpt.entries.containsKey(tensor)) {
+        for (Map.Entry<String, String> listed : index.weightMap().entrySet()) {
+            // in the very shard the index names: a tensor found in another one means the index and shards disagree
+            Entry e = ckpt.entries.get(listed.getKey());
+            if (e == null || !Path.of(e.info().file()).getFileName().toString().equals(listed.getValue())) {
                 ckpt.close();
-                throw index.missing(tensor);
+                throw index.missing(listed.getKey());
             }
         }
         return ckpt;
@@ -147,7 +149,13 @@ public final class SafetensorsCheckpoint implements WeightSource {
         };
         TensorInfo info = new TensorInfo(name, dtype == null ? TensorDType.F32 : dtype, shape, file.toString());
         if (dtype != null) {
-            long expected = Math.multiplyExact(info.elementCount(), dtype.bytes());
+            long expected;
+            try {
+                expected = Math.multiplyExact(info.elementCount(), dtype.bytes());
+            } catch (ArithmeticException e) {
+                throw new CheckpointException("corrupt safetensors header: " + where + " has shape "
+                        + java.util.Arrays.toString(shape) + ", more bytes than a long can count", e);
+            }
             if (expected != end - begin) {
                 throw new CheckpointException("corrupt safetensors file: " + where + " is " + stored
                         + java.util.Arrays.toString(shape) + " (" + expected + " bytes) but spans " + (end - begin) + " bytes");

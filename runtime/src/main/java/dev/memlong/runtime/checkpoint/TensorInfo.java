@@ -21,11 +21,20 @@ public record TensorInfo(String name, TensorDType dtype, long[] shape, String fi
         return shape.clone();
     }
 
-    /** Number of elements. */
+    /**
+     * Number of elements.
+     *
+     * @throws CheckpointException if it exceeds {@code Long.MAX_VALUE}: only a corrupt header claims such a shape
+     */
     public long elementCount() {
         long n = 1;
-        for (long d : shape) {
-            n = Math.multiplyExact(n, d);
+        try {
+            for (long d : shape) {
+                n = Math.multiplyExact(n, d);
+            }
+        } catch (ArithmeticException e) {
+            throw new CheckpointException("corrupt checkpoint: tensor " + name + " in " + file + " has shape "
+                    + Arrays.toString(shape) + ", more elements than a long can count", e);
         }
         return n;
     }

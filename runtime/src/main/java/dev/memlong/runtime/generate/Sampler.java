@@ -6,6 +6,11 @@ import java.util.SplittableRandom;
 /**
  * Picks the next token of one sequence from its logits. Works on a copy of the logits in Java: one row of the
  * vocabulary per step is small next to a forward pass, and keeps sampling exact and seedable.
+ *
+ * <p>Infinite logits have a defined meaning: {@code -Infinity} is a token that can never be chosen (a mask), and
+ * {@code +Infinity} a certain choice: greedy takes the lowest such id, sampling draws uniformly among them (after
+ * top-k and top-p). A NaN logit, or a row where every logit is {@code -Infinity}, is refused with an
+ * {@link InvalidLogitsException}: no token follows from it, and any pick would hide a broken forward pass.
  */
 public final class Sampler {
 
@@ -51,9 +56,17 @@ public final class Sampler {
             return argmax(l);
         }
         double t = params.temperature();
-        double max = l[argmax(l)] / t;
+        int best = argmax(l);
+        if (l[best] == Float.POSITIVE_INFINITY) {
+            // +Inf tokens share all the probability: as logits 0 against -Inf for every other token, which the
+            // arithmetic below handles (Inf - Inf would be NaN)
+            for (int i = 0; i < l.length; i++) {
+                l[i] = l[i] == Float.POSITIVE_INFINITY ? 0f : Float.NEGATIVE_INFINITY;
+            }
+        }
+        double max = l[best] / t; // finite: argmax refused NaN and all -Inf
         // Only tokens within e^-40 of the best can ever be drawn in double precision; sorting just those keeps
-        // a step cheap with a large vocabulary.
+        // a step cheap with a large vocabulary. The best itself is always one (0 > -40), so n >= 1.
         int n = 0;
         int[] candidates = new int[l.length];
         for (int i = 0; i < l.length; i++) {
@@ -99,12 +112,24 @@ public final class Sampler {
         return order[keep - 1];
     }
 
+    /**
+     * The index of the largest value, the lowest one on ties.
+     *
+     * @throws InvalidLogitsException if a value is NaN, or every value is {@code -Infinity} (or there are none)
+     */
     static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
+        int best = -1;
+        for (int i = 0; i < v.length; i++) {
+            if (Float.isNaN(v[i])) {
+                throw new InvalidLogitsException("logit of token " + i + " is NaN: the forward pass produced"
+                        + " non-numbers, so no token can be chosen");
+            }
+            if (v[i] != Float.NEGATIVE_INFINITY && (best < 0 || v[i] > v[best])) {
                 best = i;
             }
+        }
+        if (best < 0) {
+            throw new InvalidLogitsException("all " + v.length + " logits are -Infinity: every token is masked");
         }
         return best;
     }

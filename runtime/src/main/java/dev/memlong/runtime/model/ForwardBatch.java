@@ -28,7 +28,13 @@ final class ForwardBatch {
         this.positionOffset = positionOffset;
     }
 
-    static ForwardBatch of(KvCachePool cache, List<SequenceStep> steps) {
+    /**
+     * @param vocabSize the model's vocabulary: every token id must be in {@code [0, vocabSize)}
+     * @throws IllegalArgumentException for an empty batch, a bad or repeated slot, or a token id outside the
+     *                                  vocabulary (checked here because neither the embedding lookup nor the Java
+     *                                  decoder reports it clearly: a native index error or an out-of-bounds read)
+     */
+    static ForwardBatch of(KvCachePool cache, List<SequenceStep> steps, int vocabSize) {
         if (steps.isEmpty()) {
             throw new IllegalArgumentException("a forward needs at least one sequence");
         }
@@ -48,6 +54,12 @@ final class ForwardBatch {
                 throw new IllegalArgumentException("slot " + s.slot() + " appears twice in one forward");
             }
             seen[s.slot()] = true;
+            for (int id : s.tokens()) {
+                if (id < 0 || id >= vocabSize) {
+                    throw new IllegalArgumentException("token id " + id + " of slot " + s.slot()
+                            + " is outside the vocabulary of " + vocabSize + " tokens [0, " + vocabSize + ")");
+                }
+            }
             slots[i] = s.slot();
             starts[i] = cache.length(s.slot());
             counts[i] = s.tokens().length;

@@ -200,7 +200,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public float[][][] forward(KvCachePool cache, List<SequenceStep> steps, boolean allPositions,
                                List<MemoryKv> memories) {
-        ForwardBatch batch = ForwardBatch.of(cache, steps);
+        ForwardBatch batch = ForwardBatch.of(cache, steps, config.vocabSize());
         if (memories != null && memories.size() != steps.size()) {
             throw new IllegalArgumentException(memories.size() + " memories for " + steps.size() + " sequences");
         }

@@ -70,6 +70,7 @@ public final class OnnxBertRetriever implements Retriever {
         }
         this.output = session.getOutputNames().contains(LAST_HIDDEN_STATE)
                 ? LAST_HIDDEN_STATE : session.getOutputNames().iterator().next();
+        requireTokenStates(name, output, session.getOutputInfo().get(output));
         AtomicInteger count = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(options.threads(), r -> {
             Thread t = new Thread(r, "retriever-" + count.incrementAndGet());
@@ -97,7 +98,7 @@ public final class OnnxBertRetriever implements Retriever {
             boolean quantised = OnnxGraphScan.containsOp(modelIn, OnnxGraphScan.DYNAMIC_QUANTIZE_LINEAR);
             HuggingFaceTokenizer tokenizer = newTokenizer(tokenizerIn, options);
             return open(dir.toString(), options, tokenizer, quantised,
-                    () -> OrtEnvironment.getEnvironment().createSession(model.toString(), sessionOptions(options)));
+                    so -> OrtEnvironment.getEnvironment().createSession(model.toString(), so));
         } catch (IOException | OrtException e) {
             throw new RetrieverException("cannot load retriever model from " + dir + ": " + e.getMessage(), e);
         }
@@ -110,14 +111,14 @@ public final class OnnxBertRetriever implements Retriever {
             boolean quantised = OnnxGraphScan.containsOp(onnxModel, OnnxGraphScan.DYNAMIC_QUANTIZE_LINEAR);
             HuggingFaceTokenizer tokenizer = newTokenizer(tokenizerJson, options);
             return open(name, options, tokenizer, quantised,
-                    () -> OrtEnvironment.getEnvironment().createSession(onnxModel, sessionOptions(options)));
+                    so -> OrtEnvironment.getEnvironment().createSession(onnxModel, so));
         } catch (IOException | OrtException e) {
             throw new RetrieverException("cannot load retriever model " + name + ": " + e.getMessage(), e);
         }
     }
 
     private interface SessionFactory {
-        OrtSession create() throws OrtException;
+        OrtSession create(OrtSession.SessionOptions options) throws OrtException;
     }
 
     /** Creates the session and the retriever; on failure closes what was opened (tokenizer, session). */
@@ -125,7 +126,10 @@ public final class OnnxBertRetriever implements Retriever {
                                           boolean quantised, SessionFactory sessions) throws OrtException {
         OrtSession session = null;
         try {
-            session = sessions.create();
+            // the session keeps its own copy of the options: theirs is native memory to release at once
+            try (OrtSession.SessionOptions so = sessionOptions(options)) {
+                session = sessions.create(so);
+            }
             return new OnnxBertRetriever(name, options, session, tokenizer, quantised);
         } catch (OrtException | RuntimeException e) {
             tokenizer.close();
@@ -268,6 +272,18 @@ public final class OnnxBertRetriever implements Retriever {
                 throw re;
             }
             throw new RetrieverException("retriever " + name + " failed", e.getCause());
+        }
+    }
+
+    /**
+     * Pooling reads {@code [batch, tokens, hidden]}; any other output (a pooled {@code [batch, hidden]}, logits)
+     * would be read as garbage rather than fail, so it is refused here.
+     */
+    private static void requireTokenStates(String name, String output, NodeInfo info) {
+        if (!(info.getInfo() instanceof TensorInfo tensor) || tensor.getShape().length != 3) {
+            throw new RetrieverException(name + ": output '" + output + "' is " + info.getInfo() + ", not the token"
+                    + " states [batch, tokens, hidden] pooling needs; export the encoder with a '" + LAST_HIDDEN_STATE
+                    + "' output");
         }
     }
 

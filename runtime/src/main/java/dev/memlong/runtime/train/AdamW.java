@@ -70,7 +70,23 @@ final class AdamW implements AutoCloseable {
         return new NDArray[] {first.get(name), second.get(name)};
     }
 
+    /**
+     * Sets the step count and every moment.
+     *
+     * @throws IllegalArgumentException if a moment is missing or not of its parameter's size (NDArray.set would
+     *                                  copy a too-long array's first elements with only a logged warning); nothing
+     *                                  is changed then
+     */
     void restore(int steps, Map<String, float[]> m, Map<String, float[]> v) {
+        for (String n : first.keySet()) {
+            long size = first.get(n).size();
+            for (float[] moment : new float[][] {m.get(n), v.get(n)}) {
+                if (moment == null || moment.length != size) {
+                    throw new IllegalArgumentException("AdamW moment of " + n + " has "
+                            + (moment == null ? "no values" : moment.length + " values") + ", not " + size);
+                }
+            }
+        }
         this.steps = steps;
         for (String n : first.keySet()) {
             first.get(n).set(m.get(n));

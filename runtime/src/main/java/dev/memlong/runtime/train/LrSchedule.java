@@ -1,8 +1,22 @@
 package dev.memlong.runtime.train;
 
 /**
- * Learning rate per optimizer step: linear warm-up from 0 to the peak over {@code warmupSteps}, then cosine or
- * linear decay to {@code minRatio · peak} at {@code totalSteps} (constant after).
+ * Learning rate per 0-based optimizer step {@code s}, with {@code w = warmupSteps}, {@code N = totalSteps}:
+ * <ul>
+ *   <li>warm-up, {@code s < w}: {@code peak · (s + 1) / w}, a linear rise whose first step already gets
+ *       {@code peak / w} and whose step {@code w - 1} reaches the peak;</li>
+ *   <li>after, {@code s >= w}: {@code peak · (minRatio + (1 - minRatio) · f(p))} with
+ *       {@code p = min(1, (s - w) / (N - w))} and {@code f(p) = (1 + cos(π·p)) / 2} (cosine), {@code 1 - p}
+ *       (linear) or {@code 1} (constant); so {@code peak} at step {@code w}, {@code minRatio · peak} from step
+ *       {@code N} on. With {@code N <= w} it stays at the peak.</li>
+ * </ul>
+ *
+ * <p>Difference from Hugging Face's {@code get_cosine_schedule_with_warmup} (and its linear, constant and
+ * {@code min_lr_rate} variants), whose multiplier at step {@code s} is {@code s / w} during warm-up: HF's first
+ * optimizer step runs at learning rate 0 and its warm-up reaches the peak one step later; here each warm-up step
+ * gets HF's value of the step after it. From step {@code w} on the two agree (HF's plain cosine is
+ * {@code minRatio = 0}; its {@code get_cosine_with_min_lr_schedule_with_warmup} takes {@code min_lr_rate =
+ * minRatio}). Kept as it is: the shipped demo model was trained with this schedule and must stay reproducible.
  */
 public record LrSchedule(double peak, int warmupSteps, int totalSteps, Decay decay, double minRatio) {
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.memlong.runtime.checkpoint.CheckpointException;
 import dev.memlong.runtime.checkpoint.SafetensorsCheckpoint;
 import dev.memlong.runtime.checkpoint.SafetensorsWriter;
+import dev.memlong.runtime.checkpoint.TensorInfo;
 import dev.memlong.runtime.checkpoint.WeightSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -37,27 +38,42 @@ public final class TrainedCheckpoint {
     private TrainedCheckpoint() {}
 
     /**
-     * Writes {@code params} with adapters merged ({@code W + scale·B·A}) to {@code outDir}, with the base's config
-     * (its dtype set to {@code dtype}) and tokenizer files.
+     * Writes {@code params} with adapters merged ({@code W + scale·B·A}) to {@code outDir} as
+     * {@code model.safetensors}, beside the base's {@code config.json} (its dtype set to {@code dtype}) and tokenizer
+     * files, so that the directory loads as a model. With {@code outDir == baseDir} the weights and the config's
+     * dtype are replaced in place.
      *
-     * @param baseDir  where config.json and tokenizer files are copied from, or null to write config.json from
-     *                 {@code configJson}
-     * @param dtype    {@code F32}, {@code F16} or {@code BF16}; frozen tensors stay bit-identical when it is the
-     *                 dtype they were stored in
+     * @param baseDir where config.json and tokenizer files are copied from; required, as the config cannot be
+     *                written from the parameters alone
+     * @param dtype   {@code F32}, {@code F16} or {@code BF16}; frozen tensors stay bit-identical when it is the
+     *                dtype they were stored in
+     * @throws IllegalArgumentException if {@code baseDir} is null
+     * @throws CheckpointException      if {@code outDir} holds a shard index ({@code model.safetensors.index.json}):
+     *                                  loaders prefer it over the merged file, so the directory would load the old
+     *                                  weights; nothing is written then
      */
     public static void writeMerged(ModelParameters params, Path outDir, Path baseDir, String dtype,
                                    Map<String, String> metadata) {
+        if (baseDir == null) {
+            throw new IllegalArgumentException("a merged checkpoint needs the base model directory for its config.json");
+        }
+        Path staleIndex = outDir.resolve("model.safetensors.index.json");
+        if (Files.exists(staleIndex)) {
+            throw new CheckpointException(staleIndex + " exists and would be loaded instead of the merged "
+                    + "model.safetensors; write the merged model to another directory or remove the shards");
+        }
         createDirectories(outDir);
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
         params.baseShapes().forEach((name, shape) -> tensors.add(new SafetensorsWriter.Tensor(name, dtype, shape)));
         SafetensorsWriter.write(outDir.resolve("model.safetensors"), tensors, metadata,
                 name -> TensorBytes.encode(mergedValues(params, name), dtype));
-        if (baseDir != null && !baseDir.toAbsolutePath().normalize().equals(outDir.toAbsolutePath().normalize())) {
+        if (!baseDir.toAbsolutePath().normalize().equals(outDir.toAbsolutePath().normalize())) {
             for (String f : MODEL_FILES) {
                 copyIfPresent(baseDir.resolve(f), outDir.resolve(f));
             }
-            writeConfig(baseDir.resolve("config.json"), outDir.resolve("config.json"), dtype);
         }
+        // also in place (outDir == baseDir): the config is read whole before it is rewritten with the new dtype
+        writeConfig(baseDir.resolve("config.json"), outDir.resolve("config.json"), dtype);
     }
 
     /**
@@ -196,16 +212,95 @@ public final class TrainedCheckpoint {
     /**
      * Loads an adapter written by {@link #writeAdapter} into parameters prepared with the same LoRA settings and
      * memory layer (their adapters and norms are replaced by the file's).
+     *
+     * @throws CheckpointException if {@code adapter_config.json} names other LoRA settings (rank, alpha, target
+     *                             modules, adapted layers) than {@code params} were prepared with, or a tensor is
+     *                             missing, extra or of another shape; nothing is replaced then
      */
     public static void loadAdapter(ModelParameters params, Path adapterDir) {
+        if (params.lora() == null) {
+            throw new IllegalArgumentException("these parameters have no adapters to load " + adapterDir + " into");
+        }
+        checkAdapterConfig(params, adapterDir);
         try (WeightSource src = SafetensorsCheckpoint.openFile(adapterDir.resolve(ADAPTER_FILE))) {
+            Map<String, String> byFileName = new java.util.LinkedHashMap<>(); // trainable order: stable messages
             for (String name : params.trainableNames()) {
-                String fileName = ParameterNames.PEFT_PREFIX + name;
-                if (!src.tensors().containsKey(fileName)) {
-                    throw new CheckpointException("adapter " + adapterDir + " has no tensor " + fileName);
-                }
-                params.get(name).set(src.readFloat32(fileName).asFloatBuffer());
+                byFileName.put(ParameterNames.PEFT_PREFIX + name, name);
             }
+            for (String fileName : src.tensors().keySet()) {
+                if (!byFileName.containsKey(fileName)) {
+                    throw new CheckpointException("adapter " + adapterDir + " holds " + fileName
+                            + ", which these parameters do not train");
+                }
+            }
+            // every shape is checked before anything is replaced, so a refused adapter leaves params as they were
+            for (Map.Entry<String, String> e : byFileName.entrySet()) {
+                requireShape(src, e.getKey(), params.get(e.getValue()).getShape().getShape());
+            }
+            for (Map.Entry<String, String> e : byFileName.entrySet()) {
+                params.get(e.getValue()).set(src.readFloat32(e.getKey()).asFloatBuffer());
+            }
+        }
+    }
+
+    /**
+     * Compares what {@code adapter_config.json} stores with the settings {@code params} were prepared with. Dropout
+     * is not compared: it acts only while training and does not change what the stored tensors mean.
+     */
+    private static void checkAdapterConfig(ModelParameters params, Path adapterDir) {
+        Path file = adapterDir.resolve(ADAPTER_CONFIG);
+        com.fasterxml.jackson.databind.JsonNode cfg;
+        try {
+            cfg = JSON.readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        LoraSettings lora = params.lora();
+        if (!"LORA".equals(cfg.path("peft_type").asText("LORA"))) {
+            throw new CheckpointException(file + " is a " + cfg.path("peft_type").asText() + " adapter, not LORA");
+        }
+        if (cfg.path("r").asInt(-1) != lora.rank()) {
+            throw new CheckpointException(file + " has LoRA rank r=" + cfg.path("r").asText() + ", but the parameters"
+                    + " were prepared with rank " + lora.rank());
+        }
+        if (Float.compare((float) cfg.path("lora_alpha").asDouble(Double.NaN), lora.alpha()) != 0) {
+            throw new CheckpointException(file + " has lora_alpha " + cfg.path("lora_alpha").asText() + ", but the"
+                    + " parameters were prepared with alpha " + lora.alpha());
+        }
+        List<String> targets = new ArrayList<>();
+        cfg.path("target_modules").forEach(n -> targets.add(n.asText()));
+        if (!targets.isEmpty() && !new java.util.HashSet<>(targets).equals(new java.util.HashSet<>(ParameterNames.LORA_TARGETS))) {
+            throw new CheckpointException(file + " adapts " + targets + ", but the parameters adapt "
+                    + ParameterNames.LORA_TARGETS);
+        }
+        List<Integer> stored = new ArrayList<>();
+        cfg.path("layers_to_transform").forEach(n -> stored.add(n.asInt()));
+        List<Integer> adapted = new ArrayList<>();
+        for (int i = 0; i < params.config().numLayers(); i++) {
+            if (params.hasLora(i)) {
+                adapted.add(i);
+            }
+        }
+        if (!stored.isEmpty() && !stored.equals(adapted)) {
+            throw new CheckpointException(file + " adapts layers " + stored + ", but the parameters adapt layers "
+                    + adapted + " (another memory layer or model)");
+        }
+    }
+
+    /**
+     * Checks that tensor {@code key} of {@code src} exists and has {@code expected}'s shape. Needed before every
+     * {@code NDArray.set} from a checkpoint: DJL copies a too-long buffer's first elements with only a logged
+     * warning, so a checkpoint of another model or LoRA rank would otherwise load as silent garbage.
+     */
+    static void requireShape(WeightSource src, String key, long[] expected) {
+        TensorInfo info = src.tensors().get(key);
+        if (info == null) {
+            throw new CheckpointException("missing tensor " + key + " in " + src.description());
+        }
+        if (!Arrays.equals(info.shape(), expected)) {
+            throw new CheckpointException("tensor " + key + " in " + src.description() + " has shape "
+                    + Arrays.toString(info.shape()) + ", but the parameter it restores has shape "
+                    + Arrays.toString(expected));
         }
     }
 

@@ -149,8 +149,8 @@ public final class Trainer implements AutoCloseable {
             }));
         }
         double lossSum = 0;
-        for (Future<Double> f : runs) {
-            lossSum += TrainingWorker.await(f);
+        for (double workerLoss : TrainingWorker.awaitAll(runs)) {
+            lossSum += workerLoss;
         }
         double lr = settings.schedule().at(step);
         double norm;

@@ -60,6 +60,11 @@ public final class TrainingState {
         json.put("optimizer_steps", trainer.optimizer().steps());
         json.put("mode", trainer.settings().mode().name());
         json.put("seed", trainer.settings().seed());
+        LoraSettings lora = trainer.parameters().lora();
+        if (lora != null) {
+            // a LoRA scale (alpha / rank) change keeps every shape, so only these fields can reveal it on resume
+            json.putObject("lora").put("r", lora.rank()).put("lora_alpha", lora.alpha());
+        }
         ArrayNode pos = json.putArray("slot_positions");
         for (int[] p : trainer.streams().position()) {
             pos.addArray().add(p[0]).add(p[1]);
@@ -85,10 +90,25 @@ public final class TrainingState {
             throw new IllegalArgumentException("checkpoint " + dir + " was trained in mode " + json.path("mode").asText()
                     + ", not " + trainer.settings().mode());
         }
+        checkLora(trainer.parameters().lora(), json.path("lora"), dir);
         ModelParameters params = trainer.parameters();
         Map<String, float[]> m = new HashMap<>();
         Map<String, float[]> v = new HashMap<>();
         try (WeightSource src = SafetensorsCheckpoint.openFile(dir.resolve(TENSORS))) {
+            for (String key : src.tensors().keySet()) {
+                String name = key.substring(key.indexOf('/') + 1);
+                if (!params.isTrainable(name)) {
+                    throw new CheckpointException(src.description() + " holds " + key + ", but " + name
+                            + " does not train here (another model, memory layer or mode)");
+                }
+            }
+            // every shape is checked before anything is replaced, so a refused checkpoint leaves the trainer as it was
+            for (String name : params.trainableNames()) {
+                long[] shape = params.get(name).getShape().getShape();
+                for (String kind : List.of("param/", "adam_m/", "adam_v/")) {
+                    TrainedCheckpoint.requireShape(src, kind + name, shape);
+                }
+            }
             for (String name : params.trainableNames()) {
                 params.get(name).set(src.readFloat32("param/" + name).asFloatBuffer());
                 m.put(name, floats(src, "adam_m/" + name));
@@ -106,6 +126,19 @@ public final class TrainingState {
         List<Double> losses = new ArrayList<>();
         json.path("losses").forEach(n -> losses.add(n.asDouble()));
         return losses;
+    }
+
+    /** Refuses a checkpoint saved with other LoRA settings; checkpoints saved before they were recorded pass. */
+    private static void checkLora(LoraSettings lora, JsonNode saved, Path dir) {
+        if (saved.isMissingNode() || lora == null) {
+            return; // without adapters on either side, the tensor names and shapes already tell
+        }
+        if (saved.path("r").asInt(-1) != lora.rank()
+                || Float.compare((float) saved.path("lora_alpha").asDouble(Double.NaN), lora.alpha()) != 0) {
+            throw new CheckpointException("checkpoint " + dir + " was trained with LoRA r=" + saved.path("r").asText()
+                    + ", alpha=" + saved.path("lora_alpha").asText() + ", not r=" + lora.rank() + ", alpha="
+                    + lora.alpha());
+        }
     }
 
     private static float[] floats(WeightSource src, String name) {

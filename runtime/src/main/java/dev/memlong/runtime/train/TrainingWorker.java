@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One data-parallel training worker: its own thread, its own replica of the trainable parameters (frozen ones are
@@ -66,18 +67,48 @@ final class TrainingWorker implements AutoCloseable {
         return thread.submit(work);
     }
 
-    static <T> T await(Future<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while training", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+    /**
+     * Waits for every future, even after one has failed or this thread is interrupted: returning early would let
+     * the caller close arrays (a step's gradients, the parameters) that another worker's forward or backward still
+     * reads, which crashes libtorch rather than failing cleanly. A worker's share of a step always finishes.
+     *
+     * @return the results, in order
+     * @throws RuntimeException the first failure, with the others {@linkplain Throwable#addSuppressed suppressed}
+     */
+    static <T> List<T> awaitAll(List<Future<T>> futures) {
+        List<T> results = new ArrayList<>(futures.size());
+        RuntimeException failure = null;
+        boolean interrupted = false;
+        for (Future<T> f : futures) {
+            while (true) {
+                try {
+                    results.add(f.get());
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // keep waiting; the flag is restored below
+                } catch (ExecutionException e) {
+                    RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
+                            : new IllegalStateException("training worker failed", e.getCause());
+                    if (failure == null) {
+                        failure = cause;
+                    } else {
+                        failure.addSuppressed(cause);
+                    }
+                    results.add(null);
+                    break;
+                }
             }
-            throw new IllegalStateException(e.getCause());
         }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            if (failure == null) {
+                failure = new IllegalStateException("interrupted while training");
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return results;
     }
 
     /** Copies the current trainable values into a fresh replica (new autograd leaves, no gradient yet). */
@@ -259,9 +290,27 @@ final class TrainingWorker implements AutoCloseable {
         return new ArrayList<>(memories.keySet());
     }
 
+    /**
+     * Stops the thread, waiting for work it is running to finish before the memories and the replica are closed: a
+     * forward or backward still running on closed arrays would read freed native memory. Queued work not yet
+     * started is dropped.
+     */
     @Override
     public void close() {
         thread.shutdownNow();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (thread.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true; // closing now would be unsafe: keep waiting, restore the flag after
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         memories.values().stream().filter(java.util.Objects::nonNull).forEach(SlotMemory::close);
         manager.close();
     }

@@ -119,4 +119,60 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.greedy(1).withRepetitionPenalty(0));
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.greedy(1).withStopStrings(List.of("")));
     }
+
+    private static final float INF = Float.POSITIVE_INFINITY;
+    private static final float NAN = Float.NaN;
+
+    /** Greedy, greedy with a repetition penalty, plain sampling, and sampling with top-k and top-p. */
+    private static List<SamplingParams> everyMode() {
+        return List.of(SamplingParams.greedy(1), SamplingParams.greedy(1).withRepetitionPenalty(1.3),
+                SamplingParams.sample(1, 0.7, 1.0, 11), SamplingParams.sample(1, 1.0, 0.9, 12).withTopK(2));
+    }
+
+    @Test
+    void aPositiveInfiniteLogitIsTheCertainChoice() {
+        for (SamplingParams p : everyMode()) {
+            Sampler s = new Sampler(p, 4, new int[] {2});
+            for (int i = 0; i < 200; i++) {
+                assertEquals(2, s.next(new float[] {1f, 3f, INF, -INF}), p.toString());
+            }
+        }
+    }
+
+    @Test
+    void severalPositiveInfiniteLogitsShareTheProbability() {
+        float[] l = {INF, 5f, INF, INF};
+        assertEquals(0, new Sampler(SamplingParams.greedy(1), 4, new int[0]).next(l));
+        double[] f = frequencies(SamplingParams.sample(1, 1.0, 1.0, 8), l);
+        for (int i : new int[] {0, 2, 3}) {
+            assertEquals(1.0 / 3, f[i], 0.01, "token " + i);
+        }
+        assertEquals(0, f[1]);
+        // top-k 2 keeps the two lowest ids among the tied +Inf tokens
+        double[] k = frequencies(SamplingParams.sample(1, 1.0, 1.0, 8).withTopK(2), l);
+        assertEquals(0.5, k[0], 0.01);
+        assertEquals(0.5, k[2], 0.01);
+    }
+
+    @Test
+    void negativeInfiniteLogitsAreNeverChosen() {
+        float[] l = {-INF, -INF, 0f, -INF};
+        for (SamplingParams p : everyMode()) {
+            assertEquals(2, new Sampler(p, 4, new int[0]).next(l), p.toString());
+        }
+    }
+
+    @Test
+    void nanOrAllMaskedLogitsAreRefusedClearly() {
+        for (SamplingParams p : everyMode()) {
+            InvalidLogitsException e = assertThrows(InvalidLogitsException.class,
+                    () -> new Sampler(p, 4, new int[0]).next(new float[] {1f, NAN, 2f, 0f}), p.toString());
+            assertTrue(e.getMessage().contains("token 1") && e.getMessage().contains("NaN"), e.getMessage());
+            assertThrows(InvalidLogitsException.class,
+                    () -> new Sampler(p, 2, new int[0]).next(new float[] {NAN, INF}), p.toString());
+            e = assertThrows(InvalidLogitsException.class,
+                    () -> new Sampler(p, 3, new int[0]).next(new float[] {-INF, -INF, -INF}), p.toString());
+            assertTrue(e.getMessage().contains("-Infinity"), e.getMessage());
+        }
+    }
 }

@@ -100,4 +100,79 @@ class OnnxBertRetrieverTest {
         assertFalse(OnnxGraphScan.containsOp(model, "QLinearMatMul"));
         assertFalse(OnnxGraphScan.containsOp(new ByteArrayInputStream(model), "QLinearMatMul"));
     }
+
+    /** Protocol buffer encoding, just what a tiny ONNX graph needs. */
+    private static final class Proto {
+        private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+
+        private void varint(long v) {
+            while ((v & ~0x7FL) != 0) {
+                out.write((int) ((v & 0x7F) | 0x80));
+                v >>>= 7;
+            }
+            out.write((int) v);
+        }
+
+        Proto integer(int field, long v) {
+            varint((long) field << 3);
+            varint(v);
+            return this;
+        }
+
+        Proto bytes(int field, byte[] b) {
+            varint((long) field << 3 | 2);
+            varint(b.length);
+            out.writeBytes(b);
+            return this;
+        }
+
+        Proto string(int field, String s) {
+            return bytes(field, s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        Proto message(int field, Proto m) {
+            return bytes(field, m.out.toByteArray());
+        }
+
+        byte[] toBytes() {
+            return out.toByteArray();
+        }
+    }
+
+    /** ValueInfoProto of a tensor with symbolic dimensions. */
+    private static Proto tensorInfo(String name, int elemType, String... dims) {
+        Proto shape = new Proto();
+        for (String d : dims) {
+            shape.message(1, new Proto().string(2, d));
+        }
+        Proto tensor = new Proto().integer(1, elemType).message(2, shape);
+        return new Proto().string(1, name).message(2, new Proto().message(1, tensor));
+    }
+
+    /**
+     * An ONNX model with BERT's inputs whose only output, {@code pooled}, is {@code [batch, tokens]}:
+     * {@code Cast<float>(input_ids + attention_mask)}.
+     */
+    private static byte[] rankTwoModel() {
+        int int64 = 7;
+        int float32 = 1;
+        Proto add = new Proto().string(1, "input_ids").string(1, "attention_mask").string(2, "sum").string(4, "Add");
+        Proto cast = new Proto().string(1, "sum").string(2, "pooled").string(4, "Cast")
+                .message(5, new Proto().string(1, "to").integer(3, float32).integer(20, 2));
+        Proto graph = new Proto().message(1, add).message(1, cast).string(2, "rank2")
+                .message(11, tensorInfo("input_ids", int64, "batch", "tokens"))
+                .message(11, tensorInfo("attention_mask", int64, "batch", "tokens"))
+                .message(12, tensorInfo("pooled", float32, "batch", "tokens"));
+        return new Proto().integer(1, 7).message(7, graph).message(8, new Proto().string(1, "").integer(2, 13)).toBytes();
+    }
+
+    @Test
+    void anOutputThatIsNotTokenStatesIsRefusedClearly() throws IOException {
+        try (InputStream tokenizer = BgeSmallRetriever.class.getResourceAsStream(BgeSmallRetriever.TOKENIZER_RESOURCE)) {
+            RetrieverException e = assertThrows(RetrieverException.class,
+                    () -> OnnxBertRetriever.fromBytes("rank-2", rankTwoModel(), tokenizer, RetrieverOptions.defaults()).close());
+            assertTrue(e.getMessage().contains("'pooled'") && e.getMessage().contains("[batch, tokens, hidden]"),
+                    e.getMessage());
+        }
+    }
 }

@@ -4,9 +4,11 @@ import dev.memlong.runtime.retriever.HashingRetriever;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import dev.memlong.runtime.checkpoint.CheckpointException;
 import dev.memlong.runtime.checkpoint.Checkpoints;
 import dev.memlong.runtime.checkpoint.WeightSource;
 import dev.memlong.runtime.engine.Engines;
@@ -150,5 +152,47 @@ class TrainedCheckpointTest {
                         0f, name);
             }
         }
+    }
+
+    @Test
+    void anAdapterOfOtherLoraSettingsIsRefused() throws Exception {
+        Path dir = tmp.resolve("adapter-r4");
+        TrainedCheckpoint.writeAdapter(trained, dir, "hf-tiny-llama", Map.of());
+        int rank = trained.lora().rank();
+        try (ModelParameters otherRank = ModelParameters.load(Fixtures.hfTinyLlama(), root);
+             ModelParameters otherAlpha = ModelParameters.load(Fixtures.hfTinyLlama(), root)) {
+            otherRank.prepare(TrainingMode.LORA_UPPER, MEMORY_LAYER, new LoraSettings(2 * rank, trained.lora().alpha(), 0), 1);
+            otherAlpha.prepare(TrainingMode.LORA_UPPER, MEMORY_LAYER, new LoraSettings(rank, 2 * trained.lora().alpha(), 0), 1);
+            String q3 = ParameterNames.loraA(3, "q_proj");
+            float[] before = otherRank.values(q3);
+            CheckpointException e = assertThrows(CheckpointException.class, () -> TrainedCheckpoint.loadAdapter(otherRank, dir));
+            assertTrue(e.getMessage().contains("rank"), e.getMessage());
+            assertArrayEquals(before, otherRank.values(q3), 0f);
+            e = assertThrows(CheckpointException.class, () -> TrainedCheckpoint.loadAdapter(otherAlpha, dir));
+            assertTrue(e.getMessage().contains("lora_alpha"), e.getMessage());
+            // a config edited to match: the tensors' shapes still tell, and are named with both shapes
+            Path cfg = dir.resolve(TrainedCheckpoint.ADAPTER_CONFIG);
+            java.nio.file.Files.writeString(cfg, java.nio.file.Files.readString(cfg)
+                    .replace("\"r\" : " + rank, "\"r\" : " + 2 * rank));
+            e = assertThrows(CheckpointException.class, () -> TrainedCheckpoint.loadAdapter(otherRank, dir));
+            assertTrue(e.getMessage().contains("lora_") && e.getMessage().contains("[" + rank + ", ")
+                    && e.getMessage().contains("[" + 2 * rank + ", "), e.getMessage());
+        }
+    }
+
+    @Test
+    void aMergedCheckpointThatCouldNotLoadIsRefusedBeforeWriting() throws Exception {
+        Path noBase = tmp.resolve("merged-no-base");
+        assertThrows(IllegalArgumentException.class,
+                () -> TrainedCheckpoint.writeMerged(trained, noBase, null, "F32", Map.of()));
+        assertFalse(java.nio.file.Files.exists(noBase.resolve("model.safetensors")));
+        // a shard index left in the directory would be loaded instead of the merged file
+        Path stale = tmp.resolve("merged-stale");
+        java.nio.file.Files.createDirectories(stale);
+        java.nio.file.Files.writeString(stale.resolve("model.safetensors.index.json"), "{\"weight_map\": {}}");
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> TrainedCheckpoint.writeMerged(trained, stale, Fixtures.hfTinyLlama(), "F32", Map.of()));
+        assertTrue(e.getMessage().contains("model.safetensors.index.json"), e.getMessage());
+        assertFalse(java.nio.file.Files.exists(stale.resolve("model.safetensors")));
     }
 }
