@@ -24,6 +24,14 @@ public record KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim
         if (embedder == null) {
             throw new IllegalArgumentException("embedder must be set (empty: not known)");
         }
+        // a plain int product would wrap (65536 * 65536 heads x dims is 0 bytes a token) and let K/V of any size
+        // pass kvBytes' checks; no real memory layer comes near 2 GiB of K/V a token
+        try {
+            Math.multiplyExact(Math.multiplyExact(kvHeads, headDim), dtype.bytes());
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("kvHeads " + kvHeads + " x headDim " + headDim + " x " + dtype
+                    + " exceeds 2 GiB of K/V a token");
+        }
     }
 
     /** This layout recording {@code id} as its embedder. */
@@ -91,8 +99,18 @@ public record KvLayout(int kvHeads, int headDim, KvDType dtype, int embeddingDim
         }
     }
 
-    /** Bytes of keys (or of values) for {@code tokens} tokens. */
+    /**
+     * Bytes of keys (or of values) for {@code tokens} tokens.
+     *
+     * @throws IllegalArgumentException if that exceeds {@link Integer#MAX_VALUE} (no byte array holds it)
+     */
     public int kvBytes(int tokens) {
-        return Math.multiplyExact(Math.multiplyExact(tokens, kvHeads * headDim), dtype.bytes());
+        try {
+            // kvHeads * headDim * dtype.bytes() fits an int: the constructor checked it
+            return Math.multiplyExact(tokens, kvHeads * headDim * dtype.bytes());
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("K/V of " + tokens + " tokens in layout " + this
+                    + " exceeds 2 GiB");
+        }
     }
 }

@@ -148,7 +148,6 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
         return this;
     }
 
-    /** Bytes of stored keys (or values) per token, for a model's memory layer. */
     /** The layout of a bank embedded by the retriever {@code embedder} ({@code Retriever.id()}). */
     public KvLayout layout(int kvHeads, int headDim, int embeddingDim, String embedder) {
         return new KvLayout(kvHeads, headDim, kvDType, embeddingDim, embedder);

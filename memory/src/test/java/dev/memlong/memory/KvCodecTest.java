@@ -41,6 +41,64 @@ class KvCodecTest {
         }
     }
 
+    /**
+     * FP16 bit patterns worked out from the IEEE 754 binary16 format (1 sign, 5 exponent bits biased by 15, 10
+     * mantissa bits), not from the JDK conversion KvCodec uses, so a wrong codec cannot agree with itself.
+     */
+    @Test
+    void fp16KnownBitPatterns() {
+        float subnormalMin = 0x1p-24f; // 0x0001, the smallest positive binary16 value
+        float[] in = {
+            1.0f, -1.0f, 2.0f, 0.5f, 0.0f, -0.0f,
+            65504f,                       // the largest finite binary16
+            65519.99f,                    // below the halfway point to 65536: stays finite
+            65520f,                       // halfway to 65536, ties to the even significand: overflows to infinity
+            1e9f, -1e9f,                  // overflow
+            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            0x1p-14f,                     // the smallest normal
+            0x1p-15f,                     // a subnormal: 0x0200
+            subnormalMin,
+            0x1p-25f,                     // halfway between 0 and the smallest subnormal: ties to even 0
+            0x1.8p-24f,                   // halfway between 0x0001 and 0x0002: ties to even 0x0002
+            1e-8f,                        // under half the smallest subnormal: 0
+            -1e-8f,                       // ... keeping the sign
+            1.0f + 0x1p-11f,              // halfway between 0x3C00 and 0x3C01: ties to even 0x3C00
+            1.0f + 0x1.8p-10f,            // halfway between 0x3C01 and 0x3C02: ties to even 0x3C02
+            1.0f + 0x1p-11f + 0x1p-20f,   // just above halfway: up to 0x3C01
+            0.1f, 1f / 3f, -2.5f};
+        int[] want = {
+            0x3C00, 0xBC00, 0x4000, 0x3800, 0x0000, 0x8000,
+            0x7BFF, 0x7BFF, 0x7C00, 0x7C00, 0xFC00,
+            0x7C00, 0xFC00,
+            0x0400, 0x0200, 0x0001, 0x0000, 0x0002, 0x0000, 0x8000,
+            0x3C00, 0x3C02, 0x3C01,
+            0x2E66, 0x3555, 0xC100};
+        byte[] bytes = KvCodec.encode(in, KvDType.FP16);
+        for (int i = 0; i < in.length; i++) {
+            assertEquals(want[i], u16(bytes, i), "value " + in[i] + " (" + Float.toHexString(in[i]) + ")");
+        }
+        // little-endian: 1.0 = 0x3C00 is written 00 3C
+        assertEquals(0x00, bytes[0] & 0xFF);
+        assertEquals(0x3C, bytes[1] & 0xFF);
+
+        int nan = u16(KvCodec.encode(new float[] {Float.NaN}, KvDType.FP16), 0);
+        assertEquals(0x7C00, nan & 0x7C00, "NaN has an all-ones exponent");
+        assertTrue((nan & 0x03FF) != 0, "and a non-zero mantissa");
+
+        // decoding the same patterns (low byte first)
+        byte[] encoded = {0x00, 0x3C, (byte) 0xFF, 0x7B, 0x01, 0x00, 0x00, 0x04, 0x00, (byte) 0xFC, 0x00, 0x7E,
+            0x00, (byte) 0x80, 0x66, 0x2E};
+        float[] back = KvCodec.decode(encoded, KvDType.FP16);
+        assertEquals(1.0f, back[0]);
+        assertEquals(65504f, back[1]);
+        assertEquals(subnormalMin, back[2]);
+        assertEquals(0x1p-14f, back[3]);
+        assertEquals(Float.NEGATIVE_INFINITY, back[4]);
+        assertTrue(Float.isNaN(back[5]));
+        assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(back[6]), "negative zero");
+        assertEquals(0.0999755859375f, back[7]);
+    }
+
     /** Round to nearest even on the upper 16 bits, written out with plain integer arithmetic. */
     private static int bf16Reference(float f) {
         int bits = Float.floatToRawIntBits(f);

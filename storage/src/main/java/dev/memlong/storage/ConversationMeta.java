@@ -14,14 +14,7 @@ final class ConversationMeta {
         if (v == null) {
             return null;
         }
-        ConversationRecord r = RecordCodec.conversation(k, v);
-        try {
-            Records.layout(r.getLayout());
-        } catch (IllegalArgumentException e) {
-            throw RecordCodec.error(StorageException.Kind.UNPARSABLE_VALUE, ColumnFamily.CONVERSATIONS, k,
-                    "invalid K/V layout: " + e.getMessage(), e);
-        }
-        return r;
+        return RecordCodec.conversation(k, v);
     }
 
     /** The record of {@code key}; NOT_FOUND if the conversation does not exist. */
@@ -55,6 +48,20 @@ final class ConversationMeta {
         if (!stored.getModelId().equals(spec.modelId())) {
             throw RecordCodec.error(StorageException.Kind.MODEL_MISMATCH, ColumnFamily.CONVERSATIONS, k,
                     "stored for model " + stored.getModelId() + ", opened with " + spec.modelId(), null);
+        }
+    }
+
+    /**
+     * Deletes everything stored under the conversation's key except its record: what a crashed or failed import
+     * left behind (invisible while there is no record, it would come back as the data of a new conversation with
+     * the same key).
+     */
+    static void deleteData(StoreBatch batch, ConversationKey key) {
+        byte[] prefix = StoreKeys.conversation(key);
+        for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
+            if (cf != ColumnFamily.CONVERSATIONS) {
+                batch.deletePrefix(cf, prefix);
+            }
         }
     }
 

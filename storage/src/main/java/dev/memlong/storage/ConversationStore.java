@@ -80,6 +80,9 @@ public final class ConversationStore implements AutoCloseable {
             }
             ConversationRecord created = ConversationMeta.create(key, spec, ctx.settings, ctx.now());
             try (StoreBatch batch = new StoreBatch(ctx.db)) {
+                // an import that crashed or failed may have left turns and chunks under this key (its clean-up is
+                // best effort); in the same batch as the record, so they can never become this conversation's
+                ConversationMeta.deleteData(batch, key);
                 ConversationMeta.put(batch, key, created);
                 ctx.db.write(batch, ctx.settings.fsync());
             }
@@ -164,7 +167,11 @@ public final class ConversationStore implements AutoCloseable {
         return turns.history(key, 0, Integer.MAX_VALUE);
     }
 
-    /** Messages from {@code fromSeq} on, at most {@code limit}. */
+    /**
+     * Messages from {@code fromSeq} on, at most {@code limit} (none for 0).
+     *
+     * @throws IllegalArgumentException if {@code limit} is negative
+     */
     public List<Turn> history(ConversationKey key, long fromSeq, int limit) {
         return turns.history(key, fromSeq, limit);
     }
@@ -288,7 +295,8 @@ public final class ConversationStore implements AutoCloseable {
         lock.lock();
         boolean existed;
         try {
-            existed = ConversationMeta.find(ctx.db, key) != null;
+            // the raw value, not the decoded record: a conversation whose record is corrupt can still be forgotten
+            existed = ctx.db.get(ColumnFamily.CONVERSATIONS, prefix) != null;
             try (StoreBatch batch = new StoreBatch(ctx.db)) {
                 for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
                     batch.deletePrefix(cf, prefix);

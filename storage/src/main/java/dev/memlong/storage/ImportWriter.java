@@ -8,8 +8,10 @@ import dev.memlong.storage.proto.ExportTrailer;
 import dev.memlong.storage.proto.TurnRecord;
 
 /**
- * Writes an imported conversation in bounded batches, validating every record. The conversation record goes in
- * the last batch, so a half-imported conversation is never visible; {@link #abort()} removes partial data.
+ * Writes an imported conversation in bounded batches, validating every record ({@link RecordChecks}; BAD_EXPORT
+ * naming the field). The conversation record goes in the last batch, so a half-imported conversation is never
+ * visible; {@link #abort()} removes partial data, best effort: if it cannot (or the process dies first), creating
+ * a conversation with the key removes it ({@link ConversationMeta#deleteData}).
  */
 final class ImportWriter {
 
@@ -35,27 +37,30 @@ final class ImportWriter {
         this.source = source;
         this.batchBytes = batchBytes;
         RecordCodec.checkVersion(ColumnFamily.CONVERSATIONS, prefix, source.getSchemaVersion());
+        requireValid("the header", RecordChecks.conversation(source));
+        this.layout = Records.layout(source.getLayout());
+        StoreBatch first = new StoreBatch(ctx.db);
         try {
-            this.layout = Records.layout(source.getLayout());
-        } catch (IllegalArgumentException e) {
-            throw ConversationTransfer.bad(key, "invalid K/V layout in the header: " + e.getMessage());
+            // leftovers of an import that crashed half-way (invisible without a conversation record)
+            ConversationMeta.deleteData(first, key);
+        } catch (RuntimeException e) {
+            first.close(); // the caller only aborts a writer it got
+            throw e;
         }
-        batch = new StoreBatch(ctx.db);
-        // leftovers of an import that crashed half-way (invisible without a conversation record)
-        for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
-            if (cf != ColumnFamily.CONVERSATIONS) {
-                batch.deletePrefix(cf, prefix);
-            }
-        }
+        batch = first;
     }
 
     void turn(TurnRecord t) {
-        ConversationTransfer.checkTurn(key, t);
+        // the seq first: it makes the key every other error names
+        requireValid("a turn", RecordChecks.seq(t.getSeq()));
+        byte[] k = StoreKeys.item(prefix, t.getSeq());
+        RecordCodec.checkVersion(ColumnFamily.TURNS, k, t.getSchemaVersion());
+        requireValid("turn " + t.getSeq(), RecordChecks.turn(t));
         if (t.getSeq() <= lastTurnSeq) {
             throw ConversationTransfer.bad(key, "turn seq " + t.getSeq() + " out of order");
         }
         lastTurnSeq = t.getSeq();
-        batch.put(ColumnFamily.TURNS, StoreKeys.item(prefix, t.getSeq()), t.toByteArray());
+        batch.put(ColumnFamily.TURNS, k, t.toByteArray());
         turns++;
         nextTurnSeq = t.getSeq() + 1;
         maybeFlush();
@@ -63,12 +68,15 @@ final class ImportWriter {
 
     void chunk(ExportChunk c) {
         ChunkRecord chunk = c.getChunk();
+        requireValid("a chunk", RecordChecks.seq(chunk.getSeq()));
         byte[] k = StoreKeys.item(prefix, chunk.getSeq());
         RecordCodec.checkVersion(ColumnFamily.CHUNKS, k, chunk.getSchemaVersion());
         RecordCodec.checkVersion(ColumnFamily.CHUNK_KV, k, c.getKv().getSchemaVersion());
         RecordCodec.checkVersion(ColumnFamily.CHUNK_EMBEDDINGS, k, c.getEmbedding().getSchemaVersion());
+        requireValid("chunk " + chunk.getSeq(), RecordChecks.chunk(chunk));
         RecordCodec.checkKv(k, c.getKv(), layout, chunk.getTokenIdsCount());
-        RecordCodec.embedding(k, c.getEmbedding(), layout.embeddingDim());
+        requireValid("chunk " + chunk.getSeq(),
+                RecordChecks.embedding(RecordCodec.embedding(k, c.getEmbedding(), layout.embeddingDim())));
         if (chunk.getSeq() <= lastChunkSeq) {
             throw ConversationTransfer.bad(key, "chunk seq " + chunk.getSeq() + " out of order");
         }
@@ -105,16 +113,19 @@ final class ImportWriter {
             batch.close();
         }
         try (StoreBatch cleanup = new StoreBatch(ctx.db)) {
-            for (ColumnFamily cf : ColumnFamily.CONVERSATION_DATA) {
-                if (cf != ColumnFamily.CONVERSATIONS) {
-                    cleanup.deletePrefix(cf, prefix);
-                }
-            }
+            ConversationMeta.deleteData(cleanup, key);
             ctx.db.write(cleanup, false);
         } catch (RuntimeException e) {
-            // the leftovers are invisible and the next import of this key removes them
+            // the import's own error is the one to report; the leftovers stay invisible without a conversation
+            // record, and whatever creates this conversation (an import, openConversation) deletes them first
         }
         batch = null;
+    }
+
+    private void requireValid(String what, String problem) {
+        if (problem != null) {
+            throw ConversationTransfer.bad(key, what + ": " + problem);
+        }
     }
 
     private void maybeFlush() {

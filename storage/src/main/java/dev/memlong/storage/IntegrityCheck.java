@@ -7,7 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 
-/** Scans a conversation's chunk column families at one snapshot and reports half-written chunks. */
+/**
+ * Scans a conversation's chunk column families at one snapshot and reports half-written chunks, and turns or
+ * chunks at or past the conversation's next sequence numbers (no write of the conversation made those: they are
+ * leftovers, e.g. of an import, and the next append would collide with them).
+ */
 final class IntegrityCheck {
 
     private IntegrityCheck() {}
@@ -21,7 +25,7 @@ final class IntegrityCheck {
                 throw new StorageException(StorageException.Kind.NOT_FOUND, key.toString(),
                         ColumnFamily.CONVERSATIONS.cfName(), key.toString(), "no such conversation", null);
             }
-            ConversationRecord meta = RecordCodec.conversation(prefix, metaBytes);
+            ConversationRecord meta = RecordCodec.conversation(prefix, metaBytes); // checked: the layout is valid
             KvLayout layout = Records.layout(meta.getLayout());
             TreeMap<Long, Integer> tokens = new TreeMap<>();      // seq -> tokens, from chunk metadata
             TreeMap<Long, Integer> seen = new TreeMap<>();        // seq -> bitmask of column families holding it
@@ -51,14 +55,20 @@ final class IntegrityCheck {
                 }
             });
             long[] turns = {0};
+            List<Long> strayTurns = new ArrayList<>();
             ctx.db.scan(ColumnFamily.TURNS, prefix, end, snapshot, (k, v) -> {
                 RecordCodec.turn(k, v);
                 turns[0]++;
+                if (StoreKeys.seq(k) >= meta.getNextTurnSeq()) {
+                    strayTurns.add(StoreKeys.seq(k));
+                }
                 return true;
             });
+            List<Long> strayChunks = List.copyOf(seen.tailMap(meta.getNextChunkSeq()).keySet());
             long stored = tokens.values().stream().mapToLong(Integer::longValue).sum();
             return new IntegrityReport(tokens.size(), List.copyOf(incomplete), meta.getChunkCount(),
-                    meta.getTokenCount(), stored, turns[0], meta.getTurnCount());
+                    meta.getTokenCount(), stored, turns[0], meta.getTurnCount(), List.copyOf(strayTurns),
+                    strayChunks);
         });
     }
 }

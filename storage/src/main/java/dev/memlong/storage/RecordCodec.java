@@ -17,8 +17,10 @@ import java.util.function.ToIntFunction;
 
 /**
  * Decodes stored values, turning every kind of bad data into a typed {@link StorageException} that names the
- * conversation, column family and key: unparsable bytes, an unknown schema version, K/V or embedding bytes of
- * the wrong size.
+ * conversation, column family and key: unparsable bytes, an unknown schema version, a value no valid record holds
+ * ({@link RecordChecks}: an unknown enum, a chunk of no tokens, a NaN embedding...), K/V or embedding bytes of the
+ * wrong size. Every stored conversation, turn, chunk and embedding is read through here, so the rest of the
+ * module never meets an invalid one.
  */
 final class RecordCodec {
 
@@ -28,16 +30,22 @@ final class RecordCodec {
     private RecordCodec() {}
 
     static ConversationRecord conversation(byte[] key, byte[] value) {
-        return parse(ColumnFamily.CONVERSATIONS, key, value, ConversationRecord.parser(),
+        ConversationRecord r = parse(ColumnFamily.CONVERSATIONS, key, value, ConversationRecord.parser(),
                 ConversationRecord::getSchemaVersion);
+        requireValid(ColumnFamily.CONVERSATIONS, key, RecordChecks.conversation(r));
+        return r;
     }
 
     static TurnRecord turn(byte[] key, byte[] value) {
-        return parse(ColumnFamily.TURNS, key, value, TurnRecord.parser(), TurnRecord::getSchemaVersion);
+        TurnRecord r = parse(ColumnFamily.TURNS, key, value, TurnRecord.parser(), TurnRecord::getSchemaVersion);
+        requireValid(ColumnFamily.TURNS, key, RecordChecks.turn(r));
+        return r;
     }
 
     static ChunkRecord chunk(byte[] key, byte[] value) {
-        return parse(ColumnFamily.CHUNKS, key, value, ChunkRecord.parser(), ChunkRecord::getSchemaVersion);
+        ChunkRecord r = parse(ColumnFamily.CHUNKS, key, value, ChunkRecord.parser(), ChunkRecord::getSchemaVersion);
+        requireValid(ColumnFamily.CHUNKS, key, RecordChecks.chunk(r));
+        return r;
     }
 
     static WindowRecord window(byte[] key, byte[] value) {
@@ -63,7 +71,12 @@ final class RecordCodec {
     }
 
     static void checkKv(byte[] key, ChunkKvRecord kv, KvLayout layout, int expectedTokens) {
-        int want = layout.kvBytes(expectedTokens);
+        int want;
+        try {
+            want = layout.kvBytes(expectedTokens);
+        } catch (IllegalArgumentException e) { // more than 2 GiB: no stored value can hold it
+            throw error(StorageException.Kind.TRUNCATED_KV, ColumnFamily.CHUNK_KV, key, e.getMessage(), e);
+        }
         if (kv.getTokenCount() != expectedTokens || kv.getKeys().size() != want || kv.getValues().size() != want) {
             throw error(StorageException.Kind.TRUNCATED_KV, ColumnFamily.CHUNK_KV, key,
                     "K/V for " + kv.getTokenCount() + " tokens has " + kv.getKeys().size() + " key and "
@@ -72,13 +85,16 @@ final class RecordCodec {
         }
     }
 
-    /** Parses an embedding and checks its dimension. */
+    /** Parses an embedding and checks its dimension and that its values are finite. */
     static float[] embedding(byte[] key, byte[] value, int dim) {
         ChunkEmbeddingRecord e = parse(ColumnFamily.CHUNK_EMBEDDINGS, key, value, ChunkEmbeddingRecord.parser(),
                 ChunkEmbeddingRecord::getSchemaVersion);
-        return embedding(key, e, dim);
+        float[] floats = embedding(key, e, dim);
+        requireValid(ColumnFamily.CHUNK_EMBEDDINGS, key, RecordChecks.embedding(floats));
+        return floats;
     }
 
+    /** An embedding's values, after checking their number only (an import checks the values as BAD_EXPORT). */
     static float[] embedding(byte[] key, ChunkEmbeddingRecord e, int dim) {
         if (e.getEmbeddingLe().size() != dim * Float.BYTES) {
             throw error(StorageException.Kind.TRUNCATED_EMBEDDING, ColumnFamily.CHUNK_EMBEDDINGS, key,
@@ -93,6 +109,13 @@ final class RecordCodec {
         if (version < 1 || version > SCHEMA_VERSION) {
             throw error(StorageException.Kind.UNKNOWN_SCHEMA_VERSION, cf, key, "schema version " + version
                     + " (this build reads 1.." + SCHEMA_VERSION + ")", null);
+        }
+    }
+
+    /** UNPARSABLE_VALUE when {@code problem} (from {@link RecordChecks}) is not null. */
+    private static void requireValid(ColumnFamily cf, byte[] key, String problem) {
+        if (problem != null) {
+            throw error(StorageException.Kind.UNPARSABLE_VALUE, cf, key, "invalid record: " + problem, null);
         }
     }
 

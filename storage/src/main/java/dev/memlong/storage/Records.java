@@ -23,7 +23,11 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Conversions between the wire types of the schema and the module's records. Nothing outside sees wire types. */
+/**
+ * Conversions between the wire types of the schema and the module's records. Nothing outside sees wire types.
+ * Decoding assumes a record {@link RecordCodec} (stored values) or {@link ImportWriter} (an export stream) has
+ * checked ({@link RecordChecks}); on anything else it throws IllegalArgumentException rather than guess.
+ */
 final class Records {
 
     private Records() {}
@@ -55,7 +59,11 @@ final class Records {
     }
 
     static EvictionPolicy policy(EvictionPolicyProto p) {
-        return p == EvictionPolicyProto.EVICTION_POLICY_FIFO ? EvictionPolicy.FIFO : EvictionPolicy.FREQUENCY;
+        return switch (p) {
+            case EVICTION_POLICY_FREQUENCY -> EvictionPolicy.FREQUENCY;
+            case EVICTION_POLICY_FIFO -> EvictionPolicy.FIFO;
+            default -> throw new IllegalArgumentException("unknown eviction policy " + p);
+        };
     }
 
     static RoleProto role(Role r) {
@@ -70,7 +78,8 @@ final class Records {
         return switch (r) {
             case ROLE_SYSTEM -> Role.SYSTEM;
             case ROLE_USER -> Role.USER;
-            default -> Role.ASSISTANT;
+            case ROLE_ASSISTANT -> Role.ASSISTANT;
+            default -> throw new IllegalArgumentException("unknown role " + r);
         };
     }
 

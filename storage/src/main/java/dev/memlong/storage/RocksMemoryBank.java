@@ -313,7 +313,17 @@ public final class RocksMemoryBank implements MemoryBank {
     /** Writes pending counters and deactivates the conversation. Idempotent. */
     @Override
     public void close() {
-        flushCounters();
-        detach();
+        // one critical section under the conversation's lock: a turn commit (which holds that lock) sees this bank
+        // either open until its batch is written or closed, never open and then closed before stage()
+        ReentrantLock lock = ctx.lock(key);
+        lock.lock();
+        try {
+            synchronized (this) {
+                flushCounters();
+                detach();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 }

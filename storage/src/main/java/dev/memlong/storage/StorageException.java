@@ -9,7 +9,10 @@ public final class StorageException extends RuntimeException {
 
     /** What went wrong. */
     public enum Kind {
-        /** A stored value is not a valid Protobuf message of the expected type. */
+        /**
+         * A stored value is not a valid Protobuf message of the expected type, or holds what no valid record does:
+         * an unknown enum value, a chunk of no tokens, a negative counter, a non-finite embedding value...
+         */
         UNPARSABLE_VALUE,
         /** K/V bytes shorter or longer than the conversation's layout requires for the chunk's tokens. */
         TRUNCATED_KV,
@@ -27,7 +30,7 @@ public final class StorageException extends RuntimeException {
         NOT_FOUND,
         /** The conversation already exists (import). */
         ALREADY_EXISTS,
-        /** An export stream that is malformed or incomplete. */
+        /** An export stream that is malformed or incomplete, or holds a record no valid conversation has. */
         BAD_EXPORT,
         /** The store cannot start: directory not creatable, read-only, disk full, locked by another process. */
         STARTUP,

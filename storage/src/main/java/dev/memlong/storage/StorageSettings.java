@@ -60,7 +60,12 @@ public record StorageSettings(Path path, boolean fsync, long capacityTokens, Evi
 
     /** Reads {@code memlong.storage} of {@code config}, falling back to {@code reference.conf} for missing keys. */
     public static StorageSettings from(Config config) {
-        Config c = config.withFallback(ConfigFactory.defaultReference()).getConfig(ROOT);
+        Config c;
+        try {
+            c = config.withFallback(ConfigFactory.defaultReference()).getConfig(ROOT);
+        } catch (ConfigException e) { // e.g. memlong.storage = "x": the message names the key and what it holds
+            throw invalid(e);
+        }
         for (String key : c.root().keySet()) {
             if (!KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown configuration key " + ROOT + "." + key
@@ -73,8 +78,12 @@ public record StorageSettings(Path path, boolean fsync, long capacityTokens, Evi
                     c.getBytes("block-cache-bytes"), c.getBytes("kv-cache-bytes"), c.getBytes("write-buffer-bytes"),
                     c.getInt("max-background-jobs"), c.getBytes("min-free-disk-bytes"));
         } catch (ConfigException e) {
-            throw new IllegalArgumentException("invalid storage configuration: " + e.getMessage(), e);
+            throw invalid(e);
         }
+    }
+
+    private static IllegalArgumentException invalid(ConfigException e) {
+        return new IllegalArgumentException("invalid storage configuration: " + e.getMessage(), e);
     }
 
     private static EvictionPolicy policy(String value) {

@@ -80,9 +80,15 @@ final class TurnLog {
         return seqs;
     }
 
-    /** Messages with {@code seq >= fromSeq}, at most {@code limit}, chronological. */
+    /** Messages with {@code seq >= fromSeq}, at most {@code limit} (none for 0), chronological. */
     List<Turn> history(ConversationKey key, long fromSeq, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+        }
         ConversationMeta.require(ctx.db, key);
+        if (limit == 0) {
+            return List.of(); // the scan below reads one record before it can stop
+        }
         byte[] prefix = StoreKeys.conversation(key);
         List<Turn> out = new ArrayList<>();
         ctx.db.scan(ColumnFamily.TURNS, StoreKeys.item(prefix, Math.max(0, fromSeq)), StoreKeys.upperBound(prefix),

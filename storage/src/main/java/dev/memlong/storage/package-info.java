@@ -9,7 +9,7 @@
  * family and key.
  *
  * <p>Layout: one column family per kind of data (conversations, turns, chunks, chunk_kv, chunk_embeddings,
- * model_versions); Protobuf values with a schema version ({@code src/main/proto}); big-endian composite keys
+ * windows, model_versions, model_serving); Protobuf values with a schema version ({@code src/main/proto}); big-endian composite keys
  * (length-prefixed tenant, length-prefixed conversation id, u64 sequence) so a conversation is one key range.
  * Package-private classes hold the RocksDB details; nothing outside this package sees RocksDB or wire types.
  */

@@ -3,17 +3,26 @@ package dev.memlong.storage;
 import com.google.protobuf.ByteString;
 import dev.memlong.memory.EvictionPolicy;
 import dev.memlong.storage.proto.ChunkKvRecord;
+import dev.memlong.storage.proto.ChunkRecord;
+import dev.memlong.storage.proto.ConversationRecord;
+import dev.memlong.storage.proto.EvictionPolicyProto;
+import dev.memlong.storage.proto.KvDTypeProto;
+import dev.memlong.storage.proto.RoleProto;
 import dev.memlong.storage.proto.TurnRecord;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad values fail typed, naming conversation, column family and key; the rest of the store keeps working. */
 class BadDataTest {
@@ -113,6 +122,92 @@ class BadDataTest {
         StorageException e = assertThrows(StorageException.class, () -> store.activate(bad));
         assertNames(e, StorageException.Kind.MISSING_RECORD, "chunk_embeddings", "t/bad#1");
         assertEquals(List.of(1L), store.checkIntegrity(bad).incompleteSeqs());
+        assertGoodStillWorks();
+    }
+
+    private ChunkRecord storedChunk(long seq) {
+        return RecordCodec.chunk(key(seq), store.rocks().get(ColumnFamily.CHUNKS, key(seq)));
+    }
+
+    private static void assertInvalid(StorageException e, String cf, String key, String field) {
+        assertNames(e, StorageException.Kind.UNPARSABLE_VALUE, cf, key);
+        assertTrue(e.getMessage().contains(field), e.getMessage());
+    }
+
+    @Test
+    void storedChunkOfNoTokensFailsActivationTyped() {
+        overwrite(ColumnFamily.CHUNKS, key(1), storedChunk(1).toBuilder().clearTokenIds().build().toByteArray());
+        assertInvalid(assertThrows(StorageException.class, () -> store.activate(bad)), "chunks", "t/bad#1",
+                "token_ids");
+        assertGoodStillWorks();
+    }
+
+    @Test
+    void storedNegativeRetrievalCountFailsActivationTyped() {
+        overwrite(ColumnFamily.CHUNKS, key(0), storedChunk(0).toBuilder().setRetrievalCount(-4).build().toByteArray());
+        assertInvalid(assertThrows(StorageException.class, () -> store.activate(bad)), "chunks", "t/bad#0",
+                "retrieval_count");
+        assertGoodStillWorks();
+    }
+
+    @Test
+    void storedNonFiniteEmbeddingFailsActivationTyped() {
+        float[] e = new float[TestStores.LAYOUT.embeddingDim()];
+        e[5] = Float.NaN;
+        overwrite(ColumnFamily.CHUNK_EMBEDDINGS, key(1), Records.embedding(e).toByteArray());
+        assertInvalid(assertThrows(StorageException.class, () -> store.activate(bad)), "chunk_embeddings",
+                "t/bad#1", "embedding_le[5]");
+        assertGoodStillWorks();
+    }
+
+    @Test
+    void storedUnknownRoleFailsTypedInsteadOfReadingAsTheAssistant() {
+        TurnRecord stored = RecordCodec.turn(key(0), store.rocks().get(ColumnFamily.TURNS, key(0)));
+        overwrite(ColumnFamily.TURNS, key(0), stored.toBuilder().setRole(RoleProto.ROLE_UNSPECIFIED).build()
+                .toByteArray());
+        assertInvalid(assertThrows(StorageException.class, () -> store.history(bad)), "turns", "t/bad#0", "role");
+        overwrite(ColumnFamily.TURNS, key(0), stored.toBuilder().setRoleValue(7).build().toByteArray());
+        assertInvalid(assertThrows(StorageException.class, () -> store.history(bad)), "turns", "t/bad#0", "role");
+        assertGoodStillWorks();
+    }
+
+    /**
+     * A conversation record that parses but cannot be valid fails typed on every path that reads it (not as a
+     * raw IllegalArgumentException, nor silently read as something else), and the conversation can be forgotten.
+     */
+    @Test
+    void storedInvalidConversationRecordsFailTypedEverywhere() {
+        byte[] k = StoreKeys.conversation(bad);
+        ConversationRecord stored = RecordCodec.conversation(k, store.rocks().get(ColumnFamily.CONVERSATIONS, k));
+        List<UnaryOperator<ConversationRecord.Builder>> changes = List.of(
+                c -> c.setCapacityTokens(0),
+                c -> c.setEvictionPolicy(EvictionPolicyProto.EVICTION_POLICY_UNSPECIFIED),
+                c -> c.setEvictionPolicyValue(5),
+                c -> c.setNextChunkSeq(Long.MAX_VALUE),
+                c -> c.setNextTurnSeq(-2),
+                c -> c.setLayout(c.getLayout().toBuilder().setDtype(KvDTypeProto.KV_DTYPE_UNSPECIFIED)));
+        List<String> fields = List.of("capacity_tokens", "eviction_policy", "eviction_policy", "next_chunk_seq",
+                "next_turn_seq", "layout");
+        for (int i = 0; i < changes.size(); i++) {
+            String field = fields.get(i);
+            overwrite(ColumnFamily.CONVERSATIONS, k, changes.get(i).apply(stored.toBuilder()).build().toByteArray());
+            List<Executable> reads = List.of(
+                    () -> store.conversation(bad),
+                    () -> store.conversations("t"),
+                    () -> store.allConversations(),
+                    () -> store.activate(bad),
+                    () -> store.history(bad),
+                    () -> store.checkIntegrity(bad),
+                    () -> store.exportConversation(bad, new ByteArrayOutputStream()),
+                    () -> store.commitTurn(bad, TurnCommit.of("q", 1, "a", 1, List.of())));
+            for (var read : reads) {
+                StorageException e = assertThrows(StorageException.class, read, field);
+                assertNames(e, StorageException.Kind.UNPARSABLE_VALUE, "conversations", "t/bad");
+                assertTrue(e.getMessage().contains(field), e.getMessage());
+            }
+        }
+        assertTrue(store.forget(bad), "a corrupt conversation can still be forgotten");
+        assertEquals(1, store.conversations("t").size());
         assertGoodStillWorks();
     }
 }

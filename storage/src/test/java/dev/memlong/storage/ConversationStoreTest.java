@@ -151,6 +151,19 @@ class ConversationStoreTest {
     }
 
     @Test
+    void historyLimitIsAnUpperBound() {
+        try (ConversationStore store = TestStores.open(dir)) {
+            ConversationKey key = TestStores.create(store, "c", 1000, EvictionPolicy.FREQUENCY);
+            store.commitTurn(key, turn(0));
+            store.commitTurn(key, turn(1));
+            assertEquals(List.of(), store.history(key, 0, 0), "a limit of 0 reads nothing");
+            assertEquals(List.of(1L, 2L), store.history(key, 1, 2).stream().map(Turn::seq).toList());
+            assertEquals(List.of(3L), store.history(key, 3, 10).stream().map(Turn::seq).toList());
+            assertThrows(IllegalArgumentException.class, () -> store.history(key, 0, -1));
+        }
+    }
+
+    @Test
     void forgetRemovesEveryRecordOfOneConversationOnly() {
         try (ConversationStore store = TestStores.open(dir)) {
             ConversationKey gone = TestStores.create(store, "gone", 1000, EvictionPolicy.FREQUENCY);

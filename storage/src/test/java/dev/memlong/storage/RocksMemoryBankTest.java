@@ -16,7 +16,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Queue;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -58,6 +61,50 @@ class RocksMemoryBankTest {
             seqs.add(bank.append(TestStores.chunk("chunk " + i)));
         }
         return seqs;
+    }
+
+    /**
+     * A turn commit takes the active bank under the conversation's lock and stages its write into it. Closing the
+     * bank flushes and detaches it in one critical section under that lock, so a commit never finds the bank open
+     * and then closed under it ("the memory bank ... is closed" from stage()). A stress test: against a close()
+     * that flushed under the lock and detached after it, it failed within a second or two here.
+     */
+    @Test
+    void closingTheBankWhileTurnsCommitNeverFailsACommit() throws Exception {
+        store = TestStores.open(dir);
+        ConversationKey key = new ConversationKey("t", "race");
+        store.openConversation(key, new ConversationSpec("m", TestStores.LAYOUT, 1_000_000,
+                EvictionPolicy.FREQUENCY));
+        store.commitTurn(key, TurnCommit.of("q", 1, "a", 1, List.of(TestStores.chunk("c"))));
+        AtomicBoolean stop = new AtomicBoolean();
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        List<Thread> committers = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            committers.add(Thread.ofPlatform().start(() -> {
+                TurnCommit message = new TurnCommit(List.of(new TurnMessage(Role.USER, "m", 1)), List.of());
+                while (!stop.get()) {
+                    try {
+                        store.commitTurn(key, message);
+                    } catch (Throwable e) {
+                        failures.add(e);
+                        stop.set(true);
+                    }
+                }
+            }));
+        }
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        int cycles = 0;
+        while (!stop.get() && System.nanoTime() < deadline) {
+            RocksMemoryBank bank = store.activate(key);
+            bank.recordRetrieval(List.of(0L)); // so close() has counters to flush
+            bank.close();
+            cycles++;
+        }
+        stop.set(true);
+        for (Thread t : committers) {
+            t.join();
+        }
+        assertEquals(List.of(), List.copyOf(failures), "after " + cycles + " activate/close cycles");
     }
 
     @Test

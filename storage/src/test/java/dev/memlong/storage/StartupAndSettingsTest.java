@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +36,10 @@ class StartupAndSettingsTest {
         StorageSettings s = StorageSettings.from(ConfigFactory.parseString(
                 "memlong.storage { path = /x, fsync = false, capacity-tokens = 5000, eviction = fifo }"));
         assertEquals(Path.of("/x"), s.path());
+        assertFalse(s.fsync());
+        assertEquals(5000, s.capacityTokens());
         assertEquals(EvictionPolicy.FIFO, s.eviction());
+        assertEquals(StorageSettings.defaults().kvCacheBytes(), s.kvCacheBytes(), "other keys keep their defaults");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StorageSettings.from(
                 ConfigFactory.parseString("memlong.storage.capacity-token = 5")));
         assertTrue(e.getMessage().contains("memlong.storage.capacity-token"), e.getMessage());
@@ -43,6 +47,16 @@ class StartupAndSettingsTest {
                 ConfigFactory.parseString("memlong.storage.eviction = lru")));
         assertThrows(IllegalArgumentException.class, () -> StorageSettings.from(
                 ConfigFactory.parseString("memlong.storage.capacity-tokens = 0")));
+    }
+
+    @Test
+    void aRootThatIsNotABlockFailsNamingTheKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StorageSettings.from(ConfigFactory.parseString("memlong.storage = \"x\"")));
+        assertTrue(e.getMessage().contains("memlong.storage"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> StorageSettings.from(ConfigFactory.parseString("memlong.storage.fsync = maybe")));
+        assertTrue(e.getMessage().contains("fsync"), e.getMessage());
     }
 
     @Test
