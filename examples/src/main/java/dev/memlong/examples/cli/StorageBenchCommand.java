@@ -47,8 +47,13 @@ final class StorageBenchCommand implements Callable<Integer> {
                     + "directory afterwards, so give a new one");
         }
         Path scratch = dir != null ? dir : Files.createTempDirectory("memlong-storage-bench");
-        StorageBenchmarkResult r = StorageBenchmark.run(
-                new StorageBenchmark.Options(scratch, tokens, commitTurns, queries, crashIterations));
+        StorageBenchmarkResult r;
+        try {
+            r = StorageBenchmark.run(new StorageBenchmark.Options(scratch, tokens, commitTurns, queries,
+                    crashIterations));
+        } finally {
+            Files.deleteIfExists(scratch); // ours (a new directory); the benchmark removed what it made inside
+        }
         System.out.println(json ? r.toJson() : r.toString().replace(", ", "\n  "));
         return 0;
     }

@@ -33,7 +33,7 @@ public final class StorageBenchmark {
     /**
      * What to run.
      *
-     * @param dir             scratch directory (deleted afterwards)
+     * @param dir             where the benchmark makes its scratch directory (a new one inside, deleted afterwards)
      * @param memoryTokens    memory of the conversation to activate (1M for the headline figure)
      * @param commitTurns     turns per commit-throughput measurement
      * @param fetchQueries    queries per fetch-latency measurement
@@ -61,10 +61,14 @@ public final class StorageBenchmark {
     /** Runs the whole benchmark. */
     public static StorageBenchmarkResult run(Options options) throws IOException, InterruptedException {
         Files.createDirectories(options.dir());
+        // a fresh directory inside the given one, deleted afterwards: never the given directory itself, which may be
+        // a user's (`--dir ~/data` used to be wiped)
+        Path work = Files.createTempDirectory(options.dir(), "memlong-storage-bench-");
         try {
-            return new StorageBenchmark(options).runAll();
+            return new StorageBenchmark(new Options(work, options.memoryTokens(), options.commitTurns(),
+                    options.fetchQueries(), options.crashIterations())).runAll();
         } finally {
-            deleteTree(options.dir());
+            deleteTree(work);
         }
     }
 
@@ -193,7 +197,7 @@ public final class StorageBenchmark {
      * [--queries N]}.
      */
     public static void main(String[] args) throws Exception {
-        Options o = Options.defaults(Files.createTempDirectory("memlong-storage-bench"));
+        Options o = Options.defaults(Path.of(System.getProperty("java.io.tmpdir")));
         boolean json = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
