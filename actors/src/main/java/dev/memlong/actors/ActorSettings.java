@@ -67,6 +67,9 @@ public record ActorSettings(String modelId, List<String> devices, int maxBatch, 
         require(!idleTimeout.isNegative() && !idleTimeout.isZero(), "idle-timeout", "must be positive");
         require(maxPendingTurns >= 0, "max-pending-turns", "must not be negative");
         require(restoreTokens >= 0, "restore-tokens", "must not be negative");
+        // a zero or negative timeout would fail every history/memory/forget at once, or skip close()'s wait
+        require(askTimeout.isPositive(), "ask-timeout", "must be positive, got " + askTimeout);
+        require(shutdownTimeout.isPositive(), "shutdown-timeout", "must be positive, got " + shutdownTimeout);
         require(!modelId.isBlank(), "model-id", "must not be blank");
     }
 

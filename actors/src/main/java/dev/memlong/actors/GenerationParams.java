@@ -7,7 +7,7 @@ import java.util.List;
  * How one reply is generated. {@code temperature == 0} is greedy decoding; the model's end-of-turn tokens always
  * stop generation.
  *
- * @param maxNewTokens      upper bound on reply tokens
+ * @param maxNewTokens      upper bound on reply tokens (0 to {@link #MAX_NEW_TOKENS_LIMIT})
  * @param temperature       0 for greedy, else the softmax temperature
  * @param topK              keep the k most likely tokens (0 = off)
  * @param topP              nucleus sampling threshold (1 = off)
@@ -19,7 +19,19 @@ import java.util.List;
 public record GenerationParams(int maxNewTokens, double temperature, int topK, double topP,
                                double repetitionPenalty, long seed, List<String> stopStrings, boolean ignoreEos) {
 
+    /**
+     * The largest {@link #maxNewTokens} accepted. A reply is generated one token per step, so a million tokens is
+     * already hours of one sequence; the bound keeps a client's typo (or {@code Integer.MAX_VALUE} as "unlimited")
+     * from reaching the device with an absurd length.
+     */
+    public static final int MAX_NEW_TOKENS_LIMIT = 1 << 20;
+
+    /** @throws IllegalArgumentException naming the parameter for an invalid value */
     public GenerationParams {
+        if (maxNewTokens > MAX_NEW_TOKENS_LIMIT) {
+            throw new IllegalArgumentException("maxNewTokens must be at most " + MAX_NEW_TOKENS_LIMIT + ", got "
+                    + maxNewTokens);
+        }
         stopStrings = List.copyOf(stopStrings);
         // validates every value, naming it
         new SamplingParams(maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, List.of(), stopStrings);

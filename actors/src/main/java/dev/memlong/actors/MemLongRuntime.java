@@ -68,6 +68,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 public final class MemLongRuntime implements AutoCloseable {
 
+    /** Numbers the runtimes of this JVM: names of their actors in a shared ActorSystem must not collide. */
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     /** How long start waits for the model replicas (a large model on a slow disk takes minutes). */
     private static final Duration DEVICE_LOAD_TIMEOUT = Duration.ofMinutes(15);
@@ -91,12 +92,14 @@ public final class MemLongRuntime implements AutoCloseable {
     private final LongAdder turnsDone = new LongAdder();
     private final LongAdder turnsFailed = new LongAdder();
     private final TrainerCounters trainer;
+    private final int instance;
     private volatile boolean closed;
 
     private MemLongRuntime(ActorSettings settings, Path modelDir, MemorySettings memorySettings,
                            ActorSystem<?> system, boolean ownSystem, RuntimeGuardian.Refs refs,
                            SchedulerGauges gauges, ConversationStore store, TextTokenizer tokenizer,
-                           Retriever retriever, boolean ownRetriever, TrainerCounters trainer) {
+                           Retriever retriever, boolean ownRetriever, TrainerCounters trainer, int instance) {
+        this.instance = instance;
         this.settings = settings;
         this.modelDir = modelDir;
         this.memorySettings = memorySettings;
@@ -182,6 +185,7 @@ public final class MemLongRuntime implements AutoCloseable {
         List<AutoCloseable> opened = new ArrayList<>();
         ActorSystem<?> system = null;
         boolean own = b.system == null;
+        int instance = INSTANCES.incrementAndGet();
         try {
             Retriever retriever = b.retriever != null ? b.retriever : runtime.openRetriever();
             if (b.retriever == null) {
@@ -220,8 +224,7 @@ public final class MemLongRuntime implements AutoCloseable {
             if (own) {
                 system = ActorSystem.create(RuntimeGuardian.create(setup), "memlong", config);
             } else {
-                b.system.systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + INSTANCES.incrementAndGet(),
-                        Props.empty());
+                b.system.systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + instance, Props.empty());
             }
             RuntimeGuardian.Refs started = StartupChecks.await(refs, Duration.ofSeconds(60),
                     "the runtime's actors did not start");
@@ -235,7 +238,7 @@ public final class MemLongRuntime implements AutoCloseable {
                         + first.failure().getMessage(), first.failure());
             }
             return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, gauges,
-                    store, tokenizer, retriever, b.retriever == null, counters);
+                    store, tokenizer, retriever, b.retriever == null, counters, instance);
         } catch (RuntimeException e) {
             if (system != null) {
                 system.terminate();
@@ -367,8 +370,8 @@ public final class MemLongRuntime implements AutoCloseable {
     }
 
     ActorRef<TurnEvent> turnSink(long turnId, Consumer<TurnEvent> handler) {
-        inFlight.incrementAndGet();
-        return system.systemActorOf(TurnSink.create(event -> {
+        // turn ids restart at 1 in every runtime, and runtimes may share an ActorSystem: the name carries both
+        ActorRef<TurnEvent> sink = system.systemActorOf(TurnSink.create(event -> {
             switch (event) {
                 case TurnEvent.Delta d -> {
                     if (d.tokenId() >= 0) {
@@ -385,7 +388,9 @@ public final class MemLongRuntime implements AutoCloseable {
                 }
             }
             handler.accept(event);
-        }), "turn-" + turnId, Props.empty());
+        }), "turn-" + instance + "-" + turnId, Props.empty());
+        inFlight.incrementAndGet(); // only now: a spawn that throws leaves no turn in flight (close() waits for them)
+        return sink;
     }
 
     <T> CompletionStage<T> ask(ConversationKey key, Conversation.Request<T> request) {

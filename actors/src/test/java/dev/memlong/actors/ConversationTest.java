@@ -163,12 +163,25 @@ class ConversationTest {
         assertEquals(4, history.size(), "the cancelled turn was not committed");
         assertEquals("Short question?", history.get(2).text());
 
+        // cancelled right away: whether it is still waiting or already running, it never commits
         CompletableFuture<Reply> cancelled = c.send("Talk again for a long time.",
                 GenerationParams.greedy(100_000).withIgnoreEos(true));
-        Thread.sleep(200);
         cancelled.cancel(true);
         assertTrue(c.send("Still there?", GREEDY).get(30, TimeUnit.SECONDS).completionTokens() > 0);
         assertEquals(6, c.history().toCompletableFuture().join().size());
+        // a cancelled subscription gets no further signal (Reactive Streams 1.8): in particular no onComplete,
+        // which would mean the cancelled reply was committed; two turns have run since the cancellation
+        assertFalse(ended.isDone(), "the cancelled stream ended with " + ended.getNow(null));
+    }
+
+    @Test
+    void aReplyLongerThanItsFirstBufferIsCompleteAndStopsAtMaxNewTokens() {
+        int length = 600; // beyond the device's first buffer for generated ids, which grows as the reply does
+        Reply r = rt.conversation("tenant-a", "long").send("Tell me everything.",
+                GenerationParams.greedy(length).withIgnoreEos(true)).join();
+        assertEquals(length, r.completionTokens());
+        assertEquals(length, r.tokenIds().size());
+        assertEquals(Reply.StopReason.LENGTH, r.stopReason());
     }
 
     @Test

@@ -18,6 +18,8 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,6 +126,30 @@ class LifecycleTest {
             running.get().cancel();
             assertTrue(queued.join().completionTokens() > 0, "the queued turn ran once the slot was free");
         }
+    }
+
+    @Test
+    void runtimesSharingOneActorSystemRunTurnsSideBySide(@TempDir Path first, @TempDir Path second)
+            throws Exception {
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "shared");
+        try (MemLongRuntime a = shared(system, first); MemLongRuntime b = shared(system, second)) {
+            // turn 1 of each runtime at the same time: the actors that receive their events live side by side
+            CompletableFuture<Reply> endless = a.conversation("t", "a").send("Go on and on.",
+                    GenerationParams.greedy(100_000).withIgnoreEos(true));
+            assertTrue(b.conversation("t", "b").send("Hello.", GREEDY).get(30, TimeUnit.SECONDS)
+                    .completionTokens() > 0);
+            assertEquals(1, a.stats().turnsInFlight(), "the first runtime's turn still runs");
+            endless.cancel(true);
+            waitUntil(() -> a.stats().turnsInFlight() == 0 && b.stats().turnsInFlight() == 0);
+        } finally {
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static MemLongRuntime shared(ActorSystem<?> system, Path data) {
+        return MemLongRuntime.builder(TestRuntimes.config(data, 1, 2, 2, "")).retriever(TestRuntimes.RETRIEVER)
+                .actorSystem(system).start();
     }
 
     @Test

@@ -20,9 +20,11 @@ import dev.memlong.storage.TurnMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -45,8 +47,12 @@ import org.apache.pekko.pattern.StatusReply;
  * cache slot and in-RAM embeddings.
  *
  * <p>States: {@link #loading()}, {@link #idle()}, {@link #generating()}, {@link #committing}, {@link #busy()},
- * {@link #closing()}. A failure restarts it from storage; the caller of the failed turn (and every waiting
- * caller) gets an error.
+ * {@link #closing()}, and {@link #failed} after its state could not be loaded. A failure restarts it from storage;
+ * the caller of the failed turn (and every waiting caller) gets an error.
+ *
+ * <p>Control messages never wait behind requests: {@link Stop} always finds room in the stash (one slot is kept
+ * for it; the registry sends it once), {@link CancelTurn} is handled at once in every state, and a stale
+ * {@link IdleTimeout} is dropped (only {@link #idle()} passivates, and it arms the timeout again).
  */
 public final class ConversationActor {
 
@@ -67,7 +73,10 @@ public final class ConversationActor {
         }
     }
 
-    /** Cancels the turn if it is still running (its slot is freed at the device's next step). */
+    /**
+     * Cancels the turn if it is still running (its slot is freed at the device's next step) or still waiting (its
+     * caller gets {@code cancelled} at once and it never runs). Too late once the reply is complete and committing.
+     */
     public record CancelTurn(long turnId) implements Command {}
 
     /** The whole dialogue, chronological. */
@@ -111,6 +120,8 @@ public final class ConversationActor {
 
     /** How long passivation waits for the device to copy the window out (it answers between two steps). */
     private static final Duration WINDOW_SAVE_TIMEOUT = Duration.ofSeconds(30);
+    /** Stash slots requests never take, so that the registry's {@link Stop} always fits. */
+    private static final int CONTROL_ROOM = 1;
 
     private final ActorContext<Command> ctx;
     private final StashBuffer<Command> stash;
@@ -123,11 +134,15 @@ public final class ConversationActor {
     private StagingBank bank;
     private int device = -1;
     private Current current;
+    /** Stop arrived (stashed or handled); a restart or a failed load must not lose it, the registry waits for it. */
+    private boolean stopRequested;
+    /** Turns cancelled while waiting in the stash: their callers were answered, they are skipped when they come up. */
+    private final Set<Long> cancelledWaiting = new HashSet<>();
 
     public static Behavior<Command> create(ConversationKey key, ConversationServices services,
                                            ActorRef<ConversationRegistry.Command> registry) {
         return Behaviors.<Command>supervise(Behaviors.setup(ctx -> Behaviors.withStash(
-                        Math.max(1, services.maxPendingTurns()) + 8,
+                        Math.max(1, services.maxPendingTurns()) + 8 + CONTROL_ROOM,
                         stash -> new ConversationActor(ctx, stash, key, services, registry).start())))
                 .onFailure(Exception.class, SupervisorStrategy.restart());
     }
@@ -183,9 +198,24 @@ public final class ConversationActor {
         ctx.getLog().error("conversation {} cannot be loaded", key, failed.error());
         MemLongException error = new MemLongException(MemLongException.Kind.STORAGE,
                 "conversation " + key + " cannot be loaded: " + failed.error().getMessage(), failed.error());
-        stash.forEach(c -> refuse(c, error));
-        stash.clear();
-        return Behaviors.stopped();
+        refuseStash(error);
+        if (stopRequested) {
+            return Behaviors.stopped(); // the registry already buffers this conversation's messages until it stops
+        }
+        // The registry keeps routing here until it knows: stopping now would leave those callers on dead letters.
+        // Passivating hands the key back through the usual handshake (the registry buffers new messages, sends Stop
+        // and starts a fresh actor, which tries to load again); until Stop, every request gets the load error.
+        registry.tell(new ConversationRegistry.Passivate(key, ctx.getSelf()));
+        return failed(error);
+    }
+
+    private Behavior<Command> failed(MemLongException error) {
+        return signals(Behaviors.receive(Command.class)
+                .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+                .onMessage(Command.class, c -> {
+                    refuse(c, error);
+                    return Behaviors.same();
+                }));
     }
 
     private Behavior<Command> idle() {
@@ -206,6 +236,9 @@ public final class ConversationActor {
     }
 
     private Behavior<Command> onSend(Send send) {
+        if (cancelledWaiting.remove(send.turnId())) {
+            return Behaviors.same(); // cancelled while it waited; its caller already has the error
+        }
         if (send.text().isBlank()) {
             send.replyTo().tell(new TurnEvent.Error(send.turnId(),
                     new MemLongException(MemLongException.Kind.INVALID, "a message needs some text")));
@@ -239,9 +272,21 @@ public final class ConversationActor {
 
     private Behavior<Command> onCancel(CancelTurn cancel) {
         if (current != null && cancel.turnId() == current.send().turnId()) {
-            services.scheduler().tell(new DeviceScheduler.Cancel(cancel.turnId()));
+            services.scheduler().tell(new DeviceScheduler.Cancel(cancel.turnId())); // the device answers cancelled
+        } else {
+            cancelWaiting(cancel.turnId());
         }
         return Behaviors.same();
+    }
+
+    /** Cancels the turn {@code turnId} if it waits in the stash: its caller is answered now, the turn never runs. */
+    private void cancelWaiting(long turnId) {
+        stash.forEach(c -> {
+            if (c instanceof Send s && s.turnId() == turnId && cancelledWaiting.add(turnId)) {
+                s.replyTo().tell(new TurnEvent.Error(turnId, new MemLongException(MemLongException.Kind.CANCELLED,
+                        "turn " + turnId + " was cancelled before it ran")));
+            }
+        });
     }
 
     private Behavior<Command> onEvent(Event wrapped) {
@@ -295,8 +340,9 @@ public final class ConversationActor {
     private Behavior<Command> committing(GenerationEvent.Finished finished) {
         return signals(Behaviors.receive(Command.class)
                 .onMessage(CommitDone.class, done -> onCommitted(finished, done))
-                .onMessage(CancelTurn.class, c -> Behaviors.same())
                 .onMessage(Event.class, e -> Behaviors.same())
+                // CancelTurn of the current turn is ignored there: its reply is complete and being committed (too
+                // late); a waiting turn is still cancelled
                 .onMessage(Command.class, this::stashOrRefuse));
     }
 
@@ -379,6 +425,7 @@ public final class ConversationActor {
      * where this one left off), then the bank closes.
      */
     private Behavior<Command> onStop() {
+        stopRequested = true;
         ctx.cancelReceiveTimeout();
         if (device < 0) {
             services.scheduler().tell(new DeviceScheduler.Release(key, -1));
@@ -426,12 +473,24 @@ public final class ConversationActor {
                 .onMessage(Command.class, this::stashOrRefuse));
     }
 
+    /** For states that handle only their own messages: requests wait in the stash (or are refused when it is full). */
     private Behavior<Command> stashOrRefuse(Command command) {
-        if (stash.isFull() || (command instanceof Send && pendingSends() >= services.maxPendingTurns())) {
-            refuse(command, new MemLongException(MemLongException.Kind.OVERLOADED,
-                    "overloaded: conversation " + key + " has " + services.maxPendingTurns() + " messages waiting"));
-        } else {
-            stash.stash(command);
+        switch (command) {
+            case Stop stop -> {
+                stopRequested = true;
+                stash.stash(stop); // requests leave CONTROL_ROOM free, and the registry sends Stop once
+            }
+            case CancelTurn cancel -> cancelWaiting(cancel.turnId());
+            case IdleTimeout timeout -> { } // stale: not idle now, and idle() arms the timeout again
+            default -> {
+                if (stash.size() >= stash.capacity() - CONTROL_ROOM
+                        || (command instanceof Send && pendingSends() >= services.maxPendingTurns())) {
+                    refuse(command, new MemLongException(MemLongException.Kind.OVERLOADED, "overloaded: conversation "
+                            + key + " has " + services.maxPendingTurns() + " messages waiting"));
+                } else {
+                    stash.stash(command);
+                }
+            }
         }
         return Behaviors.same();
     }
@@ -440,6 +499,17 @@ public final class ConversationActor {
         int[] n = {0};
         stash.forEach(c -> n[0] += c instanceof Send ? 1 : 0);
         return n[0];
+    }
+
+    /** Answers every request in the stash (but turns already answered as cancelled) with {@code error}. */
+    private void refuseStash(MemLongException error) {
+        stash.forEach(c -> {
+            if (!(c instanceof Send s && cancelledWaiting.contains(s.turnId()))) {
+                refuse(c, error);
+            }
+        });
+        stash.clear();
+        cancelledWaiting.clear();
     }
 
     /** Answers a request that will not be processed with {@code error}. */
@@ -471,6 +541,11 @@ public final class ConversationActor {
                 "conversation " + key + " failed; it restarts from storage");
         ctx.getLog().warn("conversation {} failed; restarting from storage", key);
         abandon(error);
+        if (stopRequested) {
+            // the registry sent Stop once and buffers this conversation's messages until the actor stops: the
+            // restarted actor (same mailbox) must stop too
+            ctx.getSelf().tell(Stop.INSTANCE);
+        }
         return Behaviors.same();
     }
 
@@ -493,8 +568,7 @@ public final class ConversationActor {
             current.send().replyTo().tell(new TurnEvent.Error(current.send().turnId(), error));
             current = null;
         }
-        stash.forEach(c -> refuse(c, error));
-        stash.clear();
+        refuseStash(error);
         // the window may hold an uncommitted turn; the staging bank (and its staged chunks) is simply dropped
         services.scheduler().tell(new DeviceScheduler.Release(key, -1));
         device = -1;

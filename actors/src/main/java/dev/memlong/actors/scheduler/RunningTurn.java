@@ -17,13 +17,17 @@ import java.util.TreeMap;
  */
 final class RunningTurn {
 
+    /** Room for the first tokens of a reply; doubled when it fills. */
+    private static final int INITIAL_CAPACITY = 256;
+
     private final TurnRequest request;
     private final SlotTable.Resident resident;
     private final int device;
     private final int[] prompt;
     private final Sampler sampler;
     private final TextAccumulator text;
-    private final int[] generated;
+    /** The tokens generated so far (the first {@code count}); grows as the reply does. */
+    private int[] generated;
     private final Map<Long, Retrieval.RetrievedChunk> retrieved = new TreeMap<>();
     private final List<Long> modelVersions = new ArrayList<>();
     private final long admittedNanos = System.nanoTime();
@@ -44,7 +48,8 @@ final class RunningTurn {
         this.prompt = prompt;
         this.sampler = new Sampler(request.params(), vocabSize, prompt);
         this.text = new TextAccumulator(tokenizer, request.params().stopStrings());
-        this.generated = new int[request.params().maxNewTokens()];
+        // not maxNewTokens up front: most replies stop far earlier, and this runs on the device thread
+        this.generated = new int[Math.min(request.params().maxNewTokens(), INITIAL_CAPACITY)];
     }
 
     TurnRequest request() {
@@ -122,13 +127,16 @@ final class RunningTurn {
             if (fed < prompt.length) {
                 return false;
             }
-            if (generated.length == 0) {
+            if (request.params().maxNewTokens() == 0) {
                 stopReason = Reply.StopReason.LENGTH;
                 return true;
             }
         }
         int next = sampler.next(logits);
         sampler.accept(next);
+        if (count == generated.length) {
+            generated = Arrays.copyOf(generated, Math.min(request.params().maxNewTokens(), 2 * count));
+        }
         generated[count++] = next;
         if (count == 1) {
             firstTokenNanos = System.nanoTime();
@@ -146,7 +154,7 @@ final class RunningTurn {
             resident.unfedToken = next;
             return true;
         }
-        if (count == generated.length) {
+        if (count == request.params().maxNewTokens()) {
             stopReason = Reply.StopReason.LENGTH;
             resident.unfedToken = next;
             return true;

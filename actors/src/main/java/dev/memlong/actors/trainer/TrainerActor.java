@@ -27,6 +27,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The trainer: runs training rounds on its own thread while the devices keep serving, publishes the versions that
@@ -66,6 +68,9 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
     private record Stored(WeightVersion weights, Throwable error) implements Command {}
 
     private enum Phase { IDLE, TRAINING, SWAPPING, STORING }
+
+    /** For code on the trainer thread, which must not touch the ActorContext (its logger included). */
+    private static final Logger LOG = LoggerFactory.getLogger(TrainerActor.class);
 
     private final TrainerContext ctx;
     private final StashBuffer<Command> stash;
@@ -282,7 +287,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
                 ctx.store().setServingModelVersion(ctx.modelId(), version);
                 return new Stored(weights, null);
             } catch (RuntimeException e) {
-                getContext().getLog().error("the serving version {} could not be stored", version, e);
+                LOG.error("the serving version {} could not be stored", version, e); // not getContext(): off-actor
                 return new Stored(weights, new MemLongException(MemLongException.Kind.STORAGE,
                         "the serving version could not be stored: " + e.getMessage(), e));
             }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.ActorTestSupport;
 import dev.memlong.actors.GenerationParams;
+import dev.memlong.actors.MemLongException;
 import dev.memlong.actors.Reply;
 import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.actors.scheduler.GenerationEvent;
@@ -36,6 +37,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -149,23 +151,161 @@ class ConversationActorTest {
         assertTrue(store.savedWindow(KEY, save.modelTag()).isEmpty(), "the committed turn made the window stale");
     }
 
-    /** The next turn submitted, past the window releases a stopping actor also sends. */
-    private DeviceScheduler.Submit nextSubmit() {
+    @Test
+    void theRegistrysStopIsNeverDroppedEvenWhenTheStashIsFull() {
+        ActorRef<ConversationActor.Command> conversation = spawn(Duration.ofMinutes(10));
+        TestProbe<TurnEvent> caller = testKit.createTestProbe();
+        conversation.tell(new ConversationActor.Send(1, "A question?", PARAMS, caller.ref()));
+        DeviceScheduler.Submit submit = scheduler.expectMessageClass(DeviceScheduler.Submit.class, WAIT);
+        // while the turn runs, more queries arrive than the stash holds; then the registry's Stop (it had asked
+        // to passivate just before the turn came, and buffers every later message until this actor stops)
+        int queries = 30;
+        TestProbe<StatusReply<List<Turn>>> reads = testKit.createTestProbe();
+        for (int i = 0; i < queries; i++) {
+            conversation.tell(new ConversationActor.GetHistory(reads.ref()));
+        }
+        conversation.tell(ConversationActor.Stop.INSTANCE);
+
+        generate(submit.request(), "An answer.", null);
+        assertEquals("An answer.", done(caller, 1).text());
+        int refused = 0;
+        for (StatusReply<List<Turn>> reply : reads.receiveSeveralMessages(queries, WAIT)) {
+            if (reply.isError()) {
+                refused++;
+                assertEquals(MemLongException.Kind.OVERLOADED,
+                        assertInstanceOf(MemLongException.class, reply.getError()).kind());
+            }
+        }
+        assertTrue(refused > 0 && refused < queries, "the stash was full: " + refused + " of " + queries + " refused");
+        // the Stop was kept: after the stashed queries the actor saves its window and stops
+        DeviceScheduler.SaveAndRelease save = next(DeviceScheduler.SaveAndRelease.class);
+        save.replyTo().tell(new DeviceScheduler.WindowSaved(KEY, null));
+        scheduler.expectTerminated(conversation, WAIT);
+    }
+
+    @Test
+    void aStopThatArrivedBeforeARestartStillStopsTheRestartedActor() {
+        ActorRef<ConversationActor.Command> conversation = spawn(Duration.ofMinutes(10), "tiny", (key, text) -> {
+            if (text.contains("Boom")) {
+                throw new IllegalStateException("injected failure before the commit");
+            }
+        });
+        TestProbe<TurnEvent> caller = testKit.createTestProbe();
+        conversation.tell(new ConversationActor.Send(1, "Boom?", PARAMS, caller.ref()));
+        DeviceScheduler.Submit submit = scheduler.expectMessageClass(DeviceScheduler.Submit.class, WAIT);
+        conversation.tell(ConversationActor.Stop.INSTANCE); // stashed while the turn runs
+        generate(submit.request(), "Bang.", null); // the commit fails: the actor restarts from storage
+        caller.expectMessageClass(TurnEvent.Delta.class, WAIT);
+        TurnEvent.Error error = caller.expectMessageClass(TurnEvent.Error.class, WAIT);
+        assertEquals(MemLongException.Kind.CONVERSATION_FAILED, error.error().kind());
+        // the registry sent its one Stop and waits for this actor to stop: the restarted actor must stop
+        scheduler.expectTerminated(conversation, WAIT);
+    }
+
+    @Test
+    void cancellingAWaitingTurnAnswersItAtOnceAndItNeverRuns() {
+        ActorRef<ConversationActor.Command> conversation = spawn(Duration.ofMinutes(10));
+        TestProbe<TurnEvent> first = testKit.createTestProbe();
+        TestProbe<TurnEvent> cancelled = testKit.createTestProbe();
+        TestProbe<TurnEvent> third = testKit.createTestProbe();
+        conversation.tell(new ConversationActor.Send(1, "First question?", PARAMS, first.ref()));
+        DeviceScheduler.Submit submit = scheduler.expectMessageClass(DeviceScheduler.Submit.class, WAIT);
+        conversation.tell(new ConversationActor.Send(2, "Cancelled question?", PARAMS, cancelled.ref()));
+        conversation.tell(new ConversationActor.Send(3, "Third question?", PARAMS, third.ref()));
+        conversation.tell(new ConversationActor.CancelTurn(2));
+
+        TurnEvent.Error error = cancelled.expectMessageClass(TurnEvent.Error.class, WAIT); // before turn 1 ends
+        assertEquals(2, error.turnId());
+        assertEquals(MemLongException.Kind.CANCELLED, error.error().kind());
+        generate(submit.request(), "Answer 1.", null);
+        assertEquals("Answer 1.", done(first, 1).text());
+        DeviceScheduler.Submit next = scheduler.expectMessageClass(DeviceScheduler.Submit.class, WAIT);
+        assertEquals(3, next.request().id(), "the cancelled turn is skipped");
+        generate(next.request(), "Answer 3.", null);
+        assertEquals("Answer 3.", done(third, 3).text());
+        cancelled.expectNoMessage(Duration.ofMillis(100)); // exactly one terminal event
+        assertEquals(List.of("First question?", "Answer 1.", "Third question?", "Answer 3."),
+                store.history(KEY).stream().map(Turn::text).toList(), "nothing of the cancelled turn is committed");
+    }
+
+    @Test
+    void whenTheConversationCannotBeLoadedEveryCallerGetsAnErrorUntilTheRegistryStopsIt() {
+        store.openConversation(KEY, ConversationSpec.of("another-model", ActorTestSupport.layout()));
+        ActorRef<ConversationActor.Command> conversation = spawn(Duration.ofMinutes(10)); // model "tiny": refused
+        TestProbe<TurnEvent> caller = testKit.createTestProbe();
+        conversation.tell(new ConversationActor.Send(1, "Hello?", PARAMS, caller.ref()));
+        assertEquals(MemLongException.Kind.STORAGE, caller.expectMessageClass(TurnEvent.Error.class, WAIT)
+                .error().kind());
+
+        // it hands its key back to the registry through the passivation handshake...
+        ConversationRegistry.Passivate passivate = registry.expectMessageClass(ConversationRegistry.Passivate.class,
+                WAIT);
+        assertEquals(conversation, passivate.child());
+        // ...and until the registry's Stop, what the registry still routed to it is answered, not dead-lettered
+        conversation.tell(new ConversationActor.Send(2, "Anyone?", PARAMS, caller.ref()));
+        TurnEvent.Error second = caller.expectMessageClass(TurnEvent.Error.class, WAIT);
+        assertEquals(2, second.turnId());
+        assertEquals(MemLongException.Kind.STORAGE, second.error().kind());
+        TestProbe<StatusReply<List<Turn>>> reads = testKit.createTestProbe();
+        conversation.tell(new ConversationActor.GetHistory(reads.ref()));
+        assertTrue(reads.receiveMessage(WAIT).isError());
+        conversation.tell(ConversationActor.Stop.INSTANCE);
+        scheduler.expectTerminated(conversation, WAIT);
+    }
+
+    @Test
+    void throughTheRegistryEveryTurnOfAConversationThatCannotLoadIsAnswered() {
+        store.openConversation(KEY, ConversationSpec.of("another-model", ActorTestSupport.layout()));
+        ActorRef<ConversationRegistry.Command> realRegistry = testKit.spawn(ConversationRegistry.create(
+                services(Duration.ofMinutes(10), "tiny", FaultInjector.NONE)));
+        TestProbe<TurnEvent> caller = testKit.createTestProbe();
+        int turns = 20;
+        for (int turn = 1; turn <= turns; turn++) {
+            realRegistry.tell(new ConversationRegistry.Deliver(KEY,
+                    new ConversationActor.Send(turn, "Hello " + turn + "?", PARAMS, caller.ref())));
+        }
+        for (TurnEvent event : caller.receiveSeveralMessages(turns, WAIT)) {
+            TurnEvent.Error error = assertInstanceOf(TurnEvent.Error.class, event);
+            assertTrue(error.error().kind() == MemLongException.Kind.STORAGE
+                    || error.error().kind() == MemLongException.Kind.OVERLOADED, error.toString());
+        }
+        // later messages reach a fresh actor, which tries to load again
+        realRegistry.tell(new ConversationRegistry.Deliver(KEY,
+                new ConversationActor.Send(turns + 1, "Still there?", PARAMS, caller.ref())));
+        assertEquals(MemLongException.Kind.STORAGE, caller.expectMessageClass(TurnEvent.Error.class, WAIT)
+                .error().kind());
+        testKit.stop(realRegistry);
+    }
+
+    /** The next scheduler message of {@code type}, past the window releases a stopping actor also sends. */
+    private <T extends DeviceScheduler.Command> T next(Class<T> type) {
         while (true) {
             DeviceScheduler.Command c = scheduler.receiveMessage(WAIT);
-            if (c instanceof DeviceScheduler.Submit submit) {
-                return submit;
+            if (type.isInstance(c)) {
+                return type.cast(c);
             }
             assertInstanceOf(DeviceScheduler.Release.class, c);
         }
     }
 
+    /** The next turn submitted, past the window releases a stopping actor also sends. */
+    private DeviceScheduler.Submit nextSubmit() {
+        return next(DeviceScheduler.Submit.class);
+    }
+
     private ActorRef<ConversationActor.Command> spawn(Duration idleTimeout) {
+        return spawn(idleTimeout, "tiny", FaultInjector.NONE);
+    }
+
+    private ActorRef<ConversationActor.Command> spawn(Duration idleTimeout, String modelId, FaultInjector faults) {
+        return testKit.spawn(ConversationActor.create(KEY, services(idleTimeout, modelId, faults), registry.ref()));
+    }
+
+    private ConversationServices services(Duration idleTimeout, String modelId, FaultInjector faults) {
         KvLayout layout = ActorTestSupport.layout();
-        ConversationServices services = new ConversationServices(store, ConversationSpec.of("tiny", layout),
+        return new ConversationServices(store, ConversationSpec.of(modelId, layout),
                 scheduler.ref(), tokenizer, ChatTemplate.find(ActorTestSupport.model()), tokenizer.eosTokenIds(), 64,
-                32, idleTimeout, 4, blocking, FaultInjector.NONE, tokens -> { });
-        return testKit.spawn(ConversationActor.create(KEY, services, registry.ref()));
+                32, idleTimeout, 4, blocking, faults, tokens -> { });
     }
 
     /** Plays the device: admits the turn on device 0, streams {@code text} as one token, finishes it. */
