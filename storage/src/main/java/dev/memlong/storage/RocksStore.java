@@ -142,8 +142,25 @@ final class RocksStore implements AutoCloseable {
         return path;
     }
 
-    ColumnFamilyHandle handle(ColumnFamily cf) {
+    private ColumnFamilyHandle handle(ColumnFamily cf) {
         return handles.get(cf);
+    }
+
+    /** A batch operation on a column family's handle. */
+    interface BatchOp {
+        void run(ColumnFamilyHandle handle) throws RocksDBException;
+    }
+
+    /**
+     * Runs a batch operation under the lifecycle lock: after {@link #close()} it fails typed ({@code CLOSED}). A
+     * WriteBatch given a closed handle reads freed native memory: that crashed the JVM (a trainer's rollback write
+     * after the store had closed).
+     */
+    void batchOp(String operation, ColumnFamily cf, byte[] key, BatchOp body) {
+        call(operation, cf, key, () -> {
+            body.run(handle(cf));
+            return null;
+        });
     }
 
     /** The value of {@code key}, or null. */

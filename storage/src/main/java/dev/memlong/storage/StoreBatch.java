@@ -1,6 +1,5 @@
 package dev.memlong.storage;
 
-import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 
 /** A RocksDB WriteBatch addressed by {@link ColumnFamily}; written atomically by {@link RocksStore#write}. */
@@ -14,16 +13,16 @@ final class StoreBatch implements AutoCloseable {
     }
 
     StoreBatch put(ColumnFamily cf, byte[] key, byte[] value) {
-        return apply("put", cf, key, () -> batch.put(store.handle(cf), key, value));
+        return apply("put", cf, key, h -> batch.put(h, key, value));
     }
 
     StoreBatch delete(ColumnFamily cf, byte[] key) {
-        return apply("delete", cf, key, () -> batch.delete(store.handle(cf), key));
+        return apply("delete", cf, key, h -> batch.delete(h, key));
     }
 
     /** Deletes {@code [from, to)}. */
     StoreBatch deleteRange(ColumnFamily cf, byte[] from, byte[] to) {
-        return apply("deleteRange", cf, from, () -> batch.deleteRange(store.handle(cf), from, to));
+        return apply("deleteRange", cf, from, h -> batch.deleteRange(h, from, to));
     }
 
     /** Deletes every key starting with {@code prefix}. */
@@ -35,18 +34,9 @@ final class StoreBatch implements AutoCloseable {
         return batch;
     }
 
-    private interface Op {
-        void run() throws RocksDBException;
-    }
-
-    private StoreBatch apply(String op, ColumnFamily cf, byte[] key, Op body) {
-        try {
-            body.run();
-            return this;
-        } catch (RocksDBException e) {
-            throw new StorageException(StorageException.Kind.IO, StoreKeys.conversationName(cf, key), cf.cfName(),
-                    StoreKeys.render(cf, key), "batch " + op + " failed: " + e.getMessage(), e);
-        }
+    private StoreBatch apply(String op, ColumnFamily cf, byte[] key, RocksStore.BatchOp body) {
+        store.batchOp("batch " + op, cf, key, body);
+        return this;
     }
 
     @Override

@@ -70,5 +70,10 @@ class ResourceDisciplineTest {
         store.close();
         assertEquals(StorageException.Kind.CLOSED,
                 assertThrows(StorageException.class, () -> store.history(key)).kind());
+        // writes build a WriteBatch on column family handles, which close() freed: this crashed the JVM (SIGSEGV)
+        assertEquals(StorageException.Kind.CLOSED,
+                assertThrows(StorageException.class, () -> store.setServingModelVersion("m", 1)).kind());
+        assertEquals(StorageException.Kind.CLOSED,
+                assertThrows(StorageException.class, () -> store.forget(key)).kind());
     }
 }
