@@ -97,7 +97,14 @@ class ChatServerTest {
                     Map.of("role", "user", "content", TURNS[1])));
             served.add(completion.at("/choices/0/message/content").asText());
             servedTokens.add(completion.at("/usage/completion_tokens").asInt());
-            assertTrue(server.gateway().metrics() != null);
+            // the gateway counted both turns and every token they generated
+            var registry = server.gateway().metrics().registry();
+            assertEquals(servedTokens.stream().mapToInt(Integer::intValue).sum(),
+                    registry.get("memlong.tokens.generated").counter().count());
+            assertEquals(1.0, registry.get("memlong.gateway.requests").tag("protocol", "ws").tag("kind", "chat")
+                    .counter().count());
+            assertEquals(1.0, registry.get("memlong.gateway.requests").tag("protocol", "http").tag("kind", "chat")
+                    .counter().count());
         }
         try (ChatServer server = start(dir.resolve("served"));
              GatewayClient ws = GatewayClient.connect(server.webSocketUri(), null)) {
@@ -135,19 +142,34 @@ class ChatServerTest {
     @Test
     void statsAreServedOnMetricsWithoutBlocking(@TempDir Path dir) throws Exception {
         try (ChatServer server = start(dir)) {
+            ChatReply reply;
             try (GatewayClient ws = GatewayClient.connect(server.webSocketUri(), null)) {
                 ws.open("m", false).join();
-                ws.send("Hello there.", ChatParams.greedy(8), d -> { }).join();
+                reply = ws.send("Hello there.", ChatParams.greedy(8), d -> { }).join();
             }
             assertTrue(server.runtime().stats().tokensGenerated() > 0);
             assertEquals(1, server.runtime().stats().turnsDone());
             String metrics = get(server, "/metrics");
-            assertTrue(metrics.contains("memlong"), metrics);
+            assertTrue(reply.completionTokens() > 0);
+            assertEquals(reply.completionTokens(), sample(metrics, "memlong_tokens_generated_total"), metrics);
+            assertEquals(1.0, sample(metrics, "memlong_gateway_requests_total{kind=\"chat\",protocol=\"ws\"}"), metrics);
+            assertTrue(sample(metrics, "memlong_reply_tokens_per_second_count") >= 1.0, metrics);
+            assertTrue(sample(metrics, "memlong_ttft_seconds_count") >= 1.0, metrics);
             assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create(server.url() + "healthz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
             JsonNode models = JSON.readTree(get(server, "/v1/models"));
             assertEquals("hf-tiny-llama", models.at("/data/0/id").asText());
         }
+    }
+
+    /** The value of the Prometheus sample named exactly {@code series} (name and labels) in {@code scrape}. */
+    private static double sample(String scrape, String series) {
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).strip());
+            }
+        }
+        throw new AssertionError(series + " is not in the scrape");
     }
 
     private static String get(ChatServer server, String path) throws Exception {

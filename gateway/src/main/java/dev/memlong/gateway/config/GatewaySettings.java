@@ -6,10 +6,12 @@ import com.typesafe.config.ConfigFactory;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Settings of the gateway, read once from {@code memlong.gateway} (see {@code reference.conf} for every key).
@@ -31,12 +33,14 @@ import java.util.TreeSet;
  * @param defaultMaxNewTokens       reply length when a request does not say
  * @param maxNewTokensLimit         largest reply length a request may ask for
  * @param websocketCompression      permessage-deflate when offered
+ * @param allowedOrigins            browser origins (besides the gateway's own) allowed to open a WebSocket
  */
 public record GatewaySettings(String host, int port, Map<String, String> apiKeys, String anonymousTenant,
                               int ioThreads, int maxFrameBytes, int maxBodyBytes, int maxMessageChars,
                               int maxRequestsPerConnection, double requestsPerSecond, int burst,
                               Duration handshakeTimeout, Duration idleTimeout, Duration shutdownTimeout,
-                              int defaultMaxNewTokens, int maxNewTokensLimit, boolean websocketCompression) {
+                              int defaultMaxNewTokens, int maxNewTokensLimit, boolean websocketCompression,
+                              List<String> allowedOrigins) {
 
     /** The config path this record is read from. */
     public static final String ROOT = "memlong.gateway";
@@ -44,13 +48,16 @@ public record GatewaySettings(String host, int port, Map<String, String> apiKeys
     private static final Set<String> KEYS = Set.of("host", "port", "api-keys", "api-keys-env", "anonymous-tenant",
             "io-threads", "max-frame-bytes", "max-body-bytes", "max-message-chars",
             "max-concurrent-requests-per-connection", "rate-limit", "handshake-timeout", "idle-timeout",
-            "shutdown-timeout", "default-max-new-tokens", "max-new-tokens-limit", "websocket-compression");
+            "shutdown-timeout", "default-max-new-tokens", "max-new-tokens-limit", "websocket-compression",
+            "allowed-origins");
+    private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#*]+");
     private static final Set<String> RATE_KEYS = Set.of("requests-per-second", "burst");
     private static final Set<String> KEY_ENTRY_KEYS = Set.of("key", "tenant");
 
     public GatewaySettings {
         Objects.requireNonNull(host, "host");
         apiKeys = Map.copyOf(apiKeys);
+        allowedOrigins = List.copyOf(allowedOrigins);
         require(!host.isBlank(), "host", "must not be empty");
         require(port >= 0 && port <= 65535, "port", "must be in [0, 65535], got " + port);
         require(TenantNames.valid(anonymousTenant), "anonymous-tenant", "must be 1-64 of [A-Za-z0-9._-]");
@@ -72,6 +79,9 @@ public record GatewaySettings(String host, int port, Map<String, String> apiKeys
                     "a key must be at least 8 characters without spaces");
             require(TenantNames.valid(t), "api-keys", "tenant \"" + t + "\" must be 1-64 of [A-Za-z0-9._-]");
         });
+        // an origin is what a browser sends in the Origin header: scheme://host[:port], no path, no wildcard
+        allowedOrigins.forEach(o -> require(ORIGIN.matcher(o).matches(), "allowed-origins",
+                "\"" + o + "\" must be an origin like https://chat.example.com or http://localhost:3000"));
     }
 
     private static void require(boolean ok, String key, String message) {
@@ -105,7 +115,8 @@ public record GatewaySettings(String host, int port, Map<String, String> apiKeys
                     c.getInt("max-concurrent-requests-per-connection"), c.getDouble("rate-limit.requests-per-second"),
                     c.getInt("rate-limit.burst"), c.getDuration("handshake-timeout"), c.getDuration("idle-timeout"),
                     c.getDuration("shutdown-timeout"), c.getInt("default-max-new-tokens"),
-                    c.getInt("max-new-tokens-limit"), c.getBoolean("websocket-compression"));
+                    c.getInt("max-new-tokens-limit"), c.getBoolean("websocket-compression"),
+                    c.getStringList("allowed-origins"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("invalid gateway configuration: " + e.getMessage(), e);
         }
@@ -164,14 +175,14 @@ public record GatewaySettings(String host, int port, Map<String, String> apiKeys
     public GatewaySettings withPort(int newPort) {
         return new GatewaySettings(host, newPort, apiKeys, anonymousTenant, ioThreads, maxFrameBytes, maxBodyBytes,
                 maxMessageChars, maxRequestsPerConnection, requestsPerSecond, burst, handshakeTimeout, idleTimeout,
-                shutdownTimeout, defaultMaxNewTokens, maxNewTokensLimit, websocketCompression);
+                shutdownTimeout, defaultMaxNewTokens, maxNewTokensLimit, websocketCompression, allowedOrigins);
     }
 
     /** A copy with other API keys. */
     public GatewaySettings withApiKeys(Map<String, String> keys) {
         return new GatewaySettings(host, port, keys, anonymousTenant, ioThreads, maxFrameBytes, maxBodyBytes,
                 maxMessageChars, maxRequestsPerConnection, requestsPerSecond, burst, handshakeTimeout, idleTimeout,
-                shutdownTimeout, defaultMaxNewTokens, maxNewTokensLimit, websocketCompression);
+                shutdownTimeout, defaultMaxNewTokens, maxNewTokensLimit, websocketCompression, allowedOrigins);
     }
 
     @Override

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.memlong.gateway.backend.ChatConversation;
 import dev.memlong.gateway.backend.ChatException;
 import dev.memlong.gateway.backend.ChatParams;
-import dev.memlong.gateway.backend.ChatReply;
 import dev.memlong.gateway.backend.ChatTurn;
 import dev.memlong.gateway.backend.ErrorCode;
 import dev.memlong.gateway.config.TenantNames;
@@ -22,9 +21,9 @@ import java.util.UUID;
 
 /**
  * The OpenAI endpoints of one connection. A chat completion reads the conversation's log, keeps only the new
- * user turn ({@link LogAlignment}), and streams it through the backend. While it runs the connection reads
- * nothing more (HTTP/1.1 answers in order; a pipelined request waits in the socket), and a closed connection
- * cancels the turn. Event loop only.
+ * user turn ({@link LogAlignment}), and streams it through the backend. The connection hands over one request at
+ * a time (HTTP/1.1 answers in order: a pipelined request waits in the server's {@code HttpPipelining} until this
+ * turn's answer has been written), and a closed connection cancels the turn. Event loop only.
  */
 public final class ChatCompletions {
 
@@ -49,6 +48,20 @@ public final class ChatCompletions {
     public void complete(ChannelHandlerContext ctx, FullHttpRequest http, String tenant) {
         boolean keepAlive = HttpUtil.isKeepAlive(http);
         gw.metrics().request("http", "chat");
+        if (gw.draining().get()) {
+            error(ctx, new ChatException(ErrorCode.UNAVAILABLE, "the server is shutting down; retry elsewhere"),
+                    false);
+            return;
+        }
+        // Only JSON: a browser sends text/plain or a form cross-origin with no CORS preflight, and a page the
+        // user visits must not be able to start turns in the loopback-only, keyless mode.
+        CharSequence mime = HttpUtil.getMimeType(http);
+        if (mime == null || !mime.toString().strip().equalsIgnoreCase("application/json")) {
+            gw.metrics().error(ErrorCode.INVALID);
+            HttpResponses.sendError(ctx, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.INVALID,
+                    "the body must be sent as Content-Type: application/json", keepAlive);
+            return;
+        }
         CompletionRequest request;
         ChatConversation conversation;
         ChatParams params;
@@ -70,9 +83,9 @@ public final class ChatCompletions {
             return;
         }
         String model = request.model().isEmpty() ? gw.backend().models().get(0) : request.model();
-        ctx.channel().config().setAutoRead(false);
         gw.metrics().inFlight().incrementAndGet();
-        HttpTurn turn = new HttpTurn(ctx, request, "chatcmpl-" + UUID.randomUUID(), model, keepAlive, this::ended);
+        HttpTurn turn = new HttpTurn(ctx, request, "chatcmpl-" + UUID.randomUUID(), model, keepAlive, gw.metrics(),
+                this::ended);
         current = turn;
         conversation.history().whenComplete((log, failure) -> ctx.executor().execute(() -> {
             if (turn.ended()) {
@@ -111,15 +124,11 @@ public final class ChatCompletions {
         return text;
     }
 
-    private void ended(HttpTurn turn, ChatReply reply) {
+    private void ended(HttpTurn turn) {
         if (current == turn) {
             current = null;
         }
         gw.metrics().inFlight().decrementAndGet();
-        if (reply != null) {
-            gw.metrics().reply(reply);
-        }
-        turn.channel().config().setAutoRead(true);
     }
 
     /** The connection closed: cancel the turn in flight, if any. */

@@ -2,6 +2,7 @@ package dev.memlong.gateway.openai;
 
 import dev.memlong.gateway.backend.ChatException;
 import dev.memlong.gateway.backend.ChatReply;
+import dev.memlong.gateway.metrics.GatewayMetrics;
 import dev.memlong.gateway.server.HttpResponses;
 import dev.memlong.gateway.turn.TurnSubscriber;
 import io.netty.buffer.ByteBuf;
@@ -19,7 +20,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 import java.nio.charset.StandardCharsets;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * One chat completion in flight: as server-sent events ({@code stream: true}; the response head goes out with
@@ -33,11 +34,12 @@ final class HttpTurn extends TurnSubscriber {
     private final String model;
     private final long created;
     private final boolean keepAlive;
-    private final BiConsumer<HttpTurn, ChatReply> onEnd;
+    private final GatewayMetrics metrics;
+    private final Consumer<HttpTurn> onEnd;
     private boolean headSent;
 
     HttpTurn(ChannelHandlerContext ctx, CompletionRequest request, String id, String model, boolean keepAlive,
-             BiConsumer<HttpTurn, ChatReply> onEnd) {
+             GatewayMetrics metrics, Consumer<HttpTurn> onEnd) {
         super(ctx.channel());
         this.ctx = ctx;
         this.request = request;
@@ -45,6 +47,7 @@ final class HttpTurn extends TurnSubscriber {
         this.model = model;
         this.created = System.currentTimeMillis() / 1000;
         this.keepAlive = keepAlive;
+        this.metrics = metrics;
         this.onEnd = onEnd;
     }
 
@@ -60,6 +63,7 @@ final class HttpTurn extends TurnSubscriber {
 
     @Override
     protected void onDone(ChatReply reply, long elapsedNanos) {
+        metrics.reply(reply); // before the answer goes out, so a client that reads /metrics next sees it
         if (!request.stream()) {
             HttpResponses.send(ctx, HttpResponseStatus.OK, OpenAiJson.completion(id, created, model, reply), keepAlive);
         } else {
@@ -70,11 +74,12 @@ final class HttpTurn extends TurnSubscriber {
             }
             end("data: [DONE]\n\n");
         }
-        onEnd.accept(this, reply);
+        onEnd.accept(this);
     }
 
     @Override
     protected void onFailed(ChatException error, int deltasSent) {
+        metrics.error(error.code()); // backend errors too (overloaded, unavailable, internal), and cancellations
         if (channel.isActive()) {
             if (!headSent) {
                 HttpResponses.sendError(ctx, error.code(), error.getMessage(), keepAlive);
@@ -83,7 +88,7 @@ final class HttpTurn extends TurnSubscriber {
                 end("data: [DONE]\n\n");
             }
         }
-        onEnd.accept(this, null);
+        onEnd.accept(this);
     }
 
     private void sendHead() {

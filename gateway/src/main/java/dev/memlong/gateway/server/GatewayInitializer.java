@@ -3,6 +3,7 @@ package dev.memlong.gateway.server;
 import dev.memlong.gateway.backend.ErrorCode;
 import dev.memlong.gateway.config.GatewaySettings;
 import dev.memlong.gateway.security.AuthHandler;
+import dev.memlong.gateway.security.BrowserGuard;
 import dev.memlong.gateway.ws.ProtobufFrameCodec;
 import dev.memlong.gateway.ws.WsSessionHandler;
 import io.netty.channel.ChannelInitializer;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The pipeline of a client connection, nothing else: HTTP codec, body aggregation (with the size limit),
- * authentication, WebSocket compression and protocol handling at {@code /ws} (frame size limit, handshake timeout),
+ * one request at a time ({@link HttpPipelining}), the browser checks ({@link BrowserGuard}), authentication, WebSocket compression and protocol handling at {@code /ws} (frame size limit, handshake timeout),
  * frame aggregation, plain HTTP routes, the Protobuf frame codec and the WebSocket session.
  */
 final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
@@ -29,10 +30,12 @@ final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
 
     private final GatewayContext gw;
     private final AuthHandler auth;
+    private final BrowserGuard guard;
 
     GatewayInitializer(GatewayContext gw) {
         this.gw = gw;
         this.auth = new AuthHandler(gw.apiKeys(), WS_PATH);
+        this.guard = new BrowserGuard(!gw.apiKeys().required(), gw.settings().allowedOrigins(), WS_PATH);
     }
 
     @Override
@@ -47,6 +50,9 @@ final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
         }
         p.addLast("http", new HttpServerCodec());
         p.addLast("aggregate", new BodyLimitAggregator(s.maxBodyBytes(), () -> gw.metrics().error(ErrorCode.TOO_LARGE)));
+        HttpPipelining pipelining = new HttpPipelining(s.maxRequestsPerConnection());
+        p.addLast("pipelining", pipelining);
+        p.addLast("guard", guard);
         p.addLast("auth", auth);
         if (s.websocketCompression()) {
             p.addLast("ws-deflate", new WebSocketServerCompressionHandler(s.maxFrameBytes()));
@@ -60,7 +66,7 @@ final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
                 .dropPongFrames(true)
                 .build()));
         p.addLast("ws-aggregate", new WebSocketFrameAggregator(s.maxFrameBytes()));
-        p.addLast("router", new HttpRouter(gw));
+        p.addLast("router", new HttpRouter(gw, pipelining));
         p.addLast("ws-codec", new ProtobufFrameCodec());
         p.addLast("ws-session", new WsSessionHandler(gw));
     }

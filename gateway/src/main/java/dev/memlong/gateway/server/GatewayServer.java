@@ -6,14 +6,19 @@ import dev.memlong.gateway.metrics.GatewayMetrics;
 import dev.memlong.gateway.security.ApiKeys;
 import dev.memlong.gateway.security.TenantRateLimiter;
 import dev.memlong.gateway.web.StaticAssets;
+import dev.memlong.gateway.ws.WsSessionHandler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,13 +26,17 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The gateway: one Netty server on one port in front of a {@link ChatBackend}. {@link #start} binds and returns;
- * {@link #close} shuts down gracefully: stop accepting, report draining on {@code /healthz}, let requests in
- * flight finish (up to {@code shutdown-timeout}), close the connections, stop the event loops.
+ * {@link #close} shuts down gracefully: stop accepting, report draining on {@code /healthz} and refuse new
+ * requests on open connections with {@code UNAVAILABLE}, let requests in flight finish (up to
+ * {@code shutdown-timeout}), close the connections (WebSockets with status 1001, going away), stop the event
+ * loops.
  */
 public final class GatewayServer implements AutoCloseable {
 
@@ -120,6 +129,29 @@ public final class GatewayServer implements AutoCloseable {
         return gw.metrics();
     }
 
+    /** Whether {@link #close} has begun: new requests are refused while the ones in flight finish. */
+    public boolean draining() {
+        return gw.draining().get();
+    }
+
+    /** Closes every client connection, a WebSocket with a close frame first so its client knows why. */
+    private void closeConnections() {
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (Channel ch : gw.channels()) {
+            if (WsSessionHandler.isWebSocket(ch)) {
+                closing.add(ch.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE,
+                        "server shutting down")).addListener(ChannelFutureListener.CLOSE));
+            } else {
+                closing.add(ch.close());
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (ChannelFuture f : closing) {
+            f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+        gw.channels().close().awaitUninterruptibly(1, TimeUnit.SECONDS); // any whose close frame could not go out
+    }
+
     /** Shuts down gracefully (see the class doc); idempotent. */
     @Override
     public void close() {
@@ -136,7 +168,7 @@ public final class GatewayServer implements AutoCloseable {
             if (gw.metrics().inFlight().get() > 0) {
                 LOG.warn("closing with {} requests still in flight", gw.metrics().inFlight().get());
             }
-            gw.channels().close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            closeConnections();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

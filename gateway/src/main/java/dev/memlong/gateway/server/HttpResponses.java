@@ -53,6 +53,20 @@ public final class HttpResponses {
         send(ctx, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message), keepAlive);
     }
 
+    /**
+     * Writes an OpenAI-style error of {@code code} with a status of its own, for the HTTP-only refusals that
+     * have no {@link ErrorCode} (403, 405, 415, 421); {@code extraHeaders} are name, value pairs.
+     */
+    public static void sendError(ChannelHandlerContext ctx, HttpResponseStatus status, ErrorCode code, String message,
+                                 boolean keepAlive, String... extraHeaders) {
+        FullHttpResponse response = response(status, "application/json",
+                Unpooled.wrappedBuffer(json(errorBody(code, message))), keepAlive);
+        for (int i = 0; i + 1 < extraHeaders.length; i += 2) {
+            response.headers().set(extraHeaders[i], extraHeaders[i + 1]);
+        }
+        write(ctx, response, keepAlive);
+    }
+
     /** {@link #sendError(ChannelHandlerContext, ErrorCode, String, boolean)} of a {@link ChatException}. */
     public static void sendError(ChannelHandlerContext ctx, ChatException e, boolean keepAlive) {
         send(ctx, HttpResponseStatus.valueOf(e.code().httpStatus()), errorBody(e.code(), e.getMessage(), e.param()),
@@ -61,13 +75,15 @@ public final class HttpResponses {
 
     /** Writes {@code body} as JSON. */
     public static void send(ChannelHandlerContext ctx, HttpResponseStatus status, Object body, boolean keepAlive) {
-        byte[] bytes;
+        send(ctx, status, "application/json", Unpooled.wrappedBuffer(json(body)), keepAlive);
+    }
+
+    private static byte[] json(Object body) {
         try {
-            bytes = JSON.writeValueAsBytes(body);
+            return JSON.writeValueAsBytes(body);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot write JSON", e);
         }
-        send(ctx, status, "application/json", Unpooled.wrappedBuffer(bytes), keepAlive);
     }
 
     /** Writes a UTF-8 text body. */
@@ -79,12 +95,21 @@ public final class HttpResponses {
     /** Writes {@code content} (ownership passes to the response) and flushes. */
     public static void send(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType, ByteBuf content,
                             boolean keepAlive) {
+        write(ctx, response(status, contentType, content, keepAlive), keepAlive);
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, String contentType, ByteBuf content,
+                                             boolean keepAlive) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         response.headers().set("X-Content-Type-Options", "nosniff");
         HttpUtil.setContentLength(response, content.readableBytes());
         HttpUtil.setKeepAlive(response, keepAlive);
+        return response;
+    }
+
+    private static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
         var future = ctx.writeAndFlush(response);
         if (!keepAlive) {
             future.addListener(ChannelFutureListener.CLOSE);

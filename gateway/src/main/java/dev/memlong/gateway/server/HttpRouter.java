@@ -7,27 +7,35 @@ import dev.memlong.gateway.web.StaticAssets;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.IdleStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * Plain HTTP requests (everything but the WebSocket upgrade): the page, {@code /healthz}, {@code /metrics} and
- * the OpenAI API. A request that failed to decode gets 400 and the connection closes. One per connection.
+ * the OpenAI API. A request that failed to decode gets 400 and the connection closes. One per connection;
+ * {@link HttpPipelining} hands it one request at a time.
  */
 public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
+    private static final Logger LOG = LoggerFactory.getLogger(HttpRouter.class);
+
     private final GatewayContext gw;
+    private final HttpPipelining pipelining;
     private final ChatCompletions completions;
 
-    public HttpRouter(GatewayContext gw) {
+    HttpRouter(GatewayContext gw, HttpPipelining pipelining) {
         this.gw = gw;
+        this.pipelining = pipelining;
         this.completions = new ChatCompletions(gw);
     }
 
@@ -85,18 +93,9 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
             return true;
         }
         gw.metrics().error(ErrorCode.INVALID);
-        HttpResponses.send(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
-                HttpResponses.errorBody(ErrorCode.INVALID, "use " + wanted + " here"), keepAlive);
+        HttpResponses.sendError(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, ErrorCode.INVALID,
+                "use " + wanted + " here", keepAlive, HttpHeaderNames.ALLOW.toString(), wanted.name());
         return false;
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof IdleStateEvent) {
-            ctx.close();
-        } else {
-            super.userEventTriggered(ctx, evt);
-        }
     }
 
     @Override
@@ -105,8 +104,23 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
         ctx.fireChannelInactive();
     }
 
+    /**
+     * A failure of a handler up to here (a route, the WebSocket protocol handler, the socket). A bug in a route
+     * is logged and, while the request has no answer yet, answered with a generic 500 (the details stay in the
+     * log); a broken socket or a malformed frame is the client's, logged at debug. The connection closes.
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
+        if (cause instanceof java.io.IOException || cause instanceof DecoderException) {
+            LOG.debug("closing connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        } else if (pipelining.awaitingAnswer() && ctx.channel().isActive()) {
+            LOG.error("unexpected error serving {}; answering 500", ctx.channel().remoteAddress(), cause);
+            gw.metrics().error(ErrorCode.INTERNAL);
+            HttpResponses.sendError(ctx, ErrorCode.INTERNAL, "internal server error", false);
+        } else {
+            LOG.error("unexpected error on connection {}; closing it", ctx.channel().remoteAddress(), cause);
+            ctx.close();
+        }
     }
 }

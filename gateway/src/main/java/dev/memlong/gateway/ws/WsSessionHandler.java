@@ -7,8 +7,12 @@ import dev.memlong.gateway.backend.ErrorCode;
 import dev.memlong.gateway.config.TenantNames;
 import dev.memlong.gateway.security.AuthHandler;
 import dev.memlong.gateway.server.GatewayContext;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +33,7 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
 
     private static final Logger LOG = LoggerFactory.getLogger(WsSessionHandler.class);
     private static final int MAX_REQUEST_ID = 128;
+    private static final AttributeKey<Boolean> UPGRADED = AttributeKey.valueOf("memlong.websocket");
 
     private final GatewayContext gw;
     private final Map<String, Object> inFlight = new LinkedHashMap<>();
@@ -97,7 +102,7 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
         }
         ChatParams params = gw.params(m.params());
         admit(ctx, "chat");
-        WsTurn turn = new WsTurn(ctx.channel(), m.requestId(), m.encoding(), gw.metrics()::reply, this::ended);
+        WsTurn turn = new WsTurn(ctx.channel(), m.requestId(), m.encoding(), gw.metrics(), this::ended);
         inFlight.put(m.requestId(), turn);
         gw.metrics().inFlight().incrementAndGet();
         conversation.stream(m.text(), m.systemPrompt(), params).subscribe(turn);
@@ -168,9 +173,15 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
         }
     }
 
-    /** Counts the request, then applies the connection's concurrency limit and the tenant's rate. */
+    /**
+     * Counts the request, then refuses it while the server drains for shutdown, and applies the connection's
+     * concurrency limit and the tenant's rate.
+     */
     private void admit(ChannelHandlerContext ctx, String kind) {
         gw.metrics().request("ws", kind);
+        if (gw.draining().get()) {
+            throw new ChatException(ErrorCode.UNAVAILABLE, "the server is shutting down; reconnect later");
+        }
         if (inFlight.size() >= gw.settings().maxRequestsPerConnection()) {
             throw new ChatException(ErrorCode.TOO_MANY_REQUESTS, "the connection already has " + inFlight.size()
                     + " requests in flight (limit " + gw.settings().maxRequestsPerConnection() + ")");
@@ -204,6 +215,30 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
             }
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Marks the channel a WebSocket once upgraded (shutdown sends those a close frame), and closes an idle
+     * connection unless it has requests in flight (a plain HTTP one has none here: {@code HttpPipelining} keeps
+     * the idle event of one being answered from reaching this, the last handler).
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            ctx.channel().attr(UPGRADED).set(Boolean.TRUE);
+        }
+        if (evt instanceof IdleStateEvent) {
+            if (inFlight.isEmpty()) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Whether {@code channel} completed the WebSocket upgrade. */
+    public static boolean isWebSocket(Channel channel) {
+        return Boolean.TRUE.equals(channel.attr(UPGRADED).get());
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.memlong.gateway.ws;
 
 import dev.memlong.gateway.backend.ChatException;
 import dev.memlong.gateway.backend.ChatReply;
+import dev.memlong.gateway.metrics.GatewayMetrics;
 import dev.memlong.gateway.turn.TurnSubscriber;
 import io.netty.channel.Channel;
 
@@ -13,13 +14,13 @@ final class WsTurn extends TurnSubscriber {
     private final String requestId;
     private final Encoding encoding;
     private final Consumer<WsTurn> onEnd;
-    private final Consumer<ChatReply> onReply;
+    private final GatewayMetrics metrics;
 
-    WsTurn(Channel channel, String requestId, Encoding encoding, Consumer<ChatReply> onReply, Consumer<WsTurn> onEnd) {
+    WsTurn(Channel channel, String requestId, Encoding encoding, GatewayMetrics metrics, Consumer<WsTurn> onEnd) {
         super(channel);
         this.requestId = requestId;
         this.encoding = encoding;
-        this.onReply = onReply;
+        this.metrics = metrics;
         this.onEnd = onEnd;
     }
 
@@ -34,13 +35,14 @@ final class WsTurn extends TurnSubscriber {
 
     @Override
     protected void onDone(ChatReply reply, long elapsedNanos) {
-        onReply.accept(reply);
+        metrics.reply(reply);
         onEnd.accept(this);
         channel.writeAndFlush(new ServerEvent.Outbound(new ServerEvent.Done(requestId, reply, elapsedNanos), encoding));
     }
 
     @Override
     protected void onFailed(ChatException error, int deltasSent) {
+        metrics.error(error.code()); // backend errors too (overloaded, unavailable, internal), and cancellations
         onEnd.accept(this);
         if (channel.isActive()) {
             channel.writeAndFlush(new ServerEvent.Outbound(

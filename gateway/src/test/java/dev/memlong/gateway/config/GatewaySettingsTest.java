@@ -49,6 +49,17 @@ class GatewaySettingsTest {
         assertTrue(failure("max-message-chars = lots").contains("max-message-chars"));
         assertTrue(failure("api-keys = [ { key = short, tenant = a } ]").contains("api-keys"));
         assertTrue(failure("api-keys = [ { key = \"12345678\", tenant = \"a b\" } ]").contains("tenant"));
+        for (String origin : new String[] {"*", "chat.example.com", "https://chat.example.com/", "https://*.example.com"}) {
+            assertTrue(failure("allowed-origins = [ \"" + origin + "\" ]").contains("allowed-origins"), origin);
+        }
+    }
+
+    @Test
+    void allowedOriginsAreOrigins() {
+        assertEquals(java.util.List.of(), GatewaySettings.defaults().allowedOrigins());
+        assertEquals(java.util.List.of("https://chat.example.com", "http://localhost:3000"),
+                parse("allowed-origins = [ \"https://chat.example.com\", \"http://localhost:3000\" ]", Map.of())
+                        .allowedOrigins());
     }
 
     @Test

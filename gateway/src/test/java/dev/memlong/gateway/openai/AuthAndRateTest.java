@@ -23,7 +23,7 @@ class AuthAndRateTest {
 
     private HttpResponse<String> chat(TestGateway gw, String key, String conversation) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(gw.http("/v1/chat/completions"))
-                .header("X-Conversation-Id", conversation)
+                .header("X-Conversation-Id", conversation).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(
                         "{\"messages\":[{\"role\":\"user\",\"content\":\"tell alpha\"}]}"));
         if (key != null) {

@@ -2,6 +2,12 @@ package dev.memlong.gateway.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.memlong.gateway.backend.BackendStats;
+import dev.memlong.gateway.backend.ChatBackend;
+import dev.memlong.gateway.backend.ChatConversation;
+import dev.memlong.gateway.config.GatewaySettings;
+import dev.memlong.gateway.server.GatewayServer;
 import dev.memlong.gateway.testing.LeakRecorder;
 import dev.memlong.gateway.testing.TestGateway;
 import org.junit.jupiter.api.AfterAll;
@@ -9,13 +15,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HttpApiTest {
@@ -152,6 +161,69 @@ class HttpApiTest {
         assertError(post("/v1/chat/completions", chat(false, "hi").replace("\"model\"", "\"temperature\":-3,\"model\""),
                 "X-Conversation-Id", "e"), 400, "invalid");
         assertEquals("{\"status\":\"ok\"}", get("/healthz").body());
+    }
+
+    @Test
+    void methodNotAllowedNamesTheAllowedMethod() throws Exception {
+        HttpResponse<String> r = get("/v1/chat/completions");
+        assertError(r, 405, "invalid");
+        assertEquals("POST", r.headers().firstValue("allow").orElse(null));
+        HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(gw.http("/v1/chat/completions"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, preflight.statusCode());
+        assertTrue(preflight.headers().firstValue("access-control-allow-origin").isEmpty(), "no CORS for pages");
+        r = post("/healthz", "{}");
+        assertEquals(405, r.statusCode());
+        assertEquals("GET", r.headers().firstValue("allow").orElse(null));
+    }
+
+    @Test
+    void backendErrorsAreCounted() throws Exception {
+        assertError(post("/v1/chat/completions", chat(false, "!overloaded"), "X-Conversation-Id", "e"), 503,
+                "overloaded");
+        assertError(post("/v1/chat/completions", chat(true, "!overloaded"), "X-Conversation-Id", "e"), 503,
+                "overloaded");
+        assertError(post("/v1/chat/completions", chat(false, "!fail"), "X-Conversation-Id", "e"), 500, "internal");
+        assertEquals(2.0, errors("overloaded"));
+        assertEquals(1.0, errors("internal"));
+        assertTrue(get("/metrics").body().contains("memlong_gateway_errors_total{code=\"overloaded\"} 2.0"));
+    }
+
+    private double errors(String code) {
+        return gw.server.metrics().registry().get("memlong.gateway.errors").tag("code", code).counter().count();
+    }
+
+    @Test
+    void anUnexpectedFailureIsAGeneric500() throws Exception {
+        ChatBackend broken = new ChatBackend() {
+            @Override
+            public ChatConversation conversation(String tenant, String conversationId) {
+                throw new IllegalStateException("secret internals");
+            }
+
+            @Override
+            public List<String> models() {
+                return List.of("broken");
+            }
+
+            @Override
+            public BackendStats stats() {
+                return BackendStats.EMPTY;
+            }
+        };
+        GatewayServer server = GatewayServer.start(GatewaySettings.from(
+                ConfigFactory.parseString("memlong.gateway { port = 0, io-threads = 1 }"), Map.of()), broken);
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                            URI.create(server.url() + "v1/chat/completions"))
+                    .header("Content-Type", "application/json").header("X-Conversation-Id", "x")
+                    .POST(HttpRequest.BodyPublishers.ofString(chat(false, "hi"))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertError(r, 500, "internal");
+            assertFalse(r.body().contains("secret"), r.body());
+        } finally {
+            server.close();
+        }
     }
 
     @Test

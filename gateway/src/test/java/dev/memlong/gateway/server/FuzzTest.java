@@ -242,6 +242,7 @@ class FuzzTest {
 
     private void httpChat(byte[] body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(gw.http("/v1/chat/completions"))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).timeout(Duration.ofSeconds(10));
         if (random.nextBoolean()) {
             b.header("X-Conversation-Id", "victim");
@@ -261,14 +262,14 @@ class FuzzTest {
             case 5 -> HttpRequest.newBuilder(gw.http("/v1/chat/completions")).GET().build();
             case 6 -> HttpRequest.newBuilder(gw.http("/" + Integer.toHexString(random.nextInt()))).GET().build();
             default -> HttpRequest.newBuilder(gw.http("/v1/chat/completions")).header("X-Conversation-Id", "v".repeat(129))
-                    .POST(HttpRequest.BodyPublishers.ofString(VALID_CHAT)).build();
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(VALID_CHAT)).build();
         };
         expectHttp4xx(http.send(request, HttpResponse.BodyHandlers.ofString()), -1);
     }
 
     private HttpRequest post(String body) {
         return HttpRequest.newBuilder(gw.http("/v1/chat/completions")).header("X-Conversation-Id", "victim")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
     private void expectHttp4xx(HttpResponse<String> r, int bodyLength) {
