@@ -48,6 +48,22 @@ public final class MachineProbe {
             return javaMatmulFlopsPerS > pytorchMatmulFlopsPerS ? DecodeKernelProbe.METHOD : MATMUL_METHOD;
         }
 
+        /** Each figure the higher of this result's and {@code other}'s (two probes of one run). */
+        public Result higher(Result other) {
+            return new Result(Math.max(bandwidthBytesPerS, other.bandwidthBytesPerS),
+                    Math.max(bandwidthBestBytesPerS, other.bandwidthBestBytesPerS),
+                    Math.max(matmulFlopsPerS, other.matmulFlopsPerS),
+                    Math.max(matmulBestFlopsPerS, other.matmulBestFlopsPerS),
+                    higherOf(pytorchBandwidthBytesPerS, other.pytorchBandwidthBytesPerS),
+                    higherOf(javaBandwidthBytesPerS, other.javaBandwidthBytesPerS),
+                    higherOf(pytorchMatmulFlopsPerS, other.pytorchMatmulFlopsPerS),
+                    higherOf(javaMatmulFlopsPerS, other.javaMatmulFlopsPerS));
+        }
+
+        private static double higherOf(double a, double b) {
+            return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b);
+        }
+
         /** Both probes' medians, for a report's JSON. */
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -87,14 +87,28 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
                         t.itlP50Ms(), t.itlP99Ms()));
                 tiers.put(c, t);
             }
-            if (!longPrompt) {
-                return new BatchingReport(shape, threads, machine, modelSteps, tiers, null);
+            LongPromptFigures lp = null;
+            if (longPrompt) {
+                lp = longPrompt(dir, tokenizer);
+                log.accept(String.format("  long prompt (%d tokens) at %d conversations: p99 ITL %.1f -> %.1f ms "
+                        + "(x%.2f)", lp.promptTokens(), LONG_PROMPT_CONCURRENCY, lp.p99WithoutMs(), lp.p99WithMs(),
+                        lp.ratio()));
             }
-            LongPromptFigures lp = longPrompt(dir, tokenizer);
-            log.accept(String.format("  long prompt (%d tokens) at %d conversations: p99 ITL %.1f -> %.1f ms (x%.2f)",
-                    lp.promptTokens(), LONG_PROMPT_CONCURRENCY, lp.p99WithoutMs(), lp.p99WithMs(), lp.ratio()));
-            return new BatchingReport(shape, threads, machine, modelSteps, tiers, lp);
+            return new BatchingReport(shape, threads, probeAgain(machine), modelSteps, tiers, lp);
         }
+    }
+
+    /**
+     * The probes once more after the measurements, keeping the higher figures: this machine's memory bandwidth moved
+     * between 46 and 74 GB/s from one run to the next (other tenants), and a probe taken in a slow moment made a
+     * ceiling that the measurements beat (1.03 of it at one conversation).
+     */
+    private MachineProbe.Result probeAgain(MachineProbe.Result first) {
+        log.accept("measuring memory bandwidth and matmul throughput again ...");
+        MachineProbe.Result again = MachineProbe.measure();
+        log.accept(String.format("  %.1f GB/s, %.1f GFLOP/s", again.bandwidthBytesPerS() / 1e9,
+                again.matmulFlopsPerS() / 1e9));
+        return first.higher(again);
     }
 
     /**
