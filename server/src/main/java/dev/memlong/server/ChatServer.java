@@ -9,7 +9,6 @@ import dev.memlong.gateway.server.GatewayServer;
 import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.server.backend.RuntimeChatBackend;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -90,12 +89,14 @@ public final class ChatServer implements AutoCloseable {
     private static ChatServer start(Builder b) {
         Config config = runtimeConfig(b.config);
         GatewaySettings gatewaySettings = GatewaySettings.from(config, b.environment); // fail before loading a model
-        String modelId = modelId(config);
         MemLongRuntime.Builder rb = MemLongRuntime.builder(config);
         if (b.retriever != null) {
             rb.retriever(b.retriever);
         }
         MemLongRuntime runtime = rb.start();
+        // The id the runtime stores conversations under (memlong.actors.model-id, or for "auto" the model
+        // directory's name), asked of the runtime itself so /v1/models and the store cannot disagree.
+        String modelId = runtime.settings().modelId(runtime.modelDir());
         RuntimeChatBackend backend = new RuntimeChatBackend(runtime, modelId);
         try {
             GatewayServer gateway = GatewayServer.start(gatewaySettings, backend);
@@ -125,13 +126,6 @@ public final class ChatServer implements AutoCloseable {
         return "memlong.actors";
     }
 
-    /** The name conversations are stored under: the model directory's name (the runtime's {@code model-id = auto}). */
-    private static String modelId(Config config) {
-        String dir = config.hasPath("memlong.model.dir") ? config.getString("memlong.model.dir") : "";
-        Path name = Path.of(dir).toAbsolutePath().normalize().getFileName();
-        return name == null ? "memlong" : name.toString();
-    }
-
     /** {@code http://HOST:PORT/}: the web chat page. */
     public String url() {
         return gateway.url();
@@ -147,7 +141,10 @@ public final class ChatServer implements AutoCloseable {
         return gateway.port();
     }
 
-    /** The model id the server lists and stores conversations under. */
+    /**
+     * The model id the server lists ({@code GET /v1/models}), accepts as a chat completion's {@code model}, and
+     * stores conversations under: {@code memlong.actors.model-id}, or for {@code auto} the model directory's name.
+     */
     public String modelId() {
         return modelId;
     }

@@ -162,6 +162,30 @@ class ChatServerTest {
         }
     }
 
+    @Test
+    void theConfiguredModelIdIsListedAndTheOnlyOneAnswered(@TempDir Path dir) throws Exception {
+        Config config = ConfigFactory.parseString(ChatServer.actorSettingsRoot() + ".model-id = \"tiny-chat\"")
+                .withFallback(config(dir));
+        try (ChatServer server = ChatServer.builder(config).retriever(RETRIEVER).environment(Map.of()).start()) {
+            // the id conversations are stored under, not the directory's name
+            assertEquals("tiny-chat", server.runtime().settings().modelId(server.runtime().modelDir()));
+            assertEquals("tiny-chat", server.modelId());
+            JsonNode models = JSON.readTree(get(server, "/v1/models"));
+            assertEquals(1, models.get("data").size(), models.toString());
+            assertEquals("tiny-chat", models.at("/data/0/id").asText());
+            assertEquals("tiny-chat", openAi(server, "named", List.of(Map.of("role", "user", "content", "Hi.")))
+                    .get("model").asText());
+            HttpResponse<String> other = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create(server.url() + "v1/chat/completions"))
+                    .header("Content-Type", "application/json").header("X-Conversation-Id", "named")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("model", "hf-tiny-llama",
+                            "messages", List.of(Map.of("role", "user", "content", "Hi.")))))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, other.statusCode(), other.body());
+            assertEquals("model_not_found", JSON.readTree(other.body()).at("/error/code").asText(), other.body());
+        }
+    }
+
     /** The value of the Prometheus sample named exactly {@code series} (name and labels) in {@code scrape}. */
     private static double sample(String scrape, String series) {
         for (String line : scrape.split("\n")) {

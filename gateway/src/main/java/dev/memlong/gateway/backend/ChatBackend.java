@@ -21,7 +21,10 @@ public interface ChatBackend {
      */
     ChatConversation conversation(String tenant, String conversationId);
 
-    /** The model ids the backend serves ({@code GET /v1/models}); the first one is the default. */
+    /**
+     * The model ids the backend serves ({@code GET /v1/models}): a chat completion must name one of them (any
+     * other is answered 404 {@code model_not_found}).
+     */
     List<String> models();
 
     /**

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * @param apiKeys                   API key to tenant
  * @param anonymousTenant           the tenant of every request when no key is configured
  * @param ioThreads                 event-loop threads, 0 for Netty's default
- * @param maxFrameBytes             largest WebSocket frame payload
+ * @param maxFrameBytes             largest WebSocket frame payload (and message, after aggregation and inflation);
+ *                                  at least {@link #messageFrameBytes messageFrameBytes(maxMessageChars)}
  * @param maxBodyBytes              largest HTTP body
  * @param maxMessageChars           longest user message
  * @param maxRequestsPerConnection  requests in flight per WebSocket connection
@@ -65,6 +66,17 @@ public record GatewaySettings(String host, int port, Map<String, String> apiKeys
         require(maxFrameBytes >= 1024, "max-frame-bytes", "must be at least 1k");
         require(maxBodyBytes >= 1024, "max-body-bytes", "must be at least 1k");
         require(maxMessageChars >= 1, "max-message-chars", "must be positive");
+        // A message over max-message-chars must reach the session to be refused with a typed TOO_LARGE error on a
+        // live connection; a frame over max-frame-bytes is cut off by the frame decoder with close status 1009.
+        // So the frame limit must carry a message of the longest allowed text in any script.
+        long needed = messageFrameBytes(maxMessageChars);
+        if (maxFrameBytes < needed) {
+            throw new IllegalArgumentException(ROOT + ".max-frame-bytes (" + maxFrameBytes + ") cannot carry a message "
+                    + "of " + ROOT + ".max-message-chars (" + maxMessageChars + ") characters: that takes up to "
+                    + needed + " bytes (" + UTF8_BYTES_PER_CHAR + " bytes a character plus " + FRAME_OVERHEAD_BYTES
+                    + " for the rest of the frame); raise max-frame-bytes to at least " + needed
+                    + " or lower max-message-chars to at most " + maxMessageChars(maxFrameBytes));
+        }
         require(maxRequestsPerConnection >= 1, "max-concurrent-requests-per-connection", "must be positive");
         require(requestsPerSecond > 0, "rate-limit.requests-per-second", "must be positive");
         require(burst >= 1, "rate-limit.burst", "must be positive");
@@ -82,6 +94,29 @@ public record GatewaySettings(String host, int port, Map<String, String> apiKeys
         // an origin is what a browser sends in the Origin header: scheme://host[:port], no path, no wildcard
         allowedOrigins.forEach(o -> require(ORIGIN.matcher(o).matches(), "allowed-origins",
                 "\"" + o + "\" must be an origin like https://chat.example.com or http://localhost:3000"));
+    }
+
+    /**
+     * The most UTF-8 bytes a Java char takes: 3 for one in the Basic Multilingual Plane (CJK, say), and a pair of
+     * surrogates takes 4 for the two. JSON escapes of quotes and backslashes take 2.
+     */
+    public static final int UTF8_BYTES_PER_CHAR = 3;
+
+    /**
+     * What a user-message frame holds besides its text: the request id (at most 128 characters), field tags or
+     * names, generation parameters and a few stop strings. (A system prompt sent in the same frame is not
+     * counted: one near the limit together with a text near the limit may still exceed the frame limit.)
+     */
+    public static final int FRAME_OVERHEAD_BYTES = 1024;
+
+    /** The largest frame a user message of {@code chars} characters takes. */
+    public static long messageFrameBytes(int chars) {
+        return (long) chars * UTF8_BYTES_PER_CHAR + FRAME_OVERHEAD_BYTES;
+    }
+
+    /** The longest message text a frame of {@code frameBytes} always carries. */
+    private static long maxMessageChars(int frameBytes) {
+        return Math.max(0, (frameBytes - FRAME_OVERHEAD_BYTES) / UTF8_BYTES_PER_CHAR);
     }
 
     private static void require(boolean ok, String key, String message) {

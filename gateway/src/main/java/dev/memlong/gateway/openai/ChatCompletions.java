@@ -67,6 +67,11 @@ public final class ChatCompletions {
         ChatParams params;
         try {
             request = CompletionRequest.parse(readJson(http));
+            // Only a served model, as OpenAI and vLLM answer (404 model_not_found): any other name would be
+            // answered by the served one while the reply carried the name asked for.
+            if (!gw.backend().models().contains(request.model())) {
+                throw ChatException.modelNotFound(request.model(), gw.backend().models());
+            }
             conversation = gw.backend().conversation(tenant, conversationId(http, request));
             params = gw.params(request.params());
             for (CompletionRequest.Message m : request.messages()) {
@@ -82,10 +87,9 @@ public final class ChatCompletions {
             error(ctx, e, keepAlive);
             return;
         }
-        String model = request.model().isEmpty() ? gw.backend().models().get(0) : request.model();
         gw.metrics().inFlight().incrementAndGet();
-        HttpTurn turn = new HttpTurn(ctx, request, "chatcmpl-" + UUID.randomUUID(), model, keepAlive, gw.metrics(),
-                this::ended);
+        HttpTurn turn = new HttpTurn(ctx, request, "chatcmpl-" + UUID.randomUUID(), request.model(), keepAlive,
+                gw.metrics(), this::ended);
         current = turn;
         conversation.history().whenComplete((log, failure) -> ctx.executor().execute(() -> {
             if (turn.ended()) {

@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * A parsed {@code /v1/chat/completions} body. Fields it uses are checked for type and range, each failure an
  * {@link ErrorCode#INVALID} naming the field (the OpenAI error's {@code param}). Honoured: {@code messages}
- * (system/developer, user, assistant), {@code model}, {@code max_completion_tokens} (or the older
+ * (system/developer, user, assistant), {@code model} (required), {@code max_completion_tokens} (or the older
  * {@code max_tokens}), {@code temperature}, {@code top_p}, {@code seed}, {@code stop}, {@code stream},
  * {@code stream_options.include_usage}, {@code user} (the conversation when no header names it), and the
  * non-OpenAI {@code top_k} and {@code repetition_penalty}. Asking for what the runtime cannot do is refused rather
@@ -23,7 +23,7 @@ import java.util.List;
  * <p>System (and developer) messages set the conversation's system prompt (see
  * {@code ChatConversation.send(String, String, ChatParams)}): their texts, in order, joined by a blank line.
  *
- * @param model        the requested model id (may be empty: the default)
+ * @param model        the requested model id (required, non-blank; whether it is served is checked later)
  * @param messages     the user and assistant messages, in order
  * @param systemPrompt the system and developer messages' text, or null when there are none
  * @param stream       answer as server-sent events
@@ -77,8 +77,20 @@ public record CompletionRequest(String model, List<Message> messages, String sys
         RequestedParams params = new RequestedParams(max, number(body, "temperature"), integer(body, "top_k"),
                 number(body, "top_p"), number(body, "repetition_penalty"), integer(body, "seed"), stop(body));
         String systemPrompt = system.stream().anyMatch(t -> !t.isBlank()) ? String.join("\n\n", system) : null;
-        return new CompletionRequest(body.hasNonNull("model") ? text(body, "model", true) : "", messages,
-                systemPrompt, stream, usage, body.hasNonNull("user") ? text(body, "user", true) : null, params);
+        String user = body.hasNonNull("user") ? text(body, "user", true) : null;
+        return new CompletionRequest(model(body), messages, systemPrompt, stream, usage, user, params);
+    }
+
+    /**
+     * The requested model: required, as OpenAI requires it (a client that names none, or an empty one, learns so
+     * rather than talking to whatever is served). Whether it is served is the caller's check.
+     */
+    private static String model(JsonNode body) {
+        JsonNode v = body.get("model");
+        if (v == null || v.isNull() || (v.isTextual() && v.asText().isBlank())) {
+            throw invalidParam("model", "model is required: the id of a served model (GET /v1/models lists them)");
+        }
+        return text(body, "model", true);
     }
 
     /** Refuses requests for what a MemLong conversation cannot produce, naming the parameter. */

@@ -35,6 +35,15 @@ public final class HttpResponses {
 
     /** The OpenAI error object, naming the request parameter at fault ({@code param}) when there is one. */
     public static ObjectNode errorBody(ErrorCode code, String message, String param) {
+        return errorBody(code, code.wireName(), message, param);
+    }
+
+    /** The OpenAI error object of {@code e}, with its own OpenAI {@code code} (e.g. {@code model_not_found}). */
+    public static ObjectNode errorBody(ChatException e) {
+        return errorBody(e.code(), e.openAiCode(), e.getMessage(), e.param());
+    }
+
+    private static ObjectNode errorBody(ErrorCode code, String wireCode, String message, String param) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", message);
@@ -44,7 +53,7 @@ public final class HttpResponses {
         } else {
             error.put("param", param);
         }
-        error.put("code", code.wireName());
+        error.put("code", wireCode);
         return root;
     }
 
@@ -69,8 +78,7 @@ public final class HttpResponses {
 
     /** {@link #sendError(ChannelHandlerContext, ErrorCode, String, boolean)} of a {@link ChatException}. */
     public static void sendError(ChannelHandlerContext ctx, ChatException e, boolean keepAlive) {
-        send(ctx, HttpResponseStatus.valueOf(e.code().httpStatus()), errorBody(e.code(), e.getMessage(), e.param()),
-                keepAlive);
+        send(ctx, HttpResponseStatus.valueOf(e.code().httpStatus()), errorBody(e), keepAlive);
     }
 
     /** Writes {@code body} as JSON. */

@@ -4,16 +4,22 @@ import dev.memlong.gateway.backend.ErrorCode;
 import dev.memlong.gateway.openai.ChatCompletions;
 import dev.memlong.gateway.security.AuthHandler;
 import dev.memlong.gateway.web.StaticAssets;
+import dev.memlong.gateway.ws.WsSessionHandler;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,11 +113,21 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
     /**
      * A failure of a handler up to here (a route, the WebSocket protocol handler, the socket). A bug in a route
      * is logged and, while the request has no answer yet, answered with a generic 500 (the details stay in the
-     * log); a broken socket or a malformed frame is the client's, logged at debug. The connection closes.
+     * log); a broken socket or a malformed frame is the client's, logged at debug; a WebSocket message over the
+     * size limit gets close status 1009 (message too big). The connection closes.
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException || cause instanceof DecoderException) {
+        if (WsSessionHandler.isWebSocket(ctx.channel()) && messageTooBig(cause)) {
+            // A message over max-frame-bytes in total (across continuation frames) or once inflated: the frame
+            // decoder answers one oversized frame with 1009, and these must say the same. A plain close would go
+            // out as 1000 (normal closure), telling the client nothing went wrong.
+            LOG.debug("closing WebSocket {} with 1009: {}", ctx.channel().remoteAddress(), cause.toString());
+            gw.metrics().error(ErrorCode.TOO_LARGE);
+            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.MESSAGE_TOO_BIG,
+                    "message over " + gw.settings().maxFrameBytes() + " bytes"))
+                    .addListener(ChannelFutureListener.CLOSE);
+        } else if (cause instanceof java.io.IOException || cause instanceof DecoderException) {
             LOG.debug("closing connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
         } else if (pipelining.awaitingAnswer() && ctx.channel().isActive()) {
@@ -122,5 +138,20 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
             LOG.error("unexpected error on connection {}; closing it", ctx.channel().remoteAddress(), cause);
             ctx.close();
         }
+    }
+
+    /**
+     * Whether {@code cause} is a WebSocket message over the size limit: the frame aggregator's
+     * {@link TooLongFrameException}, or permessage-deflate's inflater stopping at its limit (Netty reports that as a
+     * {@link DecompressionException} like corrupt data, told apart only by its message).
+     */
+    private static boolean messageTooBig(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof TooLongFrameException || (t instanceof DecompressionException
+                    && String.valueOf(t.getMessage()).contains("maximum size"))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -8,8 +8,11 @@ import dev.memlong.gateway.config.TenantNames;
 import dev.memlong.gateway.security.AuthHandler;
 import dev.memlong.gateway.server.GatewayContext;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
@@ -218,9 +221,9 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
     }
 
     /**
-     * Marks the channel a WebSocket once upgraded (shutdown sends those a close frame), and closes an idle
-     * connection unless it has requests in flight (a plain HTTP one has none here: {@code HttpPipelining} keeps
-     * the idle event of one being answered from reaching this, the last handler).
+     * Marks the channel a WebSocket once upgraded (shutdown and the idle timeout send those a close frame), and
+     * closes an idle connection unless it has requests in flight (a plain HTTP one has none here:
+     * {@code HttpPipelining} keeps the idle event of one being answered from reaching this, the last handler).
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -229,11 +232,25 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
         }
         if (evt instanceof IdleStateEvent) {
             if (inFlight.isEmpty()) {
-                ctx.close();
+                closeIdle(ctx);
             }
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * Closes an idle connection; a WebSocket gets a close frame first, 1001 (going away) with the reason, so its
+     * client can tell an idle timeout from a failure and reconnect when it has something to send. (A bare close
+     * would go out as 1000, normal closure, with no reason.)
+     */
+    private void closeIdle(ChannelHandlerContext ctx) {
+        if (isWebSocket(ctx.channel())) {
+            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "idle timeout"))
+                    .addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close();
+        }
     }
 
     /** Whether {@code channel} completed the WebSocket upgrade. */

@@ -27,7 +27,8 @@ class GatewaySettingsTest {
         assertEquals("127.0.0.1", s.host());
         assertEquals(8080, s.port());
         assertFalse(s.authRequired());
-        assertEquals(64 * 1024, s.maxFrameBytes());
+        assertEquals(128 * 1024, s.maxFrameBytes());
+        assertEquals(32_000, s.maxMessageChars());
         assertEquals(1024 * 1024, s.maxBodyBytes());
         assertEquals(Duration.ofMinutes(5), s.idleTimeout());
         assertEquals(50, s.requestsPerSecond());
@@ -52,6 +53,20 @@ class GatewaySettingsTest {
         for (String origin : new String[] {"*", "chat.example.com", "https://chat.example.com/", "https://*.example.com"}) {
             assertTrue(failure("allowed-origins = [ \"" + origin + "\" ]").contains("allowed-origins"), origin);
         }
+    }
+
+    @Test
+    void theFrameLimitMustCarryTheLongestMessage() {
+        // 32000 CJK characters are 96000 bytes of UTF-8: they never fitted the former 64k frames
+        String message = failure("max-frame-bytes = 64k, max-message-chars = 32000");
+        assertTrue(message.contains("memlong.gateway.max-frame-bytes"), message);
+        assertTrue(message.contains("memlong.gateway.max-message-chars"), message);
+        assertTrue(message.contains("97024"), "says what would fit: " + message);
+        assertTrue(failure("max-frame-bytes = 2k, max-message-chars = 342").contains("max-message-chars"));
+        assertEquals(341, parse("max-frame-bytes = 2k, max-message-chars = 341", Map.of()).maxMessageChars());
+        GatewaySettings d = GatewaySettings.defaults();
+        assertTrue(d.maxFrameBytes() >= GatewaySettings.messageFrameBytes(d.maxMessageChars()),
+                "the shipped limits agree");
     }
 
     @Test

@@ -25,7 +25,7 @@ class AuthAndRateTest {
         HttpRequest.Builder b = HttpRequest.newBuilder(gw.http("/v1/chat/completions"))
                 .header("X-Conversation-Id", conversation).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"messages\":[{\"role\":\"user\",\"content\":\"tell alpha\"}]}"));
+                        "{\"model\":\"memlong-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"tell alpha\"}]}"));
         if (key != null) {
             b.header("Authorization", "Bearer " + key);
         }

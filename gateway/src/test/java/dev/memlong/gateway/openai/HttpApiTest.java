@@ -203,7 +203,7 @@ class HttpApiTest {
 
             @Override
             public List<String> models() {
-                return List.of("broken");
+                return List.of("memlong-echo");
             }
 
             @Override
@@ -233,6 +233,32 @@ class HttpApiTest {
         assertTrue(page.body().contains("<script src=\"app.js\">"));
         assertTrue(get("/app.js").headers().firstValue("content-type").orElse("").startsWith("text/javascript"));
         assertEquals(404, get("/../pom.xml").statusCode());
+    }
+
+    @Test
+    void onlyAServedModelIsAnswered() throws Exception {
+        // OpenAI and vLLM answer an unknown model with 404 model_not_found; never a reply under the asked-for name
+        HttpResponse<String> r = post("/v1/chat/completions", chat(false, "hi").replace("memlong-echo", "gpt-4o"),
+                "X-Conversation-Id", "models");
+        assertError(r, 404, "model_not_found");
+        JsonNode e = JSON.readTree(r.body()).get("error");
+        assertEquals("model", e.get("param").asText());
+        assertTrue(e.get("message").asText().contains("gpt-4o") && e.get("message").asText().contains("memlong-echo"),
+                r.body());
+        assertError(post("/v1/chat/completions", chat(true, "hi").replace("memlong-echo", "gpt-4o"),
+                "X-Conversation-Id", "models"), 404, "model_not_found");
+        // the model is required, as in OpenAI's API: absent, null or empty is a 400 naming it
+        String valid = chat(false, "hi");
+        for (String body : List.of(valid.replace("\"model\":\"memlong-echo\",", ""),
+                valid.replace("\"memlong-echo\"", "null"), valid.replace("\"memlong-echo\"", "\"\""))) {
+            HttpResponse<String> missing = post("/v1/chat/completions", body, "X-Conversation-Id", "models");
+            assertError(missing, 400, "invalid");
+            assertEquals("model", JSON.readTree(missing.body()).get("error").get("param").asText(), missing.body());
+        }
+        assertEquals(0, gw.backend.turnsStarted(), "no refused request reached the backend");
+        HttpResponse<String> ok = post("/v1/chat/completions", chat(false, "hi"), "X-Conversation-Id", "models");
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals("memlong-echo", JSON.readTree(ok.body()).get("model").asText());
     }
 
     static void assertError(HttpResponse<String> r, int status, String code) throws Exception {

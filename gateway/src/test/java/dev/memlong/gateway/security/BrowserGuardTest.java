@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BrowserGuardTest {
 
-    private static final String CHAT = "{\"messages\":[{\"role\":\"user\",\"content\":\"secret plans\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"memlong-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"secret plans\"}]}";
 
     private final HttpClient http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
 

@@ -40,7 +40,8 @@ class FuzzTest {
 
     private static final int CASES = 10_000;
     private static final String VALID_CHAT =
-            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],\"stream\":true}";
+            "{\"model\":\"memlong-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],"
+                    + "\"stream\":true}";
 
     private enum Outcome { WS_ERROR, WS_OPENED, WS_CLOSED, HTTP_4XX, TCP_400_OR_CLOSED }
 
@@ -135,14 +136,16 @@ class FuzzTest {
 
     private void oversized() throws Exception {
         WsClient c = random.nextBoolean() ? fresh : opened;
-        if (random.nextBoolean()) {
-            c.sendBytes(randomBytes(2049 + random.nextInt(3000)));
-        } else {
-            c.sendText("{\"message\":{\"requestId\":\"x\",\"text\":\"" + "b".repeat(2100) + "\"}}");
+        switch (random.nextInt(3)) {
+            case 0 -> c.sendBytes(randomBytes(2049 + random.nextInt(3000)));
+            case 1 -> c.sendText("{\"message\":{\"requestId\":\"x\",\"text\":\"" + "b".repeat(2100) + "\"}}");
+            // every frame under the limit, the message over it: the aggregator, not the frame decoder, refuses it
+            default -> c.sendFragments(randomBytes(700 + random.nextInt(1348)), randomBytes(700 + random.nextInt(1348)),
+                    randomBytes(700 + random.nextInt(1348)));
         }
         WsClient.Received r = c.poll(Duration.ofSeconds(5));
         if (r == null || !r.isClose() || r.closeCode() != 1009) {
-            fail("oversized frame: expected close 1009, got " + r);
+            fail("oversized frame or message: expected close 1009, got " + r);
         }
         count(Outcome.WS_CLOSED);
         c.socket.abort();
@@ -257,7 +260,8 @@ class FuzzTest {
             case 2 -> post("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":\"hot\"}");
             case 3 -> post("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":3}");
             // everything already in the log: nothing new to answer
-            case 4 -> post("{\"messages\":[{\"role\":\"user\",\"content\":\"keep this safe\"},"
+            case 4 -> post("{\"model\":\"memlong-echo\","
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"keep this safe\"},"
                     + "{\"role\":\"assistant\",\"content\":\"echo: keep this safe\"}]}");
             case 5 -> HttpRequest.newBuilder(gw.http("/v1/chat/completions")).GET().build();
             case 6 -> HttpRequest.newBuilder(gw.http("/" + Integer.toHexString(random.nextInt()))).GET().build();

@@ -58,7 +58,8 @@ class GracefulShutdownTest {
                 Thread.sleep(5);
             }
             c.send(Frames.message("late", "hello"));
-            http.send(RawHttp.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+            http.send(RawHttp.post("/v1/chat/completions",
+                    "{\"model\":\"memlong-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
                     "Host: 127.0.0.1", "Content-Type: application/json", "X-Conversation-Id: d2"));
             RawHttp.Response refused = http.read();
             assertEquals(503, refused.status(), refused.body());

@@ -29,7 +29,7 @@ class HttpPipeliningTest {
         headers[1] = "Content-Type: application/json";
         headers[2] = "X-Conversation-Id: " + conversation;
         System.arraycopy(moreHeaders, 0, headers, 3, moreHeaders.length);
-        return RawHttp.post("/v1/chat/completions", "{\"stream\":" + stream
+        return RawHttp.post("/v1/chat/completions", "{\"model\":\"memlong-echo\",\"stream\":" + stream
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}", headers);
     }
 
@@ -76,7 +76,8 @@ class HttpPipeliningTest {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(gw.http("/v1/chat/completions"))
                     .header("Content-Type", "application/json").header("X-Conversation-Id", "slow")
                     .POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"messages\":[{\"role\":\"user\",\"content\":\"a b c d e f\"}]}")).build(),
+                            "{\"model\":\"memlong-echo\","
+                                    + "\"messages\":[{\"role\":\"user\",\"content\":\"a b c d e f\"}]}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
             assertTrue(r.body().contains("echo: a b c d e f"), r.body());

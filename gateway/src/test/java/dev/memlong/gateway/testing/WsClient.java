@@ -72,6 +72,23 @@ public final class WsClient implements AutoCloseable {
         socket.sendBinary(ByteBuffer.wrap(bytes), true).join();
     }
 
+    /**
+     * Sends one binary message as several frames: the first binary, the rest continuations. Stops quietly once
+     * the server has closed the connection (refusing the message before its last fragment).
+     */
+    public void sendFragments(byte[]... fragments) {
+        for (int i = 0; i < fragments.length; i++) {
+            try {
+                socket.sendBinary(ByteBuffer.wrap(fragments[i]), i == fragments.length - 1).join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (!closed.isDone() && !socket.isOutputClosed()) {
+                    throw e;
+                }
+                return;
+            }
+        }
+    }
+
     /** The next frame or close, or null after {@code timeout}. */
     public Received poll(Duration timeout) throws InterruptedException {
         return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);

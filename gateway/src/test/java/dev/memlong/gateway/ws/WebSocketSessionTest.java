@@ -6,6 +6,7 @@ import dev.memlong.gateway.proto.GenerationParams;
 import dev.memlong.gateway.proto.ServerFrame;
 import dev.memlong.gateway.proto.UserMessage;
 import dev.memlong.gateway.testing.LeakRecorder;
+import dev.memlong.gateway.testing.RawWs;
 import dev.memlong.gateway.testing.TestGateway;
 import dev.memlong.gateway.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WebSocketSessionTest {
+
+    /** A small frame limit, and a message limit it can carry (the settings refuse one it cannot). */
+    private static final String SMALL_FRAMES = "max-frame-bytes = 2k, max-message-chars = 300";
 
     @AfterAll
     static void noLeaks() {
@@ -240,13 +244,72 @@ class WebSocketSessionTest {
 
     @Test
     void oversizedFrameClosesWith1009AndTheServerStaysUp() throws Exception {
-        try (TestGateway gw = new TestGateway("max-frame-bytes = 2k"); WsClient c = WsClient.connect(gw.ws(""))) {
+        try (TestGateway gw = new TestGateway(SMALL_FRAMES); WsClient c = WsClient.connect(gw.ws(""))) {
             c.sendBytes(new byte[4096]);
             assertEquals(1009, c.closeCode(Duration.ofSeconds(5)));
             try (WsClient d = WsClient.connect(gw.ws(""))) {
                 d.send(open("o", "x", false));
                 assertTrue(d.next().hasOpened());
             }
+        }
+    }
+
+    @Test
+    void withTheShippedLimitsAMessageOneCharacterTooLongIsATypedErrorInAnyScript() throws Exception {
+        int limit = dev.memlong.gateway.config.GatewaySettings.defaults().maxMessageChars();
+        String cjk = "記".repeat(limit + 1); // 3 bytes a character in UTF-8
+        try (TestGateway gw = new TestGateway(""); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o", "cjk", false));
+            assertTrue(c.next().hasOpened());
+            c.send(message("bin", cjk));
+            assertError(c, "bin", ErrorCode.TOO_LARGE);
+            c.sendJson(message("json", cjk));
+            assertError(c, "json", ErrorCode.TOO_LARGE);
+            c.send(message("ok", "記".repeat(limit), GenerationParams.newBuilder().setMaxNewTokens(4).build()));
+            List<ServerFrame> end = c.untilEnd("ok");
+            assertTrue(end.get(end.size() - 1).hasDone(), "a message at the limit is served: " + end);
+        }
+    }
+
+    @Test
+    void aMessageOverTheLimitAcrossContinuationFramesClosesWith1009() throws Exception {
+        // each fragment fits max-frame-bytes; only their sum does not, which the frame aggregator finds
+        try (TestGateway gw = new TestGateway(SMALL_FRAMES); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.sendFragments(new byte[1500], new byte[1500], new byte[10]);
+            assertEquals(1009, c.closeCode(Duration.ofSeconds(5)), "a close frame saying why, not a dropped socket");
+        }
+    }
+
+    @Test
+    void aCompressedMessageThatInflatesTooFarClosesWith1009() throws Exception {
+        try (TestGateway gw = new TestGateway(SMALL_FRAMES);
+             RawWs c = new RawWs(gw.server.port(), true)) {
+            assertTrue(c.deflate, "the server accepts permessage-deflate");
+            byte[] bomb = RawWs.deflated(new byte[200_000]); // a few hundred bytes on the wire
+            assertTrue(bomb.length < 2048);
+            c.send(RawWs.BINARY, true, true, bomb);
+            RawWs.Frame close = c.untilClose();
+            assertTrue(close != null, "a close frame, not a dropped socket");
+            assertEquals(1009, close.closeCode());
+        }
+    }
+
+    @Test
+    void aCompressedMessageWithinTheLimitIsServed() throws Exception {
+        try (TestGateway gw = new TestGateway(SMALL_FRAMES);
+             RawWs c = new RawWs(gw.server.port(), true)) {
+            c.send(RawWs.BINARY, true, true, RawWs.deflated(open("o", "z", false).toByteArray()));
+            RawWs.Frame answer = c.read();
+            assertTrue(answer != null && !answer.isClose(), "an answer: " + answer);
+        }
+    }
+
+    @Test
+    void anIdleWebSocketIsToldWhyItIsClosed() throws Exception {
+        try (TestGateway gw = new TestGateway("idle-timeout = 300ms"); WsClient c = WsClient.connect(gw.ws(""))) {
+            c.send(open("o", "idle", false));
+            assertTrue(c.next().hasOpened());
+            assertEquals(1001, c.closeCode(Duration.ofSeconds(5)), "going away, in a close frame");
         }
     }
 
