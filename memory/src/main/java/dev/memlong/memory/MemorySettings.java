@@ -42,7 +42,10 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
 
     /** Configuration path of these settings. */
     public static final String PATH = "memlong.memory";
-    /** The reference default capacity (the paper's 32k tokens in GPU memory). */
+    /**
+     * The paper's capacity (32k tokens in GPU memory): {@link #defaults}' and training's. The runtime's configured
+     * default ({@code memlong.memory.capacity-tokens} in reference.conf) is 1M tokens.
+     */
     public static final long DEFAULT_CAPACITY_TOKENS = 32_768;
     public static final int DEFAULT_CHUNK_SIZE = 128;
     public static final int DEFAULT_TOP_K = 8;

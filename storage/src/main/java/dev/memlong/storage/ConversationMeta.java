@@ -1,6 +1,7 @@
 package dev.memlong.storage;
 
 import dev.memlong.storage.proto.ConversationRecord;
+import java.security.SecureRandom;
 
 /** Reads, creates and checks conversation metadata (column family {@code conversations}). */
 final class ConversationMeta {
@@ -27,14 +28,28 @@ final class ConversationMeta {
         return r;
     }
 
-    /** A new conversation's record, defaults filled from the settings. */
-    static ConversationRecord create(ConversationKey key, ConversationSpec spec, StorageSettings s, long now) {
-        long capacity = spec.capacityTokens() > 0 ? spec.capacityTokens() : s.capacityTokens();
+    /** A new conversation's record: capacity and eviction policy as the spec says, stored for good. */
+    static ConversationRecord create(ConversationKey key, ConversationSpec spec, long now) {
         return ConversationRecord.newBuilder().setSchemaVersion(RecordCodec.SCHEMA_VERSION)
                 .setTenant(key.tenant()).setConversationId(key.conversationId()).setModelId(spec.modelId())
-                .setLayout(Records.layout(spec.layout())).setCapacityTokens(capacity)
-                .setEvictionPolicy(Records.policy(spec.eviction() != null ? spec.eviction() : s.eviction()))
-                .setCreatedAtMs(now).setUpdatedAtMs(now).build();
+                .setLayout(Records.layout(spec.layout())).setCapacityTokens(spec.capacityTokens())
+                .setEvictionPolicy(Records.policy(spec.eviction()))
+                .setCreatedAtMs(now).setUpdatedAtMs(now).setIncarnation(newIncarnation()).build();
+    }
+
+    private static final SecureRandom INCARNATIONS = new SecureRandom();
+
+    /**
+     * A new incarnation id: random, so no clock (same millisecond, a step back) and no counter lost with a forgotten
+     * record can repeat one; 64 bits make a collision between two incarnations of one key negligible. Never 0,
+     * which means "not recorded".
+     */
+    static long newIncarnation() {
+        long id;
+        do {
+            id = INCARNATIONS.nextLong();
+        } while (id == 0);
+        return id;
     }
 
     /** Fails with LAYOUT_MISMATCH or MODEL_MISMATCH when {@code spec} does not fit the stored conversation. */

@@ -1,6 +1,7 @@
 package dev.memlong.storage;
 
 import dev.memlong.storage.proto.ConversationRecord;
+import dev.memlong.storage.proto.ServingVersionRecord;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ public final class ConversationStore implements AutoCloseable {
     private final ModelVersionLog models;
     private final WindowLog windows;
     private final List<Consumer<ConversationKey>> exclusionListeners = new CopyOnWriteArrayList<>();
+    private final ForgottenBytesEraser eraser;
 
     private ConversationStore(StoreContext ctx) {
         this.ctx = ctx;
@@ -47,6 +49,15 @@ public final class ConversationStore implements AutoCloseable {
         this.transfer = new ConversationTransfer(ctx);
         this.models = new ModelVersionLog(ctx);
         this.windows = new WindowLog(ctx);
+        this.eraser = new ForgottenBytesEraser(ctx.db);
+    }
+
+    /**
+     * Waits until the background erase of forgotten conversations' bytes asked for so far has run (see
+     * {@link #forget}); false on timeout.
+     */
+    public boolean awaitForgottenBytesErased(java.time.Duration timeout) {
+        return eraser.awaitIdle(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -57,6 +68,11 @@ public final class ConversationStore implements AutoCloseable {
      */
     public static ConversationStore open(StorageSettings settings) {
         return new ConversationStore(new StoreContext(RocksStore.open(settings), settings));
+    }
+
+    /** For tests in this package: a store whose timestamps come from {@code clockMs}. */
+    static ConversationStore open(StorageSettings settings, java.util.function.LongSupplier clockMs) {
+        return new ConversationStore(new StoreContext(RocksStore.open(settings), settings, clockMs));
     }
 
     public StorageSettings settings() {
@@ -78,7 +94,7 @@ public final class ConversationStore implements AutoCloseable {
                 ConversationMeta.check(key, stored, spec);
                 return Records.info(stored);
             }
-            ConversationRecord created = ConversationMeta.create(key, spec, ctx.settings, ctx.now());
+            ConversationRecord created = ConversationMeta.create(key, spec, ctx.now());
             try (StoreBatch batch = new StoreBatch(ctx.db)) {
                 // an import that crashed or failed may have left turns and chunks under this key (its clean-up is
                 // best effort); in the same batch as the record, so they can never become this conversation's
@@ -240,7 +256,8 @@ public final class ConversationStore implements AutoCloseable {
     /**
      * Advances the trainer's cursor ({@link ConversationInfo#trainedToSeq}) of each range's conversation to its
      * {@code toSeq}, in one batch. A conversation that no longer exists, or exists as another incarnation (forgotten
-     * and created again), is left alone; the cursor never moves back.
+     * and created again: told apart by {@link TrainedRange#conversationIncarnation}, or by creation time for a range
+     * that does not carry one), is left alone; the cursor never moves back.
      */
     public void markTrained(List<TrainedRange> ranges) {
         List<ReentrantLock> locks = ctx.locks(ranges.stream().map(TrainedRange::key).toList());
@@ -248,7 +265,7 @@ public final class ConversationStore implements AutoCloseable {
         try (StoreBatch batch = new StoreBatch(ctx.db)) {
             for (TrainedRange range : ranges) {
                 ConversationRecord r = ConversationMeta.find(ctx.db, range.key());
-                if (r == null || r.getCreatedAtMs() != range.conversationCreatedAtMs()
+                if (r == null || !range.sameIncarnation(r.getIncarnation(), r.getCreatedAtMs())
                         || r.getTrainedToSeq() >= range.toSeq()) {
                     continue;
                 }
@@ -285,7 +302,15 @@ public final class ConversationStore implements AutoCloseable {
 
     /**
      * Forgets the conversation: deletes every record of it in every column family in one fsynced batch, drops its
-     * active bank and cached K/V, then compacts its key ranges so the data also leaves the SST files.
+     * active bank and cached K/V, and compacts its key ranges out of the SST files before returning. Its K/V can
+     * still sit in the blob files of {@code chunk_kv} and {@code windows}, shared with other conversations, and in
+     * the write-ahead log: a background pass ({@link ForgottenBytesEraser}) rewrites those blob files and flushes
+     * every memtable so the log files that held its writes are deleted; {@link #awaitForgottenBytesErased} waits
+     * for it. That pass reads and writes all stored K/V, so forgets arriving while one is pending share it; one not
+     * yet started when the store closes is dropped, and the next forget's pass erases what it would have. Not
+     * erased: copies outside the store (checkpoints, exports, backups), values a concurrent export's snapshot still
+     * pins, and the freed disk blocks themselves (deleting a file does not overwrite it; that needs an encrypted
+     * disk).
      *
      * @return whether it existed
      */
@@ -314,6 +339,10 @@ public final class ConversationStore implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        // the compactions above leave the K/V in blob files other conversations still reference, and the WAL keeps
+        // every write until all column families have flushed past it: erased in the background (it rewrites every
+        // conversation's K/V, so forgets share one pass)
+        eraser.request();
         excluded(key);
         return existed;
     }
@@ -362,6 +391,42 @@ public final class ConversationStore implements AutoCloseable {
         models.publish(version);
     }
 
+    /**
+     * Withdraws a model version the trainer published but must not keep (a conversation it was trained on was
+     * forgotten or opted out while it was being published, or no device could load it): deletes its record and, if
+     * it is the serving version, makes {@code serveInstead} (0: the base model, else a stored version) serving again,
+     * in one fsynced batch. Atomic so that no crash leaves the store serving, or listing, a version it dropped. Only
+     * the trainer writes versions, so the serving pointer read here cannot change before the batch is written.
+     *
+     * @throws StorageException NOT_FOUND if {@code version} or {@code serveInstead} is not stored
+     * @throws IllegalArgumentException if {@code serveInstead} is {@code version}
+     */
+    public void withdrawModelVersion(String modelId, long version, long serveInstead) {
+        if (serveInstead == version) {
+            throw new IllegalArgumentException("model version " + version + " cannot serve instead of itself");
+        }
+        if (models.find(modelId, version).isEmpty()) {
+            throw noModelVersion(modelId, version);
+        }
+        if (serveInstead != 0 && models.find(modelId, serveInstead).isEmpty()) {
+            throw noModelVersion(modelId, serveInstead);
+        }
+        try (StoreBatch batch = new StoreBatch(ctx.db)) {
+            batch.delete(ColumnFamily.MODEL_VERSIONS, StoreKeys.modelVersion(modelId, version));
+            if (models.serving(modelId) == version) { // never leave the pointer on a version that is gone
+                batch.put(ColumnFamily.MODEL_SERVING, StoreKeys.model(modelId), ServingVersionRecord.newBuilder()
+                        .setSchemaVersion(RecordCodec.SCHEMA_VERSION).setModelId(modelId).setVersion(serveInstead)
+                        .setUpdatedAtMs(ctx.now()).build().toByteArray());
+            }
+            ctx.db.write(batch, true);
+        }
+    }
+
+    private static StorageException noModelVersion(String modelId, long version) {
+        return new StorageException(StorageException.Kind.NOT_FOUND, null, ColumnFamily.MODEL_VERSIONS.cfName(),
+                modelId + " v" + version, "no such model version", null);
+    }
+
     /** Versions of a model, oldest first. */
     public List<ModelVersion> modelVersions(String modelId) {
         return models.list(modelId);
@@ -407,6 +472,7 @@ public final class ConversationStore implements AutoCloseable {
      */
     @Override
     public void close() {
+        eraser.close(); // an erase not yet started is dropped: the next open's first forget erases everything
         for (RocksMemoryBank bank : ctx.activeBanks()) {
             try {
                 bank.close();

@@ -100,7 +100,10 @@ final class ImportWriter {
                 .setChunkCount(chunks).setTokenCount(tokens)
                 .setNextTurnSeq(Math.max(source.getNextTurnSeq(), nextTurnSeq))
                 .setNextChunkSeq(Math.max(source.getNextChunkSeq(), nextChunkSeq))
-                .setUpdatedAtMs(ctx.now()).build();
+                .setUpdatedAtMs(ctx.now())
+                // a new incarnation here: ranges trained from an earlier conversation with this key (forgotten, or
+                // the exported original) must not move this one's cursor
+                .setIncarnation(ConversationMeta.newIncarnation()).build();
         ConversationMeta.put(batch, key, meta);
         ctx.db.write(batch, true);
         batch.close();

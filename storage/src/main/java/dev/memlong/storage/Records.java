@@ -87,7 +87,7 @@ final class Records {
         return new ConversationInfo(new ConversationKey(r.getTenant(), r.getConversationId()), r.getModelId(),
                 layout(r.getLayout()), r.getCapacityTokens(), policy(r.getEvictionPolicy()), r.getTurnCount(),
                 r.getChunkCount(), r.getTokenCount(), r.getCreatedAtMs(), r.getUpdatedAtMs(),
-                r.getTrainingOptOut(), r.getTrainedToSeq());
+                r.getTrainingOptOut(), r.getTrainedToSeq(), r.getIncarnation());
     }
 
     static Turn turn(TurnRecord r) {
@@ -151,7 +151,8 @@ final class Records {
         for (TrainedRange r : v.dataRange()) {
             b.addDataRange(TrainedRangeRecord.newBuilder().setTenant(r.key().tenant())
                     .setConversationId(r.key().conversationId()).setFromSeq(r.fromSeq()).setToSeq(r.toSeq())
-                    .setConversationCreatedAtMs(r.conversationCreatedAtMs()).setHeldout(r.heldout()));
+                    .setConversationCreatedAtMs(r.conversationCreatedAtMs())
+                    .setConversationIncarnation(r.conversationIncarnation()).setHeldout(r.heldout()));
         }
         return b.build();
     }
@@ -160,7 +161,7 @@ final class Records {
         List<TrainedRange> ranges = new ArrayList<>();
         for (TrainedRangeRecord t : r.getDataRangeList()) {
             ranges.add(new TrainedRange(new ConversationKey(t.getTenant(), t.getConversationId()), t.getFromSeq(),
-                    t.getToSeq(), t.getConversationCreatedAtMs(), t.getHeldout()));
+                    t.getToSeq(), t.getConversationCreatedAtMs(), t.getConversationIncarnation(), t.getHeldout()));
         }
         return new ModelVersion(r.getModelId(), r.getVersion(), r.getParentVersion(), r.getArtifact(),
                 r.getCreatedAtMs(), r.getMemoryLayer(), r.getTrainingMode(), ranges, r.getHeldoutLossBefore(),

@@ -6,10 +6,13 @@ import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
+import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -61,6 +64,7 @@ final class RocksStore implements AutoCloseable {
     private final RocksDB db;
     private final Set<RocksIterator> openIterators = ConcurrentHashMap.newKeySet();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final Object blobErase = new Object();
     private boolean closed;
 
     private RocksStore(StorageSettings s, List<AutoCloseable> created) throws RocksDBException {
@@ -234,6 +238,49 @@ final class RocksStore implements AutoCloseable {
     void compactRange(ColumnFamily cf, byte[] from, byte[] to) {
         call("compactRange", cf, from, () -> {
             db.compactRange(handle(cf), from, to);
+            return null;
+        });
+    }
+
+    /**
+     * Drops the deleted values of {@code cf}, a blob column family, from its blob files: compacts the whole column
+     * family with blob garbage collection over every blob file (age cutoff 1.0) and the bottommost level forced,
+     * so each blob still referenced is copied to a new file and every old blob file, its deleted values included,
+     * becomes unreferenced and is removed. A blob file is shared by every conversation written in the same flush
+     * and referenced from SST files all over the key range: compacting one conversation's range, or collecting
+     * only the oldest files (the configured cutoff), leaves the bytes on disk. Cost: the column family's whole
+     * size is read and written again, and needs that much free disk while it runs.
+     */
+    void compactErasingBlobs(ColumnFamily cf) {
+        call("compactErasingBlobs", cf, null, () -> {
+            // the cutoff is an option of the column family, shared with background compactions and any other
+            // erase: one erase at a time, and the configured value put back whatever happens
+            synchronized (blobErase) {
+                // plain Java option maps (no native handle to close)
+                MutableColumnFamilyOptions all = MutableColumnFamilyOptions.builder()
+                        .setBlobGarbageCollectionAgeCutoff(1.0).build();
+                MutableColumnFamilyOptions configured = MutableColumnFamilyOptions.builder()
+                        .setBlobGarbageCollectionAgeCutoff(largeValues.blobGarbageCollectionAgeCutoff()).build();
+                try (CompactRangeOptions force = new CompactRangeOptions()
+                        .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+                    db.setOptions(handle(cf), all);
+                    try {
+                        db.compactRange(handle(cf), null, null, force);
+                    } finally {
+                        db.setOptions(handle(cf), configured);
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Flushes every column family's memtable to SST (and blob) files and waits for it. */
+    void flush() {
+        call("flush", null, null, () -> {
+            try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
+                db.flush(options, allHandles);
+            }
             return null;
         });
     }

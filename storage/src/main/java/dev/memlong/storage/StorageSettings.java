@@ -3,10 +3,9 @@ package dev.memlong.storage;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import dev.memlong.memory.EvictionPolicy;
 
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -14,31 +13,34 @@ import java.util.Set;
  * Settings of the storage module, read once from {@code memlong.storage} (see {@code reference.conf} for every
  * key and its meaning). Unknown keys and invalid values fail fast, naming the key.
  *
+ * <p>A new conversation's memory capacity and eviction policy are not storage settings: they are
+ * {@code memlong.memory.capacity-tokens} and {@code memlong.memory.eviction}, the same for in-memory and persisted
+ * banks, passed in each {@link ConversationSpec} and stored with the conversation.
+ *
  * @param path               directory of the node's RocksDB
  * @param fsync              fsync the WAL on every committed turn
- * @param capacityTokens     default memory capacity of a new conversation, in tokens
- * @param eviction           default eviction policy of a new conversation
  * @param blockCacheBytes    RocksDB block cache size
  * @param kvCacheBytes       decoded K/V LRU cache size (0 disables it)
  * @param writeBufferBytes   memtable size per column family
  * @param maxBackgroundJobs  RocksDB background threads
  * @param minFreeDiskBytes   start-up refuses to open with less free disk than this
  */
-public record StorageSettings(Path path, boolean fsync, long capacityTokens, EvictionPolicy eviction,
-                              long blockCacheBytes, long kvCacheBytes, long writeBufferBytes,
+public record StorageSettings(Path path, boolean fsync, long blockCacheBytes, long kvCacheBytes, long writeBufferBytes,
                               int maxBackgroundJobs, long minFreeDiskBytes) {
 
     /** The config path this record is read from. */
     public static final String ROOT = "memlong.storage";
 
-    private static final Set<String> KEYS = Set.of("path", "fsync", "capacity-tokens", "eviction",
-            "block-cache-bytes", "kv-cache-bytes", "write-buffer-bytes", "max-background-jobs",
-            "min-free-disk-bytes");
+    private static final Set<String> KEYS = Set.of("path", "fsync", "block-cache-bytes", "kv-cache-bytes",
+            "write-buffer-bytes", "max-background-jobs", "min-free-disk-bytes");
+
+    /** Keys this block had once, and the one that now holds each setting. */
+    private static final Map<String, String> MOVED = Map.of(
+            "capacity-tokens", "memlong.memory.capacity-tokens",
+            "eviction", "memlong.memory.eviction");
 
     public StorageSettings {
         Objects.requireNonNull(path, "path");
-        Objects.requireNonNull(eviction, "eviction");
-        positive("capacity-tokens", capacityTokens);
         positive("block-cache-bytes", blockCacheBytes);
         positive("write-buffer-bytes", writeBufferBytes);
         positive("max-background-jobs", maxBackgroundJobs);
@@ -67,6 +69,11 @@ public record StorageSettings(Path path, boolean fsync, long capacityTokens, Evi
             throw invalid(e);
         }
         for (String key : c.root().keySet()) {
+            if (MOVED.containsKey(key)) { // a config written for an older build: say where the setting went
+                throw new IllegalArgumentException(ROOT + "." + key + " is no longer read: set " + MOVED.get(key)
+                        + " instead (it applies to every new conversation; existing ones keep what they were"
+                        + " created with)");
+            }
             if (!KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown configuration key " + ROOT + "." + key
                         + " (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
@@ -74,7 +81,6 @@ public record StorageSettings(Path path, boolean fsync, long capacityTokens, Evi
         }
         try {
             return new StorageSettings(Path.of(c.getString("path")), c.getBoolean("fsync"),
-                    c.getLong("capacity-tokens"), policy(c.getString("eviction")),
                     c.getBytes("block-cache-bytes"), c.getBytes("kv-cache-bytes"), c.getBytes("write-buffer-bytes"),
                     c.getInt("max-background-jobs"), c.getBytes("min-free-disk-bytes"));
         } catch (ConfigException e) {
@@ -86,42 +92,27 @@ public record StorageSettings(Path path, boolean fsync, long capacityTokens, Evi
         return new IllegalArgumentException("invalid storage configuration: " + e.getMessage(), e);
     }
 
-    private static EvictionPolicy policy(String value) {
-        return switch (value.toLowerCase(Locale.ROOT)) {
-            case "frequency" -> EvictionPolicy.FREQUENCY;
-            case "fifo" -> EvictionPolicy.FIFO;
-            default -> throw new IllegalArgumentException(
-                    ROOT + ".eviction must be \"frequency\" or \"fifo\", got \"" + value + "\"");
-        };
-    }
-
     /** A copy with another store directory. */
     public StorageSettings withPath(Path newPath) {
-        return new StorageSettings(newPath, fsync, capacityTokens, eviction, blockCacheBytes, kvCacheBytes,
+        return new StorageSettings(newPath, fsync, blockCacheBytes, kvCacheBytes,
                 writeBufferBytes, maxBackgroundJobs, minFreeDiskBytes);
     }
 
     /** A copy with fsync on commit switched on or off. */
     public StorageSettings withFsync(boolean on) {
-        return new StorageSettings(path, on, capacityTokens, eviction, blockCacheBytes, kvCacheBytes,
-                writeBufferBytes, maxBackgroundJobs, minFreeDiskBytes);
-    }
-
-    /** A copy with another default capacity and policy. */
-    public StorageSettings withCapacity(long tokens, EvictionPolicy policy) {
-        return new StorageSettings(path, fsync, tokens, policy, blockCacheBytes, kvCacheBytes,
+        return new StorageSettings(path, on, blockCacheBytes, kvCacheBytes,
                 writeBufferBytes, maxBackgroundJobs, minFreeDiskBytes);
     }
 
     /** A copy with another K/V cache size. */
     public StorageSettings withKvCacheBytes(long bytes) {
-        return new StorageSettings(path, fsync, capacityTokens, eviction, blockCacheBytes, bytes,
+        return new StorageSettings(path, fsync, blockCacheBytes, bytes,
                 writeBufferBytes, maxBackgroundJobs, minFreeDiskBytes);
     }
 
     /** A copy with another free-disk floor. */
     public StorageSettings withMinFreeDiskBytes(long bytes) {
-        return new StorageSettings(path, fsync, capacityTokens, eviction, blockCacheBytes, kvCacheBytes,
+        return new StorageSettings(path, fsync, blockCacheBytes, kvCacheBytes,
                 writeBufferBytes, maxBackgroundJobs, bytes);
     }
 }

@@ -3,6 +3,7 @@ package dev.memlong.storage;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * What the parts of an open store share: the database, the K/V cache, the settings, per-conversation write
@@ -16,10 +17,17 @@ final class StoreContext {
     final RocksStore db;
     final KvCache cache;
     final StorageSettings settings;
+    /** Epoch milliseconds: the system clock, or a test's. */
+    private final LongSupplier clock;
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final Map<ConversationKey, RocksMemoryBank> activeBanks = new ConcurrentHashMap<>();
 
     StoreContext(RocksStore db, StorageSettings settings) {
+        this(db, settings, System::currentTimeMillis);
+    }
+
+    StoreContext(RocksStore db, StorageSettings settings, LongSupplier clock) {
+        this.clock = clock;
         this.db = db;
         this.settings = settings;
         this.cache = new KvCache(settings.kvCacheBytes());
@@ -62,6 +70,6 @@ final class StoreContext {
     }
 
     long now() {
-        return System.currentTimeMillis();
+        return clock.getAsLong();
     }
 }

@@ -1,6 +1,8 @@
 package dev.memlong.storage;
 
+import com.typesafe.config.ConfigFactory;
 import dev.memlong.memory.EvictionPolicy;
+import dev.memlong.memory.MemorySettings;
 import dev.memlong.memory.KvDType;
 import dev.memlong.memory.KvLayout;
 import dev.memlong.memory.MemoryChunk;
@@ -140,13 +142,27 @@ class ConversationStoreTest {
     }
 
     @Test
-    void defaultCapacityIsOneMillionTokens() {
+    void aNewConversationTakesMemorysCapacityAndEvictionAndAnExistingOneKeepsItsOwn() {
         try (ConversationStore store = TestStores.open(dir)) {
             ConversationInfo info = store.openConversation(ConversationKey.of("d"),
                     ConversationSpec.of(TestStores.MODEL, TestStores.LAYOUT));
-            assertEquals(1_000_000, info.capacityTokens());
+            assertEquals(MemorySettings.DEFAULT_CAPACITY_TOKENS, info.capacityTokens(), "memory's reference default");
             assertEquals(EvictionPolicy.FREQUENCY, info.eviction());
             assertEquals("default", info.key().tenant());
+
+            // what the runtime does: memlong.memory as the user configured it
+            MemorySettings memory = MemorySettings.fromConfig(ConfigFactory.parseString(
+                    "memlong.memory { capacity-tokens = 4096, eviction = fifo }"), 26, 2048);
+            ConversationInfo created = store.openConversation(ConversationKey.of("e"),
+                    ConversationSpec.of(TestStores.MODEL, TestStores.LAYOUT, memory));
+            assertEquals(4096, created.capacityTokens());
+            assertEquals(EvictionPolicy.FIFO, created.eviction());
+            assertEquals(4096, store.activate(ConversationKey.of("e")).capacityTokens(), "the bank evicts at it");
+
+            ConversationInfo reopened = store.openConversation(ConversationKey.of("d"),
+                    ConversationSpec.of(TestStores.MODEL, TestStores.LAYOUT, memory));
+            assertEquals(MemorySettings.DEFAULT_CAPACITY_TOKENS, reopened.capacityTokens(), "stored capacity stays");
+            assertEquals(EvictionPolicy.FREQUENCY, reopened.eviction());
         }
     }
 

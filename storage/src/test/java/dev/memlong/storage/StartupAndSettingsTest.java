@@ -1,13 +1,13 @@
 package dev.memlong.storage;
 
 import com.typesafe.config.ConfigFactory;
-import dev.memlong.memory.EvictionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,27 +26,29 @@ class StartupAndSettingsTest {
         StorageSettings s = StorageSettings.defaults();
         assertEquals(Path.of("./data/rocksdb"), s.path());
         assertTrue(s.fsync());
-        assertEquals(1_000_000, s.capacityTokens());
-        assertEquals(EvictionPolicy.FREQUENCY, s.eviction());
         assertEquals(256L << 20, s.kvCacheBytes());
     }
 
     @Test
     void overridesAndUnknownKeys() {
         StorageSettings s = StorageSettings.from(ConfigFactory.parseString(
-                "memlong.storage { path = /x, fsync = false, capacity-tokens = 5000, eviction = fifo }"));
+                "memlong.storage { path = /x, fsync = false }"));
         assertEquals(Path.of("/x"), s.path());
         assertFalse(s.fsync());
-        assertEquals(5000, s.capacityTokens());
-        assertEquals(EvictionPolicy.FIFO, s.eviction());
         assertEquals(StorageSettings.defaults().kvCacheBytes(), s.kvCacheBytes(), "other keys keep their defaults");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StorageSettings.from(
                 ConfigFactory.parseString("memlong.storage.capacity-token = 5")));
         assertTrue(e.getMessage().contains("memlong.storage.capacity-token"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> StorageSettings.from(
-                ConfigFactory.parseString("memlong.storage.eviction = lru")));
-        assertThrows(IllegalArgumentException.class, () -> StorageSettings.from(
-                ConfigFactory.parseString("memlong.storage.capacity-tokens = 0")));
+    }
+
+    @Test
+    void theFormerCapacityAndEvictionKeysFailNamingTheMemoryKeysThatReplacedThem() {
+        for (String key : List.of("capacity-tokens", "eviction")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StorageSettings.from(
+                    ConfigFactory.parseString("memlong.storage." + key + " = 5000")));
+            assertTrue(e.getMessage().contains("memlong.storage." + key)
+                    && e.getMessage().contains("set memlong.memory." + key), e.getMessage());
+        }
     }
 
     @Test

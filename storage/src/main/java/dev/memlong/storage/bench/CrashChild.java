@@ -50,9 +50,10 @@ public final class CrashChild {
         String run = args[1];
         SyntheticChunks chunks = new SyntheticChunks(LAYOUT, CHUNK_TOKENS);
         StorageSettings settings = StorageSettings.defaults().withPath(dir).withFsync(true)
-                .withCapacity(CAPACITY_TOKENS, EvictionPolicy.FREQUENCY).withKvCacheBytes(1 << 20);
+                .withKvCacheBytes(1 << 20);
         ConversationStore store = ConversationStore.open(settings);
-        store.openConversation(KEY, ConversationSpec.of("crash-model", LAYOUT));
+        store.openConversation(KEY, new ConversationSpec("crash-model", LAYOUT, CAPACITY_TOKENS,
+                EvictionPolicy.FREQUENCY));
         RocksMemoryBank bank = store.activate(KEY);
         SplittableRandom random = new SplittableRandom(run.hashCode());
         for (long n = 0; ; n++) {

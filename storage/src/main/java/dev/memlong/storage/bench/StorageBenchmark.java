@@ -1,5 +1,6 @@
 package dev.memlong.storage.bench;
 
+import dev.memlong.memory.EvictionPolicy;
 import dev.memlong.memory.KvDType;
 import dev.memlong.memory.KvLayout;
 import dev.memlong.memory.NewChunk;
@@ -128,7 +129,8 @@ public final class StorageBenchmark {
     /** Fills the memory conversation by bank.append (fsync off); returns appends per second. */
     private double fill(Path dir) {
         try (ConversationStore store = ConversationStore.open(settings(dir, false))) {
-            store.openConversation(KEY, new ConversationSpec("bench-110m", LAYOUT, options.memoryTokens(), null));
+            store.openConversation(KEY, new ConversationSpec("bench-110m", LAYOUT, options.memoryTokens(),
+                    EvictionPolicy.FREQUENCY));
             RocksMemoryBank bank = store.activate(KEY);
             long n = options.memoryTokens() / CHUNK_TOKENS;
             long t0 = System.nanoTime();
