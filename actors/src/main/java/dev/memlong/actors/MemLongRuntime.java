@@ -35,6 +35,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -44,6 +45,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embeddable runtime: a model on every configured device behind one scheduler, a conversation actor per
@@ -68,6 +71,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 public final class MemLongRuntime implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(MemLongRuntime.class);
     /** Numbers the runtimes of this JVM: names of their actors in a shared ActorSystem must not collide. */
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     /** How long start waits for the model replicas (a large model on a slow disk takes minutes). */
@@ -92,13 +96,16 @@ public final class MemLongRuntime implements AutoCloseable {
     private final LongAdder turnsDone = new LongAdder();
     private final LongAdder turnsFailed = new LongAdder();
     private final TrainerCounters trainer;
+    /** Store work off the actors (blocking-pool tasks, the trainer thread): close waits for it. */
+    private final InFlightWork storeWork;
     private final int instance;
     private volatile boolean closed;
 
     private MemLongRuntime(ActorSettings settings, Path modelDir, MemorySettings memorySettings,
                            ActorSystem<?> system, boolean ownSystem, RuntimeGuardian.Refs refs,
                            SchedulerGauges gauges, ConversationStore store, TextTokenizer tokenizer,
-                           Retriever retriever, boolean ownRetriever, TrainerCounters trainer, int instance) {
+                           Retriever retriever, boolean ownRetriever, TrainerCounters trainer, int instance,
+                           InFlightWork storeWork) {
         this.instance = instance;
         this.settings = settings;
         this.modelDir = modelDir;
@@ -112,6 +119,7 @@ public final class MemLongRuntime implements AutoCloseable {
         this.retriever = retriever;
         this.ownRetriever = ownRetriever;
         this.trainer = trainer;
+        this.storeWork = storeWork;
     }
 
     /** Starts a runtime with its own ActorSystem. */
@@ -196,8 +204,9 @@ public final class MemLongRuntime implements AutoCloseable {
             Optional<ChatTemplate> template = ChatTemplate.find(modelDir);
             ConversationStore store = ConversationStore.open(storage);
             opened.add(store);
+            // memlong.memory's capacity and eviction (validated against the chunk size above) for new conversations
             ConversationSpec spec = ConversationSpec.of(modelId,
-                    memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension(), retriever.id()));
+                    memory.layout(model.numKvHeads(), model.headDim(), retriever.dimension(), retriever.id()), memory);
             Path versions = settings.trainer().versionsDir(storage.path());
             WeightVersion serving = StartupChecks.servingWeights(store, modelId, memory, versions);
             TrainerCounters counters = new TrainerCounters(serving.version());
@@ -214,12 +223,13 @@ public final class MemLongRuntime implements AutoCloseable {
             CompletableFuture<RuntimeGuardian.Refs> refs = new CompletableFuture<>();
             CompletableFuture<List<DeviceScheduler.DeviceStatus>> loaded = new CompletableFuture<>();
             SchedulerGauges gauges = new SchedulerGauges(settings.devices().size());
+            InFlightWork storeWork = new InFlightWork();
             RuntimeGuardian.Setup setup = new RuntimeGuardian.Setup(replicas, settings, gauges,
                     scheduler -> new TrainerContext(store, modelId, modelDir, memory, tokenizer, template, retriever,
-                            settings.trainer(), versions, scheduler, counters, b.roundObserver),
+                            settings.trainer(), versions, scheduler, counters, b.roundObserver, storeWork),
                     (scheduler, trainer, blocking) -> new ConversationServices(store, spec, scheduler, tokenizer,
                             template, tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(),
-                            settings.maxPendingTurns(), blocking, b.faults,
+                            settings.maxPendingTurns(), storeWork.tracking(blocking), b.faults,
                             tokens -> trainer.tell(new TrainerActor.DialogueCommitted(tokens))), refs, loaded);
             if (own) {
                 system = ActorSystem.create(RuntimeGuardian.create(setup), "memlong", config);
@@ -238,7 +248,7 @@ public final class MemLongRuntime implements AutoCloseable {
                         + first.failure().getMessage(), first.failure());
             }
             return new MemLongRuntime(settings, modelDir, memory, own ? system : b.system, own, started, gauges,
-                    store, tokenizer, retriever, b.retriever == null, counters, instance);
+                    store, tokenizer, retriever, b.retriever == null, counters, instance, storeWork);
         } catch (RuntimeException e) {
             if (system != null) {
                 system.terminate();
@@ -428,15 +438,27 @@ public final class MemLongRuntime implements AutoCloseable {
         }
         refs.guardian().tell(RuntimeGuardian.Shutdown.INSTANCE);
         try {
-            refs.stopped().get(settings.shutdownTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            try {
+                refs.stopped().get(settings.shutdownTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn("{}: the actors did not stop within {} ms; closing anyway", this,
+                        settings.shutdownTimeout().toMillis() + 10_000);
+            }
+            // Commits (and other store calls) the stopped actors left on the blocking pool, and a round the trainer
+            // thread still runs, use the store: closing it under them would lose a commit in flight.
+            if (!storeWork.awaitIdle(settings.shutdownTimeout())) {
+                LOG.warn("{}: {} store task(s) still running after {}; closing the store under them (they fail "
+                        + "with a closed store)", this, storeWork.running(), settings.shutdownTimeout());
+            }
             if (ownSystem) {
                 system.terminate();
                 system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("{}: interrupted while closing; closing the store now", this);
         } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
+            LOG.warn("{}: stopping the actor system failed; closing the store anyway", this, e);
         } finally {
             store.close();
             tokenizer.close();

@@ -148,6 +148,52 @@ class TrainerExclusionTest {
                 reference.resolve("models/v1/upper.safetensors"));
     }
 
+    @Test
+    void aForgetLandingBetweenTheLastCheckAndThePublicationWithdrawsTheVersionAndStartsOver() {
+        AtomicReference<MemLongRuntime> runtime = new AtomicReference<>();
+        AtomicReference<ConversationKey> forgotten = new AtomicReference<>();
+        List<Step> steps = new CopyOnWriteArrayList<>();
+        List<Long> publishing = new CopyOnWriteArrayList<>();
+        RoundObserver observer = new RoundObserver() {
+            @Override
+            public void beforeStep(int attempt, int step, List<ConversationKey> training) {
+                steps.add(new Step(attempt, step, training));
+            }
+
+            @Override
+            public void beforePublish(int attempt, long version) {
+                publishing.add(version);
+                if (attempt == 0) { // every check of the attempt passed; the version is about to be published
+                    ConversationKey key = steps.get(0).training().get(0);
+                    forgotten.set(key);
+                    assertTrue(runtime.get().conversation(key.tenant(), key.conversationId()).forget()
+                            .toCompletableFuture().join());
+                }
+            }
+        };
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "memlong.actors.trainer.tolerance = 1.0", observer,
+                r -> { })) {
+            runtime.set(rt);
+            seedFive(rt);
+            RoundReport report = rt.train().toCompletableFuture().join();
+
+            assertEquals(RoundReport.Outcome.PUBLISHED, report.outcome(), report.message());
+            ConversationKey key = forgotten.get();
+            assertEquals(1, report.restarts(), "the round started over: " + report);
+            assertEquals(2, publishing.size(), "published twice: " + publishing);
+            assertFalse(used(report).contains(key));
+            steps.stream().filter(s -> s.attempt() > 0).forEach(s ->
+                    assertFalse(s.training().contains(key), "after the forget: " + s));
+            // the version of the first attempt was withdrawn: only the second one is listed, and it serves
+            List<dev.memlong.storage.ModelVersion> versions = rt.modelVersions();
+            assertEquals(1, versions.size(), versions.toString());
+            assertEquals(report.version(), versions.get(0).version());
+            assertTrue(versions.get(0).dataRange().stream().noneMatch(r -> r.key().equals(key)));
+            assertEquals(report.version(), rt.servingVersion());
+            assertEquals(report.version(), rt.store().servingModelVersion(TrainerFixtures.MODEL_ID));
+        }
+    }
+
     /** Seeds {@code key} as {@link TrainerFixtures#seedFour} and {@link #seedFive} did. */
     private static void reseed(MemLongRuntime rt, ConversationKey key) {
         String topic = switch (key.conversationId()) {

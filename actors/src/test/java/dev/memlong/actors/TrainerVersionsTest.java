@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.memlong.actors.trainer.RoundObserver;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationStore;
 import dev.memlong.storage.StorageSettings;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -41,23 +43,33 @@ class TrainerVersionsTest {
     void aRollbackCancelsTheRoundThatIsTraining() throws Exception {
         AtomicReference<MemLongRuntime> runtime = new AtomicReference<>();
         CompletableFuture<Long> rollback = new CompletableFuture<>();
-        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "memlong.actors.trainer.tolerance = 1.0",
-                (attempt, step, training) -> {
-                    if (step == 1 && !rollback.isDone()) {
-                        runtime.get().rollback(0).whenComplete((v, e) -> {
-                            if (e != null) {
-                                rollback.completeExceptionally(e);
-                            } else {
-                                rollback.complete(v);
-                            }
-                        });
-                        try {
-                            Thread.sleep(300); // the rollback reaches the trainer while this step trains
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
+        CountDownLatch cancelRequested = new CountDownLatch(1);
+        RoundObserver observer = new RoundObserver() {
+            @Override
+            public void beforeStep(int attempt, int step, List<ConversationKey> training) {
+                if (step == 1 && !rollback.isDone()) {
+                    runtime.get().rollback(0).whenComplete((v, e) -> {
+                        if (e != null) {
+                            rollback.completeExceptionally(e);
+                        } else {
+                            rollback.complete(v);
                         }
+                    });
+                    try { // this step trains only once the trainer actor has asked the round to stop
+                        assertTrue(cancelRequested.await(30, TimeUnit.SECONDS), "the rollback reached the trainer");
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
-                }, r -> { })) {
+                }
+            }
+
+            @Override
+            public void cancelRequested() {
+                cancelRequested.countDown();
+            }
+        };
+        try (MemLongRuntime rt = TrainerFixtures.start(data, 1, "memlong.actors.trainer.tolerance = 1.0", observer,
+                r -> { })) {
             runtime.set(rt);
             TrainerFixtures.seedFour(rt.store());
             RoundReport report = rt.train().toCompletableFuture().join();

@@ -328,6 +328,7 @@ public final class ConversationActor {
         TurnCommit commit = new TurnCommit(messages, bank.staged());
         boolean staleWindow = dialogue.savedWindow() != null;
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+            services.faults().beforeStore(key);
             CommittedTurn committed = services.store().commitTurn(key, commit);
             if (staleWindow) {
                 services.store().deleteWindow(key); // the commit made it stale; only its space is left to free

@@ -11,5 +11,8 @@ public interface FaultInjector {
 
     void beforeCommit(ConversationKey key, String userText);
 
+    /** Called on the blocking pool right before a turn's commit is written (a slow disk, in tests). */
+    default void beforeStore(ConversationKey key) {}
+
     FaultInjector NONE = (key, text) -> { };
 }

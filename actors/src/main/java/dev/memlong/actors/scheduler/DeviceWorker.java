@@ -41,7 +41,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * is not saved at all when mixed, and is put back only on a device serving that version ({@link SlotTable#enter}).
  *
  * <p>A step whose forward throws fails the turns in it ({@link MemLongException.Kind#DEVICE_FAILED}) and the
- * device goes on; after {@value #MAX_FAILED_STEPS} failed steps in a row the device is taken to be broken and the
+ * device goes on. A turn whose own logits cannot be sampled (NaN, every token masked) or detokenised fails alone: the
+ * rest of the batch goes on and the step does not count as failed. After {@value #MAX_FAILED_STEPS} failed steps in
+ * a row the device is taken to be broken and the
  * worker stops with the error, failing everything it holds, so its scheduler takes it out of service. A replica
  * that fails to load stops the worker the same way. Every turn that ends here is reported to the scheduler.
  */
@@ -355,12 +357,38 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
             turn.resident().wroteWith(version);
             int[] piece = pieces.get(order[k]);
             turn.resident().sequence.appended(piece);
-            if (turn.afterForward(piece, logits[k][0])) {
+            float[] row = poisonLogits != null && poisonLogits.test(turn.request()) ? poisoned(logits[k][0])
+                    : logits[k][0];
+            GenerationEvent.Finished finished;
+            try {
+                finished = turn.afterForward(piece, row) ? turn.finish() : null;
+            } catch (RuntimeException e) {
+                // Sampling or detokenising this one turn failed (e.g. NaN logits in its row): the forward itself
+                // went through, so the rest of the batch goes on and the device is not counted as failing.
+                getContext().getLog().warn("device {} ({}): turn {} of {} failed after the forward; the batch goes on",
+                        index, name, turn.request().id(), turn.request().key(), e);
+                fail(turn, new MemLongException(MemLongException.Kind.DEVICE_FAILED, "device " + index + " (" + name
+                        + "): turn " + turn.request().id() + " could not take its next token: " + e.getMessage(), e));
+                continue;
+            }
+            if (finished != null) {
                 running.remove(turn);
                 turn.resident().current = null;
-                end(turn.request(), turn.finish());
+                end(turn.request(), finished);
             }
         }
+    }
+
+    /**
+     * Tests only: the turns whose logits are replaced by NaN after each forward, as a broken row would be (their
+     * sampling then fails). Null in production.
+     */
+    static volatile java.util.function.Predicate<TurnRequest> poisonLogits;
+
+    private static float[] poisoned(float[] row) {
+        float[] nan = new float[row.length];
+        java.util.Arrays.fill(nan, Float.NaN);
+        return nan;
     }
 
     private void fail(RunningTurn turn, MemLongException error) {

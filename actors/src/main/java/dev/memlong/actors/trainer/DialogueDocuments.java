@@ -108,9 +108,7 @@ final class DialogueDocuments {
     }
 
     private static Document heldout(Document d) {
-        TrainedRange r = d.range();
-        return new Document(new TrainedRange(r.key(), r.fromSeq(), r.toSeq(), r.conversationCreatedAtMs(), true),
-                d.tokens());
+        return new Document(d.range().withHeldout(true), d.tokens());
     }
 
     /** The conversation's messages from its cursor on, or null if it has none (or was forgotten meanwhile). */
@@ -139,8 +137,8 @@ final class DialogueDocuments {
         if (tokens.length < 2) {
             return null;
         }
-        TrainedRange range = new TrainedRange(c.key(), turns.get(0).seq(), turns.get(turns.size() - 1).seq() + 1,
-                c.createdAtMs(), false);
+        // with the conversation's incarnation: a range never moves the cursor of a conversation re-created after it
+        TrainedRange range = TrainedRange.of(c, turns.get(0).seq(), turns.get(turns.size() - 1).seq() + 1, false);
         return new Document(range, tokens);
     }
 

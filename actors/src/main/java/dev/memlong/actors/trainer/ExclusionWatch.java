@@ -1,8 +1,11 @@
 package dev.memlong.actors.trainer;
 
+import dev.memlong.storage.ConversationInfo;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationStore;
+import dev.memlong.storage.TrainedRange;
 import java.util.Collection;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +38,28 @@ final class ExclusionWatch implements AutoCloseable {
             }
         }
         if (!hit.isEmpty()) {
+            throw new ConversationsExcluded(Set.copyOf(hit));
+        }
+    }
+
+    /**
+     * Throws {@link ConversationsExcluded} if a conversation a round read ({@code ranges}) is no longer trainable in
+     * the store: forgotten (or forgotten and created again), or opted out. The listener alone can come late: the
+     * store tells it after the change is written (after a forget's compaction, even), so a change written just
+     * before a publication can reach the listener only after the round's last {@link #check}. Reading the store
+     * after publishing sees every change written before it.
+     */
+    void checkStored(ConversationStore store, Collection<TrainedRange> ranges) {
+        Set<ConversationKey> hit = new TreeSet<>(java.util.Comparator.comparing(ConversationKey::toString));
+        for (TrainedRange range : ranges) {
+            Optional<ConversationInfo> info = store.conversation(range.key());
+            if (info.isEmpty() || info.get().createdAtMs() != range.conversationCreatedAtMs()
+                    || info.get().trainingOptOut()) {
+                hit.add(range.key());
+            }
+        }
+        if (!hit.isEmpty()) {
+            excluded.addAll(hit); // later attempts leave them out too
             throw new ConversationsExcluded(Set.copyOf(hit));
         }
     }

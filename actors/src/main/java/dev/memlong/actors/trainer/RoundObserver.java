@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A test seam: called on the trainer's thread before each optimizer step of a round, with the conversations the
- * attempt trains on. Throwing fails the round.
+ * attempt trains on, and at the other points below. Throwing fails the round.
  */
 @FunctionalInterface
 public interface RoundObserver {
@@ -16,6 +16,12 @@ public interface RoundObserver {
      * @param training the conversations this attempt trains on
      */
     void beforeStep(int attempt, int step, List<ConversationKey> training);
+
+    /** Called on the trainer's thread after a round's last exclusion check, right before it publishes {@code version}. */
+    default void beforePublish(int attempt, long version) {}
+
+    /** Called on the trainer actor when it asks the running round to stop (a rollback arrived). */
+    default void cancelRequested() {}
 
     RoundObserver NONE = (attempt, step, training) -> { };
 }

@@ -7,6 +7,7 @@ import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.actors.scheduler.WeightVersion;
 import dev.memlong.runtime.engine.Engines;
 import dev.memlong.storage.ModelVersion;
+import dev.memlong.storage.TrainedRange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,10 +99,11 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         this.timers = timers;
         int threads = ctx.settings().threads();
         this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(() -> {
+            // counted for its whole life: the runtime closes the store only once the thread has ended
+            Thread t = new Thread(ctx.storeWork().tracked(() -> {
                 Engines.setIntraOpThreads(threads); // this thread's share of the CPU; the devices keep theirs
                 r.run();
-            }, "memlong-trainer");
+            }), "memlong-trainer");
             t.setDaemon(true);
             return t;
         });
@@ -171,7 +173,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         TrainingRound round = new TrainingRound(ctx, ctx.counters().serving(), cancelRound);
         getContext().pipeToSelf(CompletableFuture.supplyAsync(round::run, thread), (result, error) ->
                 new RoundEnded(error == null ? result : new TrainingRound.Result(RoundReport.nothingDone(
-                        Outcome.FAILED, ctx.counters().serving(), "failed: " + error, 0), null)));
+                        Outcome.FAILED, ctx.counters().serving(), "failed: " + error, 0))));
     }
 
     private Behavior<Command> onRoundEnded(RoundEnded ended) {
@@ -180,10 +182,12 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
             return roundDone(report);
         }
         long previous = ctx.counters().serving();
+        List<TrainedRange> consumed = ended.result().consumed();
         return swap(ended.result().published(), result -> {
             if (result.failures().isEmpty()) {
                 ctx.counters().serving(report.version());
-                return roundDone(report);
+                // only now is the round's dialogue consumed: every device serves what was trained on it
+                return markTrained(consumed, () -> roundDone(report));
             }
             getContext().getLog().error("model version {} could not be swapped into device(s) {}; restoring version {}",
                     report.version(), result.failures(), previous);
@@ -193,9 +197,25 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
                     report.heldoutConversations(), report.restarts(), report.seconds(),
                     "published version " + report.version() + " could not be swapped in: " + result.failures()
                             + "; version " + previous + " serves again");
+            // The cursors stay where they were: the next round trains on this dialogue again. The version stays
+            // listed (not serving): some devices may have served it for a moment, so its number must keep naming
+            // these weights (windows saved meanwhile are stamped with it) and is not given to another version.
             return storeServing(previous, stored -> stored.weights() == null ? roundDone(failed)
                     : swap(stored.weights(), back -> roundDone(failed)));
         });
+    }
+
+    /** Advances the training cursors over {@code ranges} on the trainer thread, then continues with {@code next}. */
+    private Behavior<Command> markTrained(List<TrainedRange> ranges, Supplier<Behavior<Command>> next) {
+        return onTrainerThread(() -> {
+            try {
+                ctx.store().markTrained(ranges);
+            } catch (RuntimeException e) {
+                // the version serves; its dialogue will only be trained on once more by the next round
+                LOG.error("the training cursors could not be advanced after the swap", e);
+            }
+            return new Stored(null, null);
+        }, stored -> next.get());
     }
 
     /** A round is over (after its swap): report and count it, then go idle. */
@@ -225,6 +245,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         if (phase != Phase.IDLE) {
             if (phase == Phase.TRAINING) {
                 cancelRound.set(true); // a round from the version being replaced would publish a stale child
+                ctx.observer().cancelRequested();
             }
             if (stash.isFull()) {
                 rollback.replyTo().tell(StatusReply.error(new MemLongException(MemLongException.Kind.OVERLOADED,
@@ -270,16 +291,10 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
      * failed, so a revert can still put the devices back.
      */
     private Behavior<Command> storeServing(long version, Function<Stored, Behavior<Command>> next) {
-        phase = Phase.STORING;
-        afterStore = next;
-        Supplier<Stored> write = () -> {
+        return onTrainerThread(() -> {
             WeightVersion weights;
             try {
-                ModelVersion v = version == 0 ? null : ctx.store().modelVersion(ctx.modelId(), version).orElseThrow(
-                        () -> new MemLongException(MemLongException.Kind.INVALID, "no model version " + version
-                                + " of " + ctx.modelId() + " (versions: " + ctx.store().modelVersions(ctx.modelId())
-                                .stream().map(ModelVersion::version).toList() + "; 0 is the base model)"));
-                weights = ctx.versionFiles().weights(version, v == null ? null : v.artifact());
+                weights = weights(version);
             } catch (RuntimeException e) {
                 return new Stored(null, e);
             }
@@ -291,8 +306,26 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
                 return new Stored(weights, new MemLongException(MemLongException.Kind.STORAGE,
                         "the serving version could not be stored: " + e.getMessage(), e));
             }
-        };
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(write, thread), (stored, error) ->
+        }, next);
+    }
+
+    /** The weights of {@code version} (0 or a stored version; INVALID otherwise). Reads the store: trainer thread. */
+    private WeightVersion weights(long version) {
+        ModelVersion v = version == 0 ? null : ctx.store().modelVersion(ctx.modelId(), version).orElseThrow(
+                () -> new MemLongException(MemLongException.Kind.INVALID, "no model version " + version
+                        + " of " + ctx.modelId() + " (versions: " + ctx.store().modelVersions(ctx.modelId())
+                        .stream().map(ModelVersion::version).toList() + "; 0 is the base model)"));
+        return ctx.versionFiles().weights(version, v == null ? null : v.artifact());
+    }
+
+    /**
+     * Runs {@code work} (store writes) on the trainer thread, never on the actor's, then continues with {@code next}.
+     * Rollbacks and rounds wait meanwhile (the phase is not idle).
+     */
+    private Behavior<Command> onTrainerThread(Supplier<Stored> work, Function<Stored, Behavior<Command>> next) {
+        phase = Phase.STORING;
+        afterStore = next;
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(work, thread), (stored, error) ->
                 error == null ? stored : new Stored(null, error));
         return this;
     }

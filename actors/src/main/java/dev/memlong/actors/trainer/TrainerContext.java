@@ -1,5 +1,6 @@
 package dev.memlong.actors.trainer;
 
+import dev.memlong.actors.InFlightWork;
 import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.retriever.Retriever;
@@ -25,11 +26,21 @@ import org.apache.pekko.actor.typed.ActorRef;
  * @param scheduler swaps versions into the devices
  * @param counters  the trainer's counters, read by {@link dev.memlong.actors.MemLongRuntime#trainerStats()}
  * @param observer  test seam
+ * @param storeWork counts the trainer thread's life, so the runtime closes the store only once it has ended
  */
 public record TrainerContext(ConversationStore store, String modelId, Path modelDir, MemorySettings memory,
                              TextTokenizer tokenizer, Optional<ChatTemplate> template, Retriever retriever,
                              TrainerSettings settings, Path versions, ActorRef<DeviceScheduler.Command> scheduler,
-                             TrainerCounters counters, RoundObserver observer) {
+                             TrainerCounters counters, RoundObserver observer, InFlightWork storeWork) {
+
+    /** A context whose trainer thread nobody waits for (tests that close the store themselves, after the actor). */
+    public TrainerContext(ConversationStore store, String modelId, Path modelDir, MemorySettings memory,
+                          TextTokenizer tokenizer, Optional<ChatTemplate> template, Retriever retriever,
+                          TrainerSettings settings, Path versions, ActorRef<DeviceScheduler.Command> scheduler,
+                          TrainerCounters counters, RoundObserver observer) {
+        this(store, modelId, modelDir, memory, tokenizer, template, retriever, settings, versions, scheduler, counters,
+                observer, new InFlightWork());
+    }
 
     VersionFiles versionFiles() {
         return new VersionFiles(versions);

@@ -14,6 +14,7 @@ import dev.memlong.runtime.train.TrainingMode;
 import dev.memlong.runtime.train.TrainingSettings;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ModelVersion;
+import dev.memlong.storage.TrainedRange;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -29,16 +30,24 @@ import org.slf4j.LoggerFactory;
  * and serving pointer) only if the loss did not get worse beyond the tolerance. The devices are not touched here:
  * the trainer actor swaps a published version in.
  *
- * <p>Conversations forgotten or opted out while the round runs are caught before every step and before
- * publishing: the round then starts over from the serving version without them, so no version it publishes has
- * seen their data after the exclusion.
+ * <p>Conversations forgotten or opted out while the round runs are caught before every step, before publishing
+ * and right after it (a version that an exclusion overtook is withdrawn): the round then starts over from the
+ * serving version without them, so no version it publishes has seen their data after the exclusion.
  */
 final class TrainingRound {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingRound.class);
 
-    /** A round's report and, when it published, the weights to swap in. */
-    record Result(RoundReport report, WeightVersion published) {}
+    /**
+     * A round's report and, when it published, the weights to swap in and the dialogue it consumed: the trainer
+     * actor advances the cursors over {@code consumed} only once every device serves the version, so a round whose
+     * swap fails leaves its dialogue for the next one.
+     */
+    record Result(RoundReport report, WeightVersion published, List<TrainedRange> consumed) {
+        Result(RoundReport report) {
+            this(report, null, List.of());
+        }
+    }
 
     /** The round was cancelled (a rollback or a shutdown). */
     static final class Cancelled extends RuntimeException {
@@ -140,7 +149,7 @@ final class TrainingRound {
                         LOG.error("training round from version {}: non-finite loss at step {} ({}); the serving "
                                 + "version is unchanged", parent, step, r);
                         return report(Outcome.FAILED, parent, before, Double.NaN, trainTokens, heldoutTargets, step,
-                                trainKeys, heldoutKeys, attempt, "non-finite loss at step " + step, null);
+                                trainKeys, heldoutKeys, attempt, "non-finite loss at step " + step);
                     }
                     throttle(System.nanoTime() - t0);
                 }
@@ -150,7 +159,7 @@ final class TrainingRound {
             checkpoint(watch, used);
             if (!Double.isFinite(after) || !Double.isFinite(before)) {
                 return report(Outcome.FAILED, parent, before, after, trainTokens, heldoutTargets, steps, trainKeys,
-                        heldoutKeys, attempt, "non-finite held-out loss", null);
+                        heldoutKeys, attempt, "non-finite held-out loss");
             }
             if (after > before * (1 + settings.tolerance())) {
                 ctx.store().markTrained(split.ranges());
@@ -158,25 +167,44 @@ final class TrainingRound {
                         + "not published", parent, before, after, settings.tolerance());
                 return report(Outcome.REJECTED, parent, before, after, trainTokens, heldoutTargets, steps, trainKeys,
                         heldoutKeys, attempt, "held-out loss " + before + " -> " + after + " is worse than the "
-                                + "tolerance " + settings.tolerance() + " allows", null);
+                                + "tolerance " + settings.tolerance() + " allows");
             }
             ModelVersion record = new ModelVersion(ctx.modelId(), version, parent, VersionFiles.artifact(version),
                     System.currentTimeMillis(), m, modeName(settings.mode()), split.ranges(), before, after,
                     trainTokens, heldoutTargets, steps);
             java.nio.file.Path file = ctx.versionFiles().write(params, record);
             try {
-                checkpoint(watch, used); // the last moment a forget can still keep this version from being published
+                checkpoint(watch, used);
+                ctx.observer().beforePublish(attempt, version);
                 ctx.store().publishModelVersion(record);
             } catch (RuntimeException e) {
                 ctx.versionFiles().delete(version);
                 throw e;
             }
-            ctx.store().markTrained(split.ranges());
+            // A forget or opt-out can land between the check above and the publication. Checked again now that the
+            // version is stored, so nothing excluded before its publication stays in it: such a version is
+            // withdrawn (never swapped in) and the round starts over without the conversation.
+            try {
+                watch.check(used);
+                watch.checkStored(ctx.store(), split.ranges());
+            } catch (ExclusionWatch.ConversationsExcluded e) {
+                LOG.info("training round: {} excluded while model version {} was being published; withdrawing it",
+                        e.keys, version);
+                withdraw(version);
+                throw e;
+            }
+            // the cursors move only once the devices serve it (TrainerActor): a failed swap consumes nothing
             LOG.info("training round: published model version {} (from {}), held-out loss {} -> {}, {} tokens, "
                     + "{} steps", version, parent, before, after, trainTokens, steps);
-            return report(Outcome.PUBLISHED, version, before, after, trainTokens, heldoutTargets, steps, trainKeys,
-                    heldoutKeys, attempt, "", new WeightVersion(version, file));
+            return new Result(reportOf(Outcome.PUBLISHED, version, before, after, trainTokens, heldoutTargets, steps,
+                    trainKeys, heldoutKeys, attempt, ""), new WeightVersion(version, file), split.ranges());
         }
+    }
+
+    /** Takes back a version this round just published: the store serves its parent again; its files go. */
+    private void withdraw(long version) {
+        ctx.store().withdrawModelVersion(ctx.modelId(), version, parent);
+        ctx.versionFiles().delete(version);
     }
 
     /** Between steps: stop when cancelled, start over when a conversation of the round was excluded. */
@@ -207,14 +235,22 @@ final class TrainingRound {
     }
 
     private Result nothing(Outcome outcome, String message) {
-        return new Result(RoundReport.nothingDone(outcome, parent, message, seconds()), null);
+        return new Result(RoundReport.nothingDone(outcome, parent, message, seconds()));
     }
 
+    /** A round that published nothing. */
     private Result report(Outcome outcome, long version, double before, double after, long trainTokens,
                           long heldoutTokens, int steps, List<ConversationKey> train, List<ConversationKey> heldout,
-                          int restarts, String message, WeightVersion published) {
-        return new Result(new RoundReport(outcome, version, parent, before, after, trainTokens, heldoutTokens, steps,
-                train, heldout, restarts, seconds(), message), published);
+                          int restarts, String message) {
+        return new Result(reportOf(outcome, version, before, after, trainTokens, heldoutTokens, steps, train,
+                heldout, restarts, message));
+    }
+
+    private RoundReport reportOf(Outcome outcome, long version, double before, double after, long trainTokens,
+                                 long heldoutTokens, int steps, List<ConversationKey> train,
+                                 List<ConversationKey> heldout, int restarts, String message) {
+        return new RoundReport(outcome, version, parent, before, after, trainTokens, heldoutTokens, steps, train,
+                heldout, restarts, seconds(), message);
     }
 
     private double seconds() {

@@ -117,7 +117,9 @@ final class VersionFiles {
         for (TrainedRange r : v.dataRange()) {
             a.addObject().put("tenant", r.key().tenant()).put("conversation", r.key().conversationId())
                     .put("from_seq", r.fromSeq()).put("to_seq", r.toSeq())
-                    .put("conversation_created_at_ms", r.conversationCreatedAtMs()).put("heldout", r.heldout());
+                    .put("conversation_created_at_ms", r.conversationCreatedAtMs())
+                    .put("conversation_incarnation", Long.toUnsignedString(r.conversationIncarnation()))
+                    .put("heldout", r.heldout());
         }
         return a;
     }

@@ -124,9 +124,49 @@ class DeviceSchedulerTest {
         });
     }
 
+    @Test
+    void aTurnWhoseSamplingFailsFailsAloneAndTheDeviceGoesOn() {
+        ActorRef<DeviceScheduler.Command> scheduler = testKit.spawn(DeviceScheduler.create(List.of("cpu"),
+                List.of(replica(ActorTestSupport.model(), 4)), 4, 8, 64, new CompletableFuture<>(),
+                new SchedulerGauges(1), null));
+        DeviceWorker.poisonLogits = r -> r.key().conversationId().startsWith("poisoned");
+        try {
+            // one poisoned turn between two healthy ones, submitted together so they share steps
+            TestProbe<GenerationEvent> first = testKit.createTestProbe();
+            TestProbe<GenerationEvent> poisoned = testKit.createTestProbe();
+            TestProbe<GenerationEvent> third = testKit.createTestProbe();
+            scheduler.tell(new DeviceScheduler.Submit(request(1, "a", first.ref()), -1));
+            scheduler.tell(new DeviceScheduler.Submit(request(2, "poisoned", poisoned.ref()), -1));
+            scheduler.tell(new DeviceScheduler.Submit(request(3, "b", third.ref()), -1));
+            MemLongException error = failed(poisoned).error();
+            assertEquals(MemLongException.Kind.DEVICE_FAILED, error.kind());
+            assertTrue(error.getMessage().contains("turn 2") && error.getMessage().contains("NaN"), error.getMessage());
+            for (TestProbe<GenerationEvent> healthy : List.of(first, third)) {
+                healthy.expectMessageClass(GenerationEvent.Admitted.class, WAIT);
+                assertEquals(4, finished(healthy).ids().length, "the rest of the batch finished");
+            }
+            // more poisoned turns than failed steps take a device out: per-turn failures do not count
+            for (int i = 0; i < DeviceWorker.MAX_FAILED_STEPS + 1; i++) {
+                TestProbe<GenerationEvent> again = testKit.createTestProbe();
+                scheduler.tell(new DeviceScheduler.Submit(request(10 + i, "poisoned-" + i, again.ref()), -1));
+                assertEquals(MemLongException.Kind.DEVICE_FAILED, failed(again).error().kind());
+            }
+            TestProbe<GenerationEvent> after = testKit.createTestProbe();
+            scheduler.tell(new DeviceScheduler.Submit(request(100, "after", after.ref()), -1));
+            after.expectMessageClass(GenerationEvent.Admitted.class, WAIT);
+            assertEquals(4, finished(after).ids().length, "the device still serves");
+        } finally {
+            DeviceWorker.poisonLogits = null;
+        }
+    }
+
     private Supplier<DeviceReplica> replica(Path modelDir) {
+        return replica(modelDir, 2);
+    }
+
+    private Supplier<DeviceReplica> replica(Path modelDir, int slots) {
         return () -> DeviceReplica.load(modelDir, Device.cpu(), DataType.FLOAT32, ActorTestSupport.RETRIEVER,
-                memory, 2);
+                memory, slots);
     }
 
     private TurnRequest request(long id, String conversation, ActorRef<GenerationEvent> replyTo) {

@@ -12,6 +12,7 @@ import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.runtime.tokenizer.ChatTemplate;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.runtime.tokenizer.Tokenizers;
+import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.ConversationStore;
 import dev.memlong.storage.StorageSettings;
 import java.nio.file.Path;
@@ -83,6 +84,11 @@ class TrainerActorTest {
         }
     }
 
+    /** The trainer's cursor of a seeded conversation (0: none of its dialogue consumed). */
+    private long cursor(String id) {
+        return store.conversation(new ConversationKey("t", id)).orElseThrow().trainedToSeq();
+    }
+
     @Test
     void aRoundIsAnsweredOnlyOnceItsVersionIsSwappedIn() {
         seed("");
@@ -94,10 +100,12 @@ class TrainerActorTest {
         assertEquals(1, store.servingModelVersion("hf-tiny-llama"), "stored before the swap");
         caller.expectNoMessage(Duration.ofMillis(300));
         assertTrue(counters.snapshot().roundInProgress());
+        assertEquals(0, cursor("garden"), "the dialogue is consumed only once the devices serve the version");
 
         swap.replyTo().tell(new DeviceScheduler.SwapResult(1, List.of(0, 1), Map.of()));
         RoundReport report = caller.expectMessageClass(RoundReport.class, WAIT);
         assertEquals(RoundReport.Outcome.PUBLISHED, report.outcome());
+        assertTrue(cursor("garden") > 0, "consumed once swapped in");
         assertEquals(1, counters.snapshot().servingVersion());
         assertEquals(1, counters.snapshot().roundsPublished());
 
@@ -128,14 +136,21 @@ class TrainerActorTest {
         assertTrue(report.message().contains("out of memory"), report.message());
         assertEquals(0, counters.snapshot().servingVersion());
         assertEquals(1, counters.snapshot().roundsFailed());
+        for (String id : List.of("garden", "river", "stone")) {
+            assertEquals(0, cursor(id), "the failed round consumed no dialogue: " + id);
+        }
 
-        // the trainer goes on: the next round (new dialogue) publishes version 2
+        // the trainer goes on: the next round trains on the same dialogue (and the new) and publishes version 2
         seed("-2");
         trainer.tell(new TrainerActor.TrainNow(caller.ref()));
         DeviceScheduler.SwapWeights next = scheduler.expectMessageClass(DeviceScheduler.SwapWeights.class, WAIT);
         assertEquals(2, next.weights().version());
         next.replyTo().tell(new DeviceScheduler.SwapResult(2, List.of(0, 1), Map.of()));
-        assertEquals(RoundReport.Outcome.PUBLISHED, caller.expectMessageClass(RoundReport.class, WAIT).outcome());
+        RoundReport second = caller.expectMessageClass(RoundReport.class, WAIT);
+        assertEquals(RoundReport.Outcome.PUBLISHED, second.outcome());
+        assertTrue(second.trainConversations().contains(new ConversationKey("t", "garden"))
+                || second.heldoutConversations().contains(new ConversationKey("t", "garden")), second.toString());
+        assertTrue(cursor("garden") > 0);
         assertEquals(2, counters.snapshot().servingVersion());
     }
 }
