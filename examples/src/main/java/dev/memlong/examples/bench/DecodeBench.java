@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
- * Runs {@code memlong bench decode} end to end: checkpoint, machine probe, our runtime, then Jlama in a child JVM.
+ * Runs {@code memlong bench decode} end to end: checkpoint, our runtime, Jlama in a child JVM, then the machine probes.
  *
  * @param dataDir  where the checkpoint is kept ({@code DATA/bench/llama-110m})
  * @param threads  PyTorch intra-op threads here and Jlama's thread count in the child
@@ -34,9 +34,8 @@ public record DecodeBench(Path dataDir, int threads, BenchPlan plan, Path jlamaL
             throw new IllegalStateException("PyTorch runs " + actual + " threads, not " + threads
                     + " (it was started before the thread count was set)");
         }
-        log.accept("measuring memory bandwidth and matmul throughput ...");
-        MachineProbe.Result machine = MachineProbe.measure();
-        log.accept(String.format("  %.1f GB/s, %.1f GFLOP/s", machine.bandwidthBytesPerS() / 1e9, machine.matmulFlopsPerS() / 1e9));
+        // No machine probe before the measurements: it runs our own decode kernel for seconds, which would warm this
+        // JVM's JIT while Jlama starts cold in its child. Both sides get the plan's same time-based warm-up instead.
         log.accept("our runtime: prefill " + plan.prefillTokens() + " tokens, decode " + plan.decodeTokens() + " tokens ...");
         RunFigures ours = RuntimeBench.run(dir, plan, log);
         log.accept(String.format("  ours: prefill %.1f tok/s, decode %.1f tok/s", ours.prefillTokPerS(), ours.decodeTokPerS()));
@@ -53,11 +52,15 @@ public record DecodeBench(Path dataDir, int threads, BenchPlan plan, Path jlamaL
                 log.accept("Jlama was not measured: " + error);
             }
         }
-        // probed again, keeping the higher figures: this machine's bandwidth moves between runs (46-74 GB/s seen), and
-        // a ceiling from a slow moment would be beaten (see BatchingBench#probeAgain)
-        log.accept("measuring memory bandwidth and matmul throughput again ...");
-        machine = machine.higher(MachineProbe.measure());
-        log.accept(String.format("  %.1f GB/s, %.1f GFLOP/s", machine.bandwidthBytesPerS() / 1e9, machine.matmulFlopsPerS() / 1e9));
+        // probed twice after both measurements, keeping the higher figures: this machine's bandwidth moves between runs
+        // (46-74 GB/s seen), and a ceiling from a slow moment would be beaten (see BatchingBench#probeAgain)
+        MachineProbe.Result machine = null;
+        for (int i = 0; i < 2; i++) {
+            log.accept("measuring memory bandwidth and matmul throughput" + (i == 0 ? "" : " again") + " ...");
+            MachineProbe.Result probe = MachineProbe.measure();
+            log.accept(String.format("  %.1f GB/s, %.1f GFLOP/s", probe.bandwidthBytesPerS() / 1e9, probe.matmulFlopsPerS() / 1e9));
+            machine = machine == null ? probe : machine.higher(probe);
+        }
         return new DecodeBenchReport(shape, plan, threads, machine, ours, jlama, error);
     }
 }

@@ -65,6 +65,7 @@ public record DecodeBenchReport(ModelShape shape, BenchPlan plan, int threads, M
         m.put("prefill_flops", Roofline.prefillFlops(shape, plan.prefillTokens()));
         m.put("prefill_tokens", plan.prefillTokens());
         m.put("decode_prompt_tokens", plan.decodePromptTokens());
+        m.put("warmup_seconds_each_side", plan.warmupSeconds());
         m.put("dtype", "float32");
         return m;
     }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Timed decode steps of one run: each step's wall time (forward + argmax, retrieval included when the step crossed a
- * chunk boundary) and whether it retrieved.
+ * Timed decode steps of one run or several: each step's wall time (forward + argmax, retrieval included when the step
+ * crossed a chunk boundary) and whether it retrieved.
  *
  * @param ms         per step, milliseconds
  * @param retrieved  per step, whether it ran a retrieval
@@ -52,6 +52,26 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         return Arrays.stream(rssGrowthBytes).max().orElse(0);
     }
 
+    /**
+     * Mean step time: the per-token cost. Runs span whole chunk cycles ({@link MemoryBenchPlan#requireWholeChunkCycles}),
+     * so the one retrieval step of each cycle counts at its real share; p50 and p99 do not see it (one step in 128).
+     */
+    double perTokenMs() {
+        return Samples.mean(ms);
+    }
+
+    /** Nearest-rank percentile of the steps that retrieved; null when none did (memory off). */
+    Double retrievalStepMs(double p) {
+        double[] with = steps(true);
+        return with.length == 0 ? null : Samples.percentile(with, p);
+    }
+
+    /** Mean of the steps that retrieved; NaN when none did. */
+    double retrievalStepMeanMs() {
+        double[] with = steps(true);
+        return with.length == 0 ? Double.NaN : Samples.mean(with);
+    }
+
     double p50() {
         return Samples.percentile(ms, 50);
     }
@@ -80,15 +100,17 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         return Arrays.copyOf(out, n);
     }
 
-    Map<String, Object> toMap() {
+    /** @param rssMeasured false where resident memory could not be read: its growths are then null, not 0 */
+    Map<String, Object> toMap(boolean rssMeasured) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("p50_ms", p50());
         m.put("p99_ms", p99());
-        m.put("mean_ms", Samples.mean(ms));
+        m.put("mean_ms", perTokenMs());
         m.put("max_ms", Samples.max(ms));
         m.put("steps", ms.length);
         m.put("runs", rssGrowthBytes.length);
-        m.put("rss_growth_mb_per_run", Arrays.stream(rssGrowthBytes).mapToDouble(ResidentMemory::mb).toArray());
+        m.put("rss_growth_mb_per_run", rssMeasured
+                ? Arrays.stream(rssGrowthBytes).mapToDouble(ResidentMemory::mb).toArray() : null);
         m.put("heap_committed_growth_mb_per_run",
                 Arrays.stream(heapCommittedGrowthBytes).mapToDouble(ResidentMemory::mb).toArray());
         m.put("retrieval_steps", retrievalSteps());
@@ -97,6 +119,8 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         m.put("p99_ms_without_retrieval", plain.length == 0 ? null : Samples.percentile(plain, 99));
         double[] with = steps(true);
         m.put("retrieval_step_mean_ms", with.length == 0 ? null : Samples.mean(with));
+        m.put("retrieval_step_p50_ms", retrievalStepMs(50));
+        m.put("retrieval_step_p99_ms", retrievalStepMs(99));
         if (!retrievals.isEmpty()) {
             m.put("in_step_retrieval_mean_ms", RetrievalCost.ofRetrievals(retrievals).meansMs());
             // the random-weight model generates arbitrary tokens: their text is far longer for the retriever than prose

@@ -67,6 +67,23 @@ public final class EmbeddingStallBench {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        try {
+            return once(o, async, data);
+        } finally {
+            deleteTree(data); // a RocksDB store per round: left behind, every run would leave several
+        }
+    }
+
+    /** Deletes {@code dir} and everything under it; best effort (a temporary directory). */
+    static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // the temporary directory stays; nothing else to do
+        }
+    }
+
+    private static Map<String, Object> once(Options o, boolean async, Path data) {
         Config config = ConfigFactory.parseString("""
                 memlong.model.dir = "%s"
                 memlong.actors { devices = ["cpu"], max-batch = %d, max-queue = %d, step-token-budget = %d,

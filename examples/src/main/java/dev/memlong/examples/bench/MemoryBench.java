@@ -56,6 +56,7 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
         String loadBefore = MemoryBenchReport.loadAverage();
         try (ModelBundle bundle = ModelBundle.open(dir); Retriever retriever = HybridRetriever.standard()) {
             MemorySettings settings = settings(bundle);
+            plan.requireWholeChunkCycles(settings.chunkSize());
             for (int h : plan.histories()) {
                 if (h % settings.chunkSize() != 0) {
                     throw new IllegalArgumentException("history length " + h + " is not a whole number of chunks of "
@@ -102,7 +103,7 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
                 }
                 decodeBanks.add(bank);
                 DecodeSteps[] runs = new DecodeSteps[lengths.length + 1];   // last: memory off
-                int perRound = plan.decodeSteps() / plan.rounds();
+                int perRound = plan.decodeStepsPerRound();
                 for (int round = 0; round < plan.rounds(); round++) {
                     for (int j = 0; j <= lengths.length; j++) {
                         int config = round % 2 == 0 ? j : lengths.length - j;
@@ -110,8 +111,10 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
                         MemoryBank b = memory ? decodeBanks.get(config) : bank;
                         DecodeSteps steps = decode(engine, b, memory, perRound);
                         runs[config] = runs[config] == null ? steps : runs[config].concat(steps);
-                        log.accept(String.format("  round %d, %s: decode p50 %.2f ms, p99 %.2f ms", round + 1,
-                                memory ? lengths[config] + " tokens of history" : "memory off", steps.p50(), steps.p99()));
+                        log.accept(String.format("  round %d, %s: decode %.2f ms per token, p50 %.2f ms, p99 %.2f ms; "
+                                        + "%d retrieval steps, mean %.2f ms", round + 1,
+                                memory ? lengths[config] + " tokens of history" : "memory off", steps.perTokenMs(),
+                                steps.p50(), steps.p99(), steps.retrievalSteps(), steps.retrievalStepMeanMs()));
                     }
                 }
                 for (int i = 0; i < lengths.length; i++) {
@@ -189,13 +192,9 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
             retrievalCost(engine, bank);
             // memory on: as long as a timed run, so that its first chunk-boundary retrieval mid-decode (and whatever the
             // native allocators keep from it) happens here rather than in the first timed run
-            decode(engine, bank, true, plan.decodeSteps() / plan.rounds());
+            decode(engine, bank, true, plan.decodeStepsPerRound());
             decode(engine, bank, false, WARMUP_DECODE_STEPS);
         }
-    }
-
-    private DecodeSteps decode(MemLongEngine engine, MemoryBank bank, boolean memory) {
-        return decode(engine, bank, memory, plan.decodeSteps());
     }
 
     /**
@@ -233,8 +232,17 @@ public record MemoryBench(Path dataDir, int threads, MemoryBenchPlan plan, Consu
                 }
             }
             ResidentMemory end = ResidentMemory.measure();
-            return new DecodeSteps(ms, retrieved, List.copyOf(retrievals), new long[] {end.rssBytes() - first.rssBytes()},
+            DecodeSteps run = new DecodeSteps(ms, retrieved, List.copyOf(retrievals),
+                    new long[] {end.rssBytes() - first.rssBytes()},
                     new long[] {end.heapCommittedBytes() - first.heapCommittedBytes()});
+            // the per-token mean counts on one retrieval step per chunk cycle: check the runtime did retrieve so
+            int chunk = engine.settings().chunkSize();
+            int expected = memory && bank.chunkCount() > 0 ? steps / chunk : 0;
+            if (steps % chunk == 0 && run.retrievalSteps() != expected) {
+                throw new IllegalStateException(steps + " decode steps retrieved " + run.retrievalSteps()
+                        + " times, not once per chunk of " + chunk + " (" + expected + ")");
+            }
+            return run;
         }
     }
 

@@ -36,7 +36,10 @@ record ResidentMemory(long rssBytes, long heapUsedBytes, long heapCommittedBytes
         return new ResidentMemory(currentRssBytes(), heap.getUsed(), heap.getCommitted());
     }
 
-    /** VmRSS in bytes, or -1 where {@code /proc/self/status} does not exist (not Linux). */
+    /**
+     * VmRSS in bytes, or -1 where {@code /proc/self/status} does not exist (not Linux): the report then shows
+     * resident figures and their targets as not measured ({@link MemoryBenchReport#rssMeasured}).
+     */
     static long currentRssBytes() {
         if (!Files.isReadable(STATUS)) {
             return -1;

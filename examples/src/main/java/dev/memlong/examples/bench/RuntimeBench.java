@@ -16,6 +16,9 @@ final class RuntimeBench {
         try (LlamaModel model = LlamaModel.load(modelDir)) {
             int vocab = model.config().vocabSize();
             int[] prompt = BenchPrompt.ids(plan.prefillTokens(), vocab, plan.seed());
+            int rounds = warmUp(model, plan, prompt);
+            log.accept(String.format("  ours: warmed up for %.0f s (%d prefills of %d tokens + %d decode steps each)",
+                    plan.warmupSeconds(), rounds, prompt.length, BenchPlan.WARMUP_DECODE_STEPS));
             double[] prefill = new double[plan.prefillRuns()];
             for (int i = -plan.prefillWarmups(); i < plan.prefillRuns(); i++) {
                 double s = prefillSeconds(model, prompt);
@@ -29,13 +32,33 @@ final class RuntimeBench {
         }
     }
 
+    /**
+     * The plan's time-based warm-up, the same on Jlama's side ({@code JlamaBenchMain#warmUp}): prefill and decode
+     * steps until {@code warmupSeconds} have passed, so both JITs have compiled their kernels before anything is
+     * timed. Returns the rounds run.
+     */
+    private static int warmUp(LlamaModel model, BenchPlan plan, int[] prompt) {
+        int rounds = 0;
+        long start = System.nanoTime();
+        while (plan.warmingUp(start)) {
+            try (KvCachePool cache = model.newCache(1, plan.warmupCapacity())) {
+                int next = argmax(model.forward(cache, List.of(new SequenceStep(0, prompt)), false)[0][0]);
+                for (int i = 0; i < BenchPlan.WARMUP_DECODE_STEPS; i++) {
+                    next = argmax(model.forward(cache, List.of(new SequenceStep(0, new int[] {next})), false)[0][0]);
+                }
+            }
+            rounds++;
+        }
+        return rounds;
+    }
+
+    /** Forward over the prompt plus the greedy choice of the first token, as Jlama's prefill samples it. */
     private static double prefillSeconds(LlamaModel model, int[] prompt) {
         try (KvCachePool cache = model.newCache(1, prompt.length)) {
             long t0 = System.nanoTime();
             float[] logits = model.forward(cache, List.of(new SequenceStep(0, prompt)), false)[0][0];
-            long t1 = System.nanoTime();
             argmax(logits);
-            return (t1 - t0) / 1e9;
+            return (System.nanoTime() - t0) / 1e9;
         }
     }
 

@@ -20,7 +20,8 @@ public final class Samples {
     /**
      * The nearest-rank percentile: the smallest sample with at least {@code p} percent of the samples at or below it
      * ({@code sorted[ceil(p / 100 * n) - 1]}); p0 is the minimum. Always one of the samples, never interpolated,
-     * so a p99 over 256 decode steps is the third-slowest step.
+     * so a p99 over 256 decode steps is the third-slowest step: a step that happens less than once in 100 (a
+     * MemLong retrieval step, one in a 128-token chunk) never shows in it and needs figures of its own.
      */
     static double percentile(double[] values, double p) {
         if (values.length == 0) {

@@ -27,16 +27,34 @@ public final class TrainBenchChild {
 
     private TrainBenchChild() {}
 
+    /** Memory chunk of the benchmark's settings; the sequence is the local window, a whole number of chunk pairs. */
+    private static final int CHUNK = 128;
+
+    /**
+     * Checks {@code --sequence} and {@code --steps} before any child starts (the parent calls it too): a bad value
+     * would otherwise fail deep in the child, once per mode.
+     */
+    public static void validate(int sequence, int steps) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        }
+        if (sequence < 2 * CHUNK || sequence % (2 * CHUNK) != 0 || sequence > BenchCheckpoint.MAX_POSITIONS) {
+            throw new IllegalArgumentException("--sequence must be a multiple of " + 2 * CHUNK + " (two memory chunks) "
+                    + "from " + 2 * CHUNK + " to " + BenchCheckpoint.MAX_POSITIONS + ", got " + sequence);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         TrainingMode mode = TrainingMode.parse(args[0]);
         Path dir = Path.of(args[1]);
         int sequence = Integer.parseInt(args[2]);
         int steps = Integer.parseInt(args[3]);
+        validate(sequence, steps);
         try (NDManager root = Engines.pytorch().newBaseManager();
              ModelParameters params = ModelParameters.load(dir, root)) {
             int layers = params.config().numLayers();
             int m = MemorySettings.defaultMemoryLayer(layers);
-            MemorySettings memory = new MemorySettings(m, MemorySettings.defaultRetrievalLayers(m, layers), 128, 8,
+            MemorySettings memory = new MemorySettings(m, MemorySettings.defaultRetrievalLayers(m, layers), CHUNK, 8,
                     sequence, 1 << 20, EvictionPolicy.FREQUENCY, KvDType.BF16);
             TrainingSettings s = new TrainingSettings(mode, new LoraSettings(64, 8, 0f), memory, false,
                     new LrSchedule(1e-5, 0, steps + 1, LrSchedule.Decay.CONSTANT, 1), 0, 0.9, 0.999, 1e-8, 1.0, 1, 1,

@@ -43,7 +43,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
         DecodeBench.configureThreads(threads);
         BenchPlan standard = BenchPlan.standard();
         BenchPlan plan = new BenchPlan(standard.prefillTokens(), standard.prefillWarmups(), prefillRuns,
-                standard.decodePromptTokens(), standard.decodeWarmups(), decodeTokens, standard.seed());
+                standard.decodePromptTokens(), standard.decodeWarmups(), decodeTokens, standard.seed(),
+                standard.warmupSeconds());
         Path lib = noJlama ? null : jlamaLib != null ? jlamaLib : DecodeBench.defaultJlamaLib();
         DecodeBenchReport report = new DecodeBench(data, threads, plan, lib, System.err::println).run();
         if (json) {

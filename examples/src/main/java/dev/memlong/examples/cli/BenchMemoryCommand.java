@@ -12,9 +12,10 @@ import picocli.CommandLine.Option;
 
 @Command(name = "memory", description = {
     "MemLong memory at 4k, 64k and 256k tokens of history on the decode benchmark's 110M-parameter checkpoint: batch-1",
-    "decode latency (p50/p99, memory on and off), retrieval cost by phase (query embedding, search, K/V gather, upload)",
-    "and resident memory against the bank's own bytes. The history is synthetic (generated text, real retriever",
-    "embeddings, random K/V at the model's scale) written straight to the bank. Progress goes to stderr."})
+    "decode latency (per token over whole chunk cycles, the retrieval steps alone, p50/p99; memory on and off),",
+    "retrieval cost by phase (query embedding, search, K/V gather, upload) and resident memory against the bank's own",
+    "bytes. The history is synthetic (generated text, real retriever embeddings, random K/V at the model's scale)",
+    "written straight to the bank. Progress goes to stderr."})
 final class BenchMemoryCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print one JSON object instead of the table")
@@ -35,12 +36,13 @@ final class BenchMemoryCommand implements Callable<Integer> {
     @Option(names = "--prompt-tokens", paramLabel = "N", description = "prompt before decoding (default 512)")
     Integer promptTokens;
 
-    @Option(names = "--decode-steps", paramLabel = "N", description = "timed decode steps per configuration, over all rounds (default 256)")
+    @Option(names = "--decode-steps", paramLabel = "N", description = "timed decode steps per configuration, over "
+            + "all rounds; each round a whole number of chunks, one retrieval step each (default 2048)")
     Integer decodeSteps;
 
-    @Option(names = "--rounds", defaultValue = "2", paramLabel = "N",
-            description = "decode runs per configuration, interleaved with the others (default 2)")
-    int rounds;
+    @Option(names = "--rounds", paramLabel = "N",
+            description = "decode runs per configuration, interleaved with the others (default 4)")
+    Integer rounds;
 
     @Option(names = "--real-embeddings", paramLabel = "N",
             description = "history chunks embedded by the retriever; later ones reuse a perturbed one (default: all)")
@@ -58,7 +60,7 @@ final class BenchMemoryCommand implements Callable<Integer> {
         MemoryBenchPlan d = MemoryBenchPlan.standard();
         MemoryBenchPlan plan = new MemoryBenchPlan(histories != null ? histories : d.histories(),
                 window != null ? window : d.window(), promptTokens != null ? promptTokens : d.promptTokens(),
-                d.warmupSteps(), decodeSteps != null ? decodeSteps : d.decodeSteps(), rounds,
+                d.warmupSteps(), decodeSteps != null ? decodeSteps : d.decodeSteps(), rounds != null ? rounds : d.rounds(),
                 distinctTexts != null ? distinctTexts : d.distinctTexts(), d.queryTexts(),
                 retrievalCalls != null ? retrievalCalls : d.retrievalCalls(), d.seed());
         MemoryBenchReport report = new MemoryBench(data, threads, plan, System.err::println).run();

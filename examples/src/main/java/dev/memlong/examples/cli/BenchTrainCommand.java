@@ -5,7 +5,9 @@ import dev.memlong.examples.bench.ModelShape;
 import dev.memlong.examples.bench.TrainBenchChild;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,17 +27,21 @@ final class BenchTrainCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print one JSON object instead of the table") boolean json;
     @Option(names = "--data", defaultValue = "data", paramLabel = "DIR", description = "data directory (default ./data)") Path data;
-    @Option(names = "--sequence", defaultValue = "512", description = "tokens per sequence (default 512)") int sequence;
-    @Option(names = "--steps", defaultValue = "3", description = "timed steps per mode after one warm-up (median reported)") int steps;
+    @Option(names = "--sequence", defaultValue = "512", description = "tokens per sequence, a multiple of 256 up to 2048 (default 512)") int sequence;
+    @Option(names = "--steps", defaultValue = "3", description = "timed steps per mode after one warm-up (median reported, at least 1)") int steps;
+
+    /** Lines of a failed child's stderr shown: its exception and the lines that led to it. */
+    static final int STDERR_TAIL_LINES = 20;
 
     @Override
     public Integer call() throws Exception {
+        TrainBenchChild.validate(sequence, steps); // before the checkpoint is built and any child starts
         Path dir = BenchCheckpoint.ensure(BenchCheckpoint.directory(data), ModelShape.llama110m(),
                 dev.memlong.examples.bench.BenchPlan.standard().seed(), System.err::println);
         Map<String, double[]> results = new LinkedHashMap<>();
         for (String mode : List.of("lora", "full-upper", "full-all")) {
             System.err.println("bench train: " + mode + " ...");
-            results.put(mode, child(mode, dir));
+            results.put(mode, child(mode, dir, System.err));
         }
         double[] lora = results.get("lora");
         double[] full = results.get("full-all");
@@ -56,19 +62,40 @@ final class BenchTrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private double[] child(String mode, Path dir) throws Exception {
+    /**
+     * Runs one mode's child. Its stderr (native libraries' warnings on success) goes to a temporary file; when the
+     * child fails, the last {@value #STDERR_TAIL_LINES} lines of it are relayed to {@code err}, which is where its
+     * exception is.
+     */
+    double[] child(String mode, Path dir, PrintStream err) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 TrainBenchChild.class.getName(), mode, dir.toString(), String.valueOf(sequence), String.valueOf(steps)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String line;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            line = r.lines().reduce((a, b) -> b).orElse("");
+        Path stderr = Files.createTempFile("memlong-bench-train-", ".stderr");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
+            String line;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                line = r.lines().reduce((a, b) -> b).orElse("");
+            }
+            int exit = p.waitFor();
+            if (exit != 0 || line.isBlank()) {
+                List<String> tail = lastLines(new String(Files.readAllBytes(stderr), StandardCharsets.UTF_8),
+                        STDERR_TAIL_LINES);
+                tail.forEach(l -> err.println("  " + mode + ": " + l));
+                throw new IllegalStateException("bench train child for " + mode + " failed (exit " + exit + ")"
+                        + (tail.isEmpty() ? ", nothing on its stderr" : "; the end of its stderr is above"));
+            }
+            String[] parts = line.trim().split(" ");
+            return new double[] {Double.parseDouble(parts[0]), Double.parseDouble(parts[1])};
+        } finally {
+            Files.deleteIfExists(stderr);
         }
-        if (p.waitFor() != 0 || line.isBlank()) {
-            throw new IllegalStateException("bench train child for " + mode + " failed (exit " + p.exitValue() + ")");
-        }
-        String[] parts = line.trim().split(" ");
-        return new double[] {Double.parseDouble(parts[0]), Double.parseDouble(parts[1])};
+    }
+
+    /** The last {@code n} non-blank lines of {@code text}. */
+    static List<String> lastLines(String text, int n) {
+        List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+        return lines.subList(Math.max(0, lines.size() - n), lines.size());
     }
 }

@@ -34,7 +34,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains the shipped demo model from nothing, reproducibly: synthetic multi-session dialogues (facts stated, small
@@ -56,8 +59,12 @@ import picocli.CommandLine.Option;
 @Command(name = "train-demo", mixinStandardHelpOptions = true, description = "Train the shipped demo model (two stages, synthetic dialogues, fixed seed)")
 final class TrainDemoCommand implements Callable<Integer> {
 
-    @Option(names = "--out", defaultValue = "models/demo", description = "model directory to write (default models/demo)")
+    @Option(names = "--out", defaultValue = "models/demo", description = "model directory to write (default "
+            + "models/demo, the shipped model: refused while it holds a model, unless --force or --resume)")
     Path out;
+    @Option(names = "--force", description = "overwrite a model (and a previous run's checkpoints) already in --out")
+    boolean force;
+    @Spec CommandSpec spec;
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = "--pretrain-steps", defaultValue = "4500", description = "stage 1 steps (memory drills from scratch; about 23 minutes on 2 cores)")
     int pretrainSteps;
@@ -121,9 +128,10 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = "--eval-facts", defaultValue = "24", description = "facts per distance for the recall check at the end (0 = none)")
     int evalFacts;
     @Option(names = "--eval-only", description = "only run the recall check on the model in --out") boolean evalOnly;
-    @Option(names = "--resume", description = "continue an interrupted run (same options): each stage from its checkpoint in "
-            + "OUT (written every 100 steps; implies --keep-intermediate), so a long run can span several sessions. "
-            + "A stage already finished is not retrained, even if an earlier stage was extended") boolean resume;
+    @Option(names = "--resume", description = "continue an interrupted run (same options, checked against those saved "
+            + "in OUT): each stage from its checkpoint in OUT (written every 100 steps; implies --keep-intermediate), so "
+            + "a long run can span several sessions. A stage already finished is not retrained, even if an earlier stage "
+            + "was extended") boolean resume;
     @Option(names = "--keep-intermediate", description = "keep the stage-1 model and the resumable checkpoints") boolean keep;
 
     @Option(names = "--window", defaultValue = "128", description = "the local window the model is served with "
@@ -143,6 +151,14 @@ final class TrainDemoCommand implements Callable<Integer> {
     static final int WINDOW = 256;
     static final int PRETRAIN_SEGMENT = 128;
     static final int PRETRAIN_BATCH = 16;
+    /** The options of the run whose checkpoints OUT holds, so --resume can refuse different ones. */
+    static final String OPTIONS_FILE = "train-demo-options.json";
+    /**
+     * Options that do not change what is trained, left out of {@link #OPTIONS_FILE}: --out may be spelled another way,
+     * the recall check runs after training.
+     */
+    private static final java.util.Set<String> UNSAVED_OPTIONS = java.util.Set.of("--out", "--force", "--resume",
+            "--keep-intermediate", "--eval-facts", "--eval-only", "--help", "--version");
 
     @Override
     public Integer call() throws Exception {
@@ -190,7 +206,15 @@ final class TrainDemoCommand implements Callable<Integer> {
         if (!(lexicalWeight >= 0 && lexicalWeight <= 1)) {
             throw new IllegalArgumentException("--lexical-weight must be in [0, 1], got " + lexicalWeight);
         }
+        checkOut();
+        if (force && !resume) {
+            // an earlier run's checkpoints must not be resumed into this run's options later
+            deleteTree(out.resolve("base"));
+            deleteTree(out.resolve("stage1"));
+            deleteTree(out.resolve("checkpoint"));
+        }
         Files.createDirectories(out);
+        saveOptions();
         Path base = out.resolve("base"); // vocabulary, tokenizer and config shared by both stages
         Files.createDirectories(base);
         // Every layer from the memory layer up reads memory: the memory layer itself (frozen in stage 2) reads keys
@@ -214,6 +238,7 @@ final class TrainDemoCommand implements Callable<Integer> {
             deleteTree(base);
             deleteTree(out.resolve("stage1"));
             deleteTree(out.resolve("checkpoint"));
+            Files.deleteIfExists(out.resolve(OPTIONS_FILE)); // no checkpoint left to resume
         }
         json.put("out", out.toString());
         if (evalFacts > 0) {
@@ -221,6 +246,69 @@ final class TrainDemoCommand implements Callable<Integer> {
         }
         Json.print(json);
         return 0;
+    }
+
+    /**
+     * Refuses to overwrite: without --force or --resume, an --out holding a model or a previous run's intermediate
+     * directories (which this run would replace and, at its end, delete) is an error, so that the default --out, the
+     * shipped model, is not retrained by accident. With --resume, the options must be those the run started with.
+     */
+    void checkOut() throws java.io.IOException {
+        if (!resume && !force && holdsAModelOrARun(out)) {
+            throw new IllegalArgumentException("--out " + out + " already holds a model or an earlier run: pass --force "
+                    + "to overwrite it, --resume to continue its run, or another --out");
+        }
+        Path saved = out.resolve(OPTIONS_FILE);
+        if (resume && !Files.isRegularFile(saved) && holdsAModelOrARun(out)) {
+            System.err.println("note: " + out + " has no " + OPTIONS_FILE + " (a run from before it was saved): "
+                    + "the options are not checked against that run's");
+        }
+        if (resume && Files.isRegularFile(saved)) {
+            Map<String, String> before = new ObjectMapper().readValue(saved.toFile(),
+                    new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, String>>() {});
+            for (Map.Entry<String, String> e : trainingOptions().entrySet()) {
+                String was = before.get(e.getKey());
+                if (was != null && !was.equals(e.getValue())) {
+                    throw new IllegalArgumentException("--resume with " + e.getKey() + " " + e.getValue()
+                            + ", but the run in " + out + " used " + was + ": resume with the same options");
+                }
+            }
+        }
+    }
+
+    /** A model's config or weights, or a stage directory or checkpoint of an earlier run. */
+    private static boolean holdsAModelOrARun(Path dir) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        for (String name : List.of("config.json", "model.safetensors", "base", "stage1", "checkpoint", OPTIONS_FILE)) {
+            if (Files.exists(dir.resolve(name))) {
+                return true;
+            }
+        }
+        try (var files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".safetensors"));
+        }
+    }
+
+    /** Every option that shapes what is trained, by its long name, as text (as given or defaulted). */
+    Map<String, String> trainingOptions() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (OptionSpec o : spec.options()) {
+            if (!UNSAVED_OPTIONS.contains(o.longestName())) {
+                m.put(o.longestName(), String.valueOf((Object) o.getValue()));
+            }
+        }
+        return m;
+    }
+
+    /** Writes {@link #OPTIONS_FILE}; a resumed run keeps the file it was checked against. */
+    private void saveOptions() throws java.io.IOException {
+        Path saved = out.resolve(OPTIONS_FILE);
+        if (resume && Files.isRegularFile(saved)) {
+            return;
+        }
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(saved.toFile(), trainingOptions());
     }
 
     /** {@code --value-weight} on every token of a fact value (small talk uses none of these words). */

@@ -26,18 +26,19 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Does a model recall what it was told long ago? One long conversation from a seed the training never used: facts
- * are stated at chosen distances before its end (each about {@code d} to {@code 1.1 d} tokens earlier), with small
- * talk everywhere else. The conversation is read once, with memory, into a bank; then each fact is asked about in a
- * probe that starts from the conversation's last half-window of tokens and the same bank (the probe's few tokens
- * never overflow its window, so the bank is the same for every probe), and the greedy answer must contain the
- * fact's value. The window-only baseline answers from the same last half-window with memory off. Also reported:
+ * (distinct keys, and no two of one attribute with the same value) are stated at chosen distances before its end
+ * (each at least {@code d} tokens earlier, planned up to {@code 1.1 d}; where a distance's facts do not fit in
+ * {@code 0.1 d} they are stated back to back), with small talk everywhere else. The conversation is read once, with
+ * memory, into a bank; then each fact is asked about in a probe that starts from the conversation's last
+ * half-window of tokens and the same bank (the probe's few tokens never overflow its window, so the bank is the
+ * same for every probe), and the greedy answer must state the fact: owner, attribute and value. The window-only baseline answers from the same last half-window with memory off. Also reported:
  * how often retrieval brought back a chunk holding the fact (an upper bound for the memory accuracy), and the
  * perplexity of a held-out dialogue with and without memory.
  */
 public final class RecallCheck {
 
     /**
-     * @param distances        tokens between a fact and its question (each fact lands in [d, 1.1 d))
+     * @param distances        tokens between a fact and its question (each fact lands at least d back)
      * @param factsPerDistance facts asked about per distance
      * @param seed             the conversation's seed (training used others)
      * @param pplRounds        rounds of the held-out dialogue for perplexity (0 = skip)
@@ -60,10 +61,12 @@ public final class RecallCheck {
      * @param ownerMisreadRate share of probes answered wrongly with a value of the asked attribute that the retrieved
      *                         chunks hold: the right kind of value, someone else's (the misreads that binding a value
      *                         to its owner would fix)
+     * @param minTokensBack    tokens between the nearest of these facts and the end of the conversation (at least
+     *                         {@code distance}), {@code maxTokensBack} the farthest
      */
     public record DistanceResult(int distance, int facts, double accuracyMemory, double accuracyWindowOnly,
                                  double retrievalHitRate, double misreadRate, double accuracyWhenRetrieved,
-                                 double ownerMisreadRate) {}
+                                 double ownerMisreadRate, long minTokensBack, long maxTokensBack) {}
 
     /**
      * @param pplMemory              perplexity of every token of the held-out dialogue, read with memory
@@ -75,6 +78,52 @@ public final class RecallCheck {
                          double seconds, List<String> samples) {}
 
     private record Placed(SyntheticDialogues.Fact fact, int distance, long target) {}
+
+    /** The conversation built for a check: its tokens, the facts in stated order and where each starts. */
+    private record Layout(SyntheticDialogues gen, List<Placed> placed, long[] statedAt, List<Integer> ids) {}
+
+    /**
+     * Builds the conversation from a fresh generator of the check's seed (so every attempt draws the same facts and
+     * is deterministic), each fact of a distance stated once at most {@code target + reserve x (facts of its
+     * distance stated after it)} tokens before the end; null if a fact then lands less than its distance back.
+     */
+    private static Layout layout(TextTokenizer tok, ChatTemplate template, Options o, int[] distances, int reserve) {
+        SyntheticDialogues gen = new SyntheticDialogues(o.seed());
+        List<SyntheticDialogues.Fact> facts = gen.distinctFacts(distances.length * o.factsPerDistance());
+        List<Placed> placed = new ArrayList<>();
+        for (int d = 0; d < distances.length; d++) {
+            for (int j = 0; j < o.factsPerDistance(); j++) {
+                long planned = distances[d] + (long) distances[d] * j / (10L * o.factsPerDistance());
+                long target = Math.max(planned, distances[d] + (long) reserve * j);
+                placed.add(new Placed(facts.get(d * o.factsPerDistance() + j), distances[d], target));
+            }
+        }
+        long total = placed.stream().mapToLong(Placed::target).max().orElse(0) + 64;
+        // facts in the order they are stated: farthest first
+        placed.sort(Comparator.comparingLong(Placed::target).reversed());
+        // Built message by message, counting tokens (the template renders each on its own).
+        List<Integer> ids = new ArrayList<>();
+        long[] statedAt = new long[placed.size()];
+        int next = 0;
+        while (ids.size() < total || next < placed.size()) {
+            List<ChatMessage> exchange;
+            if (next < placed.size() && total - ids.size() <= placed.get(next).target()) {
+                statedAt[next] = ids.size();
+                exchange = gen.statement(placed.get(next++).fact());
+            } else {
+                exchange = gen.smallTalk();
+            }
+            for (int id : tok.encode(template.render(exchange, false), false)) {
+                ids.add(id);
+            }
+        }
+        for (int i = 0; i < placed.size(); i++) {
+            if (ids.size() - statedAt[i] < placed.get(i).distance()) {
+                return null;
+            }
+        }
+        return new Layout(gen, placed, statedAt, ids);
+    }
 
     private RecallCheck() {}
 
@@ -109,7 +158,6 @@ public final class RecallCheck {
         ChatTemplate template = bundle.chatTemplate().orElseThrow(
                 () -> new IllegalArgumentException("the recall check needs a model with a chat template"));
         TextTokenizer tok = bundle.tokenizer();
-        SyntheticDialogues gen = new SyntheticDialogues(o.seed());
         int[] distances = o.distances().clone();
         Arrays.sort(distances);
         if (distances.length == 0 || distances[0] < base.localWindow()) {
@@ -117,34 +165,22 @@ public final class RecallCheck {
             throw new IllegalArgumentException("every distance must be at least the local window ("
                     + base.localWindow() + " tokens), got " + Arrays.toString(distances));
         }
-        List<SyntheticDialogues.Fact> facts = gen.facts(distances.length * o.factsPerDistance());
-        List<Placed> placed = new ArrayList<>();
-        for (int d = 0; d < distances.length; d++) {
-            for (int j = 0; j < o.factsPerDistance(); j++) {
-                long target = distances[d] + (long) distances[d] * j / (10L * o.factsPerDistance());
-                placed.add(new Placed(facts.get(d * o.factsPerDistance() + j), distances[d], target));
+        // Facts of one distance are planned d + j*d/(10 F) tokens back; at 4k that is ~16 tokens apart, less than a
+        // stated fact takes (~26), so they are stated back to back. Each also keeps room for the facts of its
+        // distance stated after it (`reserve` tokens each), so the nearest still lands at least d back (until
+        // session 13 the last of the 4k block landed ~3.85k back). The smallest reserve that achieves it is used, so
+        // the block stays as dense as the plan makes it.
+        Layout layout = null;
+        for (int reserve = 20; layout == null; reserve += 2) {
+            if (reserve > 200) {
+                throw new IllegalStateException("cannot place the facts at their distances");
             }
+            layout = layout(tok, template, o, distances, reserve);
         }
-        long total = placed.stream().mapToLong(Placed::target).max().orElse(0) + 64;
-        // facts in the order they are stated: farthest first
-        placed.sort(Comparator.comparingLong(Placed::target).reversed());
-
-        // Build the conversation, counting tokens message by message (the template renders each on its own).
-        List<Integer> ids = new ArrayList<>();
-        long[] statedAt = new long[placed.size()];
-        int next = 0;
-        while (ids.size() < total || next < placed.size()) {
-            List<ChatMessage> exchange;
-            if (next < placed.size() && total - ids.size() <= placed.get(next).target()) {
-                statedAt[next] = ids.size();
-                exchange = gen.statement(placed.get(next++).fact());
-            } else {
-                exchange = gen.smallTalk();
-            }
-            for (int id : tok.encode(template.render(exchange, false), false)) {
-                ids.add(id);
-            }
-        }
+        SyntheticDialogues gen = layout.gen();
+        List<Placed> placed = layout.placed();
+        long[] statedAt = layout.statedAt();
+        List<Integer> ids = layout.ids();
         int[] history = ids.stream().mapToInt(Integer::intValue).toArray();
         int window = base.localWindow();
         int[] tail = Arrays.copyOfRange(history, history.length - window / 2, history.length);
@@ -163,6 +199,9 @@ public final class RecallCheck {
         int[] hitsWhenRetrieved = new int[distances.length];
         int[] ownerMisread = new int[distances.length];
         int[] counts = new int[distances.length];
+        long[] minBack = new long[distances.length];
+        long[] maxBack = new long[distances.length];
+        Arrays.fill(minBack, Long.MAX_VALUE);
         List<String> samples = new ArrayList<>();
         try (MemoryBank bank = engine.newInMemoryBank()) {
             try (KvCachePool cache = engine.newCache(1); MemLongSequence reader = engine.newSequence(cache, 0, bank)) {
@@ -183,13 +222,16 @@ public final class RecallCheck {
                     windowOnly = ask(engine, empty, tail, prompt, false, null);
                 }
                 String value = p.fact().value();
-                if (containsWord(withMemory, value)) {
+                boolean right = answers(withMemory, p.fact());
+                if (right) {
                     hitsMemory[d]++;
                 }
-                if (containsWord(windowOnly, value)) {
+                if (answers(windowOnly, p.fact())) {
                     hitsWindow[d]++;
                 }
-                boolean right = containsWord(withMemory, value);
+                long back = history.length - statedAt[i];
+                minBack[d] = Math.min(minBack[d], back);
+                maxBack[d] = Math.max(maxBack[d], back);
                 if (last.get() != null && last.get().chunks().stream().anyMatch(c -> holdsFact(c.text(), p.fact()))) {
                     retrieved[d]++;
                     if (right) {
@@ -218,7 +260,8 @@ public final class RecallCheck {
         for (int d = 0; d < distances.length; d++) {
             results.add(new DistanceResult(distances[d], counts[d], ratio(hitsMemory[d], counts[d]),
                     ratio(hitsWindow[d], counts[d]), ratio(retrieved[d], counts[d]), ratio(misread[d], counts[d]),
-                    ratio(hitsWhenRetrieved[d], retrieved[d]), ratio(ownerMisread[d], counts[d])));
+                    ratio(hitsWhenRetrieved[d], retrieved[d]), ratio(ownerMisread[d], counts[d]), minBack[d],
+                    maxBack[d]));
         }
         double[] pplMemory = {Double.NaN, Double.NaN};
         double[] pplWindow = {Double.NaN, Double.NaN};
@@ -312,11 +355,32 @@ public final class RecallCheck {
         return Arrays.asList(text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")).contains(word);
     }
 
-    /** Whether a chunk's text holds the whole fact (its key and value together). */
+    /**
+     * Whether a chunk's text holds the whole fact: the user's statement or the assistant's acknowledgement of it,
+     * owner, attribute and value as whole words ("my city is rome" is not in "my boss's city is rome", nor "my
+     * mother's city" in "my grandmother's city").
+     */
     static boolean holdsFact(String text, SyntheticDialogues.Fact f) {
-        String t = text.replace(" ' s", "'s").replace(" 's", "'s");
-        String statement = f.statement().replace(".", "").substring(3); // without "my "
-        return t.contains(statement);
+        String key = f.key().substring(3); // without "my "
+        return java.util.regex.Pattern.compile("(^|[^a-z0-9'])(my|your) " + java.util.regex.Pattern.quote(key
+                + " is " + f.value()) + "($|[^a-z0-9])").matcher(normalize(text)).find();
+    }
+
+    /**
+     * Whether an answer gives the asked fact: the owner, the attribute and the value as the assistant states them
+     * ("your sister's city is lisbon"). Until session 13 the value alone counted, so naming the right value for
+     * the wrong person (or reading another person's fact of the same value) counted as recall.
+     */
+    static boolean answers(String answer, SyntheticDialogues.Fact f) {
+        String expected = normalize(f.answer()).replaceAll("[.]$", "");
+        return java.util.regex.Pattern.compile("(^|[^a-z0-9'])" + java.util.regex.Pattern.quote(expected)
+                + "($|[^a-z0-9])").matcher(normalize(answer)).find();
+    }
+
+    /** Lower case, the tokenizer's detached possessives joined ("sister ' s" -> "sister's"), spaces collapsed. */
+    private static String normalize(String text) {
+        return text.toLowerCase(Locale.ROOT).replace(" ' s", "'s").replace(" 's", "'s").replaceAll("\\s+", " ")
+                .trim();
     }
 
     private static double ratio(int a, int b) {

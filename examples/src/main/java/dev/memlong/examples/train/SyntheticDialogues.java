@@ -179,6 +179,31 @@ public final class SyntheticDialogues {
     }
 
     /**
+     * {@code n} facts with distinct keys and, per attribute, distinct values (no two people share a city): for
+     * checks that score an answer by its value, so that reading another person's fact of the same attribute can
+     * never give the asked value by coincidence. Draws differ from {@link #facts}'s (training data keeps those).
+     */
+    public List<Fact> distinctFacts(int n) {
+        List<Fact> out = new ArrayList<>();
+        Set<String> keys = new LinkedHashSet<>();
+        Set<String> values = new LinkedHashSet<>();
+        for (int attempts = 0; out.size() < n; attempts++) {
+            if (attempts > 1_000 * Math.max(1, n)) {
+                throw new IllegalArgumentException("cannot draw " + n + " facts with distinct keys and values");
+            }
+            String person = rnd.nextInt(PEOPLE.size() + 1) == 0 ? null : pick(PEOPLE);
+            Attribute a = pick(ATTRIBUTES);
+            Fact f = new Fact(person, a, pick(a.values()));
+            if (!keys.contains(f.key()) && !values.contains(a.words() + "=" + f.value())) {
+                keys.add(f.key());
+                values.add(a.words() + "=" + f.value());
+                out.add(f);
+            }
+        }
+        return out;
+    }
+
+    /**
      * {@code n} facts with distinct keys that share people and attributes ("my sister's city", "my sister's car",
      * "my boss's city", ...): the hard negatives that retrieval brings back beside the asked fact, because the
      * retriever ranks chunks by the question's words. A model that learnt recall only among unrelated facts matches

@@ -1,5 +1,6 @@
 package dev.memlong.examples.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.memlong.runtime.tokenizer.ChatMessage;
@@ -11,17 +12,28 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Training documents from files: a {@code .jsonl} file holds one dialogue per line
  * ({@code {"messages":[{"role":"user","content":"..."}, ...]}}, rendered with the model's chat template, or as
  * {@code role: content} lines without one); any other file is one plain-text document. A directory is read
- * recursively, in name order.
+ * recursively, in name order. Every message needs a text {@code role} (system, user or assistant) and a text
+ * {@code content}: a file of another layout (ShareGPT's {@code from}/{@code value}) would otherwise train on empty
+ * turns. A line that breaks this fails with a {@link BadLine} naming the file and line.
  */
 public final class TrainingData {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+
+    /** A JSONL line that is not a dialogue; the message is {@code file:line: what is wrong}, one line. */
+    public static final class BadLine extends IllegalArgumentException {
+        BadLine(Path file, int line, String problem) {
+            super(file + ":" + line + ": " + problem);
+        }
+    }
 
     private TrainingData() {}
 
@@ -42,9 +54,10 @@ public final class TrainingData {
         List<int[]> docs = new ArrayList<>();
         for (Path f : files) {
             if (f.toString().endsWith(".jsonl")) {
-                for (String line : Files.readAllLines(f)) {
-                    if (!line.isBlank()) {
-                        docs.add(tokenizer.encode(render(messages(JSON.readTree(line), f), template), false));
+                List<String> lines = Files.readAllLines(f);
+                for (int i = 0; i < lines.size(); i++) {
+                    if (!lines.get(i).isBlank()) {
+                        docs.add(tokenizer.encode(render(dialogue(lines.get(i), f, i + 1), template), false));
                     }
                 }
             } else {
@@ -54,13 +67,33 @@ public final class TrainingData {
         return docs;
     }
 
-    static List<ChatMessage> messages(JsonNode line, Path file) {
-        JsonNode msgs = line.isArray() ? line : line.path("messages");
+    /** Line {@code number} (from 1) of {@code file} as a dialogue. */
+    static List<ChatMessage> dialogue(String line, Path file, int number) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new BadLine(file, number, "not JSON: " + e.getOriginalMessage());
+        }
+        JsonNode msgs = root.isArray() ? root : root.path("messages");
         if (!msgs.isArray() || msgs.isEmpty()) {
-            throw new IllegalArgumentException(file + ": a JSONL line must be {\"messages\": [...]} or an array of messages");
+            throw new BadLine(file, number, "a JSONL line must be {\"messages\": [...]} or an array of messages");
         }
         List<ChatMessage> out = new ArrayList<>();
-        msgs.forEach(m -> out.add(new ChatMessage(m.path("role").asText(), m.path("content").asText())));
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode m = msgs.get(i);
+            JsonNode role = m.path("role");
+            JsonNode content = m.path("content");
+            if (!role.isTextual() || !ROLES.contains(role.asText())) {
+                throw new BadLine(file, number, "message " + (i + 1) + " needs a \"role\" of system, user or assistant, "
+                        + "got " + (role.isMissingNode() ? "none" : role.toString()));
+            }
+            if (!content.isTextual()) {
+                throw new BadLine(file, number, "message " + (i + 1) + " needs a text \"content\", got "
+                        + (content.isMissingNode() ? "none" : content.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+            }
+            out.add(new ChatMessage(role.asText(), content.asText()));
+        }
         return out;
     }
 

@@ -4,8 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.memlong.memory.EvictionPolicy;
 import dev.memlong.memory.KvDType;
 import dev.memlong.memory.KvLayout;
+import dev.memlong.memory.MemorySettings;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -92,5 +99,79 @@ class MemoryBenchArithmeticTest {
                 () -> new MemoryBenchPlan(new int[] {4096}, 2048, 512, 16, 255, 2, 1, 1, 1, 1));
         assertThrows(IllegalArgumentException.class,
                 () -> new MemoryBenchPlan(new int[] {8192, 4096}, 2048, 512, 16, 256, 2, 1, 1, 1, 1));
+    }
+
+    @Test
+    void standardPlanTimesWholeChunkCyclesWithManyRetrievalSteps() {
+        MemoryBenchPlan p = MemoryBenchPlan.standard();
+        p.requireWholeChunkCycles(128);
+        // one retrieval step per 128-token chunk: the old plan (256 steps) timed two per history length
+        assertTrue(p.decodeSteps() / 128 >= 16, "retrieval steps per configuration: " + p.decodeSteps() / 128);
+        assertThrows(IllegalArgumentException.class,
+                () -> new MemoryBenchPlan(new int[] {4096}, 2048, 512, 16, 400, 2, 1, 1, 1, 1).requireWholeChunkCycles(128));
+    }
+
+    /** {@code cycles} chunk cycles of 128 steps at {@code plainMs}, the 100th step of each a retrieval step. */
+    private static DecodeSteps cycles(int cycles, double plainMs, double retrievalMs, long rssGrowth) {
+        double[] ms = new double[cycles * 128];
+        boolean[] retrieved = new boolean[ms.length];
+        for (int i = 0; i < ms.length; i++) {
+            retrieved[i] = i % 128 == 100;
+            ms[i] = retrieved[i] ? retrievalMs : plainMs;
+        }
+        return new DecodeSteps(ms, retrieved, List.of(), new long[] {rssGrowth}, new long[] {0});
+    }
+
+    private static MemoryBenchReport report(DecodeSteps shortest, DecodeSteps longest, long rss) {
+        RetrievalCost cost = new RetrievalCost(new double[] {5}, new double[] {1}, new double[] {1}, new double[] {1});
+        ResidentMemory m = new ResidentMemory(rss, 100, 200);
+        List<MemoryBenchReport.History> h = List.of(
+                new MemoryBenchReport.History(4096, 32, 1 << 20, m, cost, m, shortest),
+                new MemoryBenchReport.History(262144, 2048, 64 << 20, m, cost, m, longest));
+        MemorySettings settings = new MemorySettings(2, List.of(2, 3), 128, 8, 2048, 1 << 20, EvictionPolicy.FREQUENCY,
+                KvDType.BF16);
+        return new MemoryBenchReport(MemoryBenchPlan.standard(), settings, 2, new float[] {1, 1}, 0, 0, 0, m, h,
+                cycles(2, 10, 10, 0), "", "");
+    }
+
+    @Test
+    void decodeTargetsSeeTheRetrievalSteps() {
+        // retrieval 30x dearer at the longest history: p50 and p99 of the steps cannot tell (1 step in 128)
+        MemoryBenchReport r = report(cycles(16, 10, 20, 0), cycles(16, 10, 600, 0), 1 << 30);
+        assertEquals(1.0, r.decodeP50Ratio(), 1e-12);
+        assertEquals(1.0, r.decodeP99Ratio(), 1e-12);
+        assertEquals((127 * 10 + 600) / (127 * 10 + 20.0), r.perTokenRatio(), 1e-12);
+        assertEquals(30.0, r.retrievalStepRatio(50), 1e-12);
+        Map<String, Object> t = r.targets();
+        assertEquals(false, t.get("decode_per_token_longest_within_1_25x_of_shortest"));
+        assertEquals(false, t.get("retrieval_step_p50_longest_within_1_25x_of_shortest"));
+        assertEquals(false, t.get("retrieval_step_p99_longest_within_1_25x_of_shortest"));
+        Map<String, Object> json = r.toMap();
+        assertEquals(Map.of("4096", 20.0, "262144", 600.0), json.get("retrieval_step_ms_p50"));
+        assertEquals(Map.of("4096", 16, "262144", 16), json.get("retrieval_steps"));
+        // the same cost at both lengths meets them
+        MemoryBenchReport even = report(cycles(16, 10, 20, 0), cycles(16, 10, 21, 0), 1 << 30);
+        assertTrue(even.targets().values().stream().allMatch(Boolean.TRUE::equals), even.targets().toString());
+    }
+
+    @Test
+    void residentMemoryThatCouldNotBeReadIsNotMeasuredRatherThanMet() {
+        // off Linux every RSS reads -1: differences of 0 would read as "no growth", targets met
+        MemoryBenchReport r = report(cycles(1, 10, 20, 0), cycles(1, 10, 20, 0), -1);
+        assertFalse(r.rssMeasured());
+        Map<String, Object> t = r.targets();
+        assertTrue(t.containsKey("rss_fill_growth_within_bank_bytes_plus_10pct_32mb"));
+        assertNull(t.get("rss_fill_growth_within_bank_bytes_plus_10pct_32mb"));
+        assertNull(t.get("rss_decode_growth_per_run_after_first_round_under_8mb"));
+        Map<String, Object> json = r.toMap();
+        assertNull(json.get("rss_mb"));
+        assertNull(json.get("rss_growth_mb"));
+        assertEquals(false, json.get("rss_measured"));
+        java.io.ByteArrayOutputStream table = new java.io.ByteArrayOutputStream();
+        r.printTable(new java.io.PrintStream(table, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(table.toString(java.nio.charset.StandardCharsets.UTF_8).contains("not measured"));
+        // measured on Linux: the same report's targets are judged
+        assertEquals(true, report(cycles(1, 10, 20, 0), cycles(1, 10, 20, 0), 1 << 30).targets()
+                .get("rss_fill_growth_within_bank_bytes_plus_10pct_32mb"));
     }
 }

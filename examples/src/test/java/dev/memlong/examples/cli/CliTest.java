@@ -2,7 +2,6 @@ package dev.memlong.examples.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -140,9 +139,9 @@ class CliTest {
             assertTrue(r.exitCode() != 0, String.join(" ", args) + " should fail");
             assertTrue(r.stdout().isEmpty(), "nothing on stdout for " + String.join(" ", args));
             String err = r.stderr().strip();
-            assertTrue(err.startsWith("error:") || err.contains("Unmatched") || err.contains("Missing"),
-                    "one-line error for " + String.join(" ", args) + ": " + err);
-            assertFalse(err.lines().filter(l -> l.startsWith("error")).count() != 1, err);
+            // exactly one line, the error: no stack trace, no usage text after it
+            assertEquals(1, err.lines().count(), "one line on stderr for " + String.join(" ", args) + ": " + err);
+            assertTrue(err.startsWith("error: "), "one-line error for " + String.join(" ", args) + ": " + err);
         }
     }
 

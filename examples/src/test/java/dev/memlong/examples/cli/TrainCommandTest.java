@@ -92,4 +92,85 @@ class TrainCommandTest {
         assertTrue(o.exitCode() != 0 && o.stderr().contains("--reverse-questions must be in [0, 1], got 2"), o.stderr());
         assertTrue(!Files.exists(out), "nothing written");
     }
+
+    private static TrainDemoCommand trainDemo(String... args) {
+        TrainDemoCommand c = new TrainDemoCommand();
+        new picocli.CommandLine(c).parseArgs(args);
+        return c;
+    }
+
+    @Test
+    void trainDemoRefusesToOverwriteAModelUnlessForced() throws Exception {
+        Path out = tmp.resolve("shipped");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("config.json"), "{}");
+        CliTest.Outcome o = CliTest.run("train-demo", "--out", out.toString());
+        assertTrue(o.exitCode() != 0, o.stderr());
+        assertEquals("error: --out " + out + " already holds a model or an earlier run: pass --force to overwrite it, --resume to "
+                + "continue its run, or another --out", o.stderr().strip());
+        try (var files = Files.list(out)) {
+            assertEquals(List.of(out.resolve("config.json")), files.toList(), "nothing written or deleted");
+        }
+        // --force passes the check (called directly: a full run trains for many minutes); an empty or new --out too
+        trainDemo("--out", out.toString(), "--force").checkOut();
+        trainDemo("--out", tmp.resolve("new").toString()).checkOut();
+    }
+
+    @Test
+    void trainDemoResumeRefusesOptionsOtherThanTheRunsNamingTheOption() throws Exception {
+        Path out = tmp.resolve("run");
+        Files.createDirectories(out.resolve("stage1").resolve("checkpoint"));
+        TrainDemoCommand first = trainDemo("--out", out.toString(), "--seed", "7", "--pretrain-steps", "20");
+        new com.fasterxml.jackson.databind.ObjectMapper().writeValue(
+                out.resolve(TrainDemoCommand.OPTIONS_FILE).toFile(), first.trainingOptions());
+        CliTest.Outcome o = CliTest.run("train-demo", "--out", out.toString(), "--resume", "--seed", "8",
+                "--pretrain-steps", "20");
+        assertTrue(o.exitCode() != 0, o.stderr());
+        assertEquals("error: --resume with --seed 8, but the run in " + out + " used 7: resume with the same options",
+                o.stderr().strip());
+        // the same options resume (--keep-intermediate and --eval-facts do not change what is trained)
+        trainDemo("--out", out.toString(), "--resume", "--seed", "7", "--pretrain-steps", "20", "--eval-facts", "0")
+                .checkOut();
+        // and without --resume, the interrupted run is not overwritten either
+        o = CliTest.run("train-demo", "--out", out.toString(), "--seed", "7");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("pass --force"), o.stderr());
+        assertTrue(Files.isDirectory(out.resolve("stage1").resolve("checkpoint")));
+    }
+
+    @Test
+    void trainNamesTheFileAndLineOfADialogueWithoutRoles() throws Exception {
+        Path data = tmp.resolve("sharegpt.jsonl");
+        Files.write(data, List.of(TrainingData.jsonl(List.of(dev.memlong.runtime.tokenizer.ChatMessage.user("hi"))),
+                "{\"messages\": [{\"from\": \"human\", \"value\": \"hi\"}]}"));
+        CliTest.Outcome o = CliTest.run("train", "--model", model().toString(), "--data", data.toString(), "--out",
+                tmp.resolve("out").toString(), "--steps", "1", "--retriever", "bag-of-words");
+        assertTrue(o.exitCode() != 0, o.stderr());
+        assertEquals("error: " + data + ":2: message 1 needs a \"role\" of system, user or assistant, got none",
+                o.stderr().strip());
+    }
+
+    @Test
+    void benchTrainRefusesZeroStepsBeforeBuildingAnything() {
+        Path data = tmp.resolve("bench-data");
+        CliTest.Outcome o = CliTest.run("bench", "train", "--data", data.toString(), "--steps", "0");
+        assertTrue(o.exitCode() != 0, o.stderr());
+        assertEquals("error: --steps must be at least 1, got 0", o.stderr().strip());
+        o = CliTest.run("bench", "train", "--data", data.toString(), "--sequence", "300");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("--sequence must be a multiple of 256"), o.stderr());
+        assertTrue(!Files.exists(data), "no checkpoint built");
+    }
+
+    @Test
+    void aFailedBenchTrainChildShowsTheEndOfItsStderr() throws Exception {
+        BenchTrainCommand c = new BenchTrainCommand();
+        new picocli.CommandLine(c).parseArgs();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        // an unknown mode fails in the child at once, before any model is loaded
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> c.child("no-such-mode", tmp, new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains("failed (exit 1); the end of its stderr is above"), e.getMessage());
+        String relayed = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(relayed.contains("no-such-mode: ") && relayed.contains("Exception"), relayed);
+        assertEquals(List.of("c", "d"), BenchTrainCommand.lastLines("a\nb\n\nc\nd\n", 2));
+    }
 }

@@ -32,7 +32,8 @@ import java.util.function.Consumer;
  * <p>Per concurrency: {@code tok_s} counts the tokens that arrived while every conversation was decoding (from the
  * last conversation's first token until each had {@link #tokensPerConversation} more), over that window; the
  * inter-token latencies are the gaps that ended in it. The model alone ({@link ModelSteps}: the same batch as one
- * forward per step, no actors) is timed too, which separates the scheduler's overhead from the model's.
+ * forward per step, no actors, at the tier's mean context) is timed after the tiers, which separates the scheduler's
+ * overhead from the model's.
  *
  * @param dataDir where the checkpoint is kept ({@code DATA/bench/llama-110m})
  * @param threads    PyTorch intra-op threads
@@ -47,6 +48,11 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
     static final int LONG_PROMPT_TOKENS = 4000;
     /** Prompt tokens each conversation starts with. */
     static final int PROMPT_TOKENS = 32;
+    /**
+     * Tokens the prompt's context holds beyond {@link #PROMPT_TOKENS}: the chat template's and the re-encoding's (the
+     * roofline in {@link BatchingReport} counts the same 8).
+     */
+    static final int PROMPT_TEMPLATE_TOKENS = 8;
     /**
      * Prompt tokens a step may add beyond its decode tokens: on a CPU, decode at these batch sizes is already
      * compute-bound, so each prompt token in a step costs about what a decode row does.
@@ -75,18 +81,22 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
         MachineProbe.Result machine = MachineProbe.measure();
         log.accept(String.format("  %.1f GB/s, %.1f GFLOP/s", machine.bandwidthBytesPerS() / 1e9,
                 machine.matmulFlopsPerS() / 1e9));
-        log.accept("the model alone: one decode forward per step at each batch size ...");
-        Map<Integer, Double> modelSteps = ModelSteps.measure(dir, concurrencies, PROMPT_TOKENS + 8);
-        modelSteps.forEach((b, s) -> log.accept(String.format("  batch %d: %.1f ms per step, %.1f tok/s", b, s * 1e3,
-                b / s)));
         Map<Integer, TierFigures> tiers = new LinkedHashMap<>();
         try (TextTokenizer tokenizer = Tokenizers.open(dir)) {
             for (int c : concurrencies) {
                 TierFigures t = tier(dir, tokenizer, c, tokensPerConversation(c));
-                log.accept(String.format("  %d conversations: %.1f tok/s, ITL p50 %.1f ms, p99 %.1f ms", c, t.tokS(),
-                        t.itlP50Ms(), t.itlP99Ms()));
+                log.accept(String.format("  %d conversations: %.1f tok/s, ITL p50 %.1f ms, p99 %.1f ms, mean context "
+                        + "%.0f tokens", c, t.tokS(), t.itlP50Ms(), t.itlP99Ms(), t.meanContextTokens()));
                 tiers.put(c, t);
             }
+            // after the tiers, at each tier's mean context: at the prompt's length it read a cache far shorter than
+            // the tiers' (40-55 tokens against prompt + 64 to 192), which flattered the model alone
+            log.accept("the model alone: one decode forward per step at each batch size, at its tier's mean context ...");
+            Map<Integer, Integer> contexts = new LinkedHashMap<>();
+            tiers.forEach((c, t) -> contexts.put(c, (int) Math.round(t.meanContextTokens())));
+            Map<Integer, Double> modelSteps = ModelSteps.measure(dir, contexts);
+            modelSteps.forEach((b, s) -> log.accept(String.format("  batch %d at context %d: %.1f ms per step, %.1f tok/s",
+                    b, contexts.get(b), s * 1e3, b / s)));
             LongPromptFigures lp = null;
             if (longPrompt) {
                 lp = longPrompt(dir, tokenizer);
@@ -129,7 +139,8 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
             long from = waitUntil(clocks, c -> c.times().length >= 1);
             long to = waitUntil(clocks, c -> after(c.times(), from) >= tokens);
             clocks.forEach(TokenClock::cancel);
-            return TierFigures.of(concurrency, tokens, clocks.stream().map(TokenClock::times).toList(), from, to);
+            return TierFigures.of(concurrency, tokens, clocks.stream().map(TokenClock::times).toList(), from, to,
+                    PROMPT_TOKENS + PROMPT_TEMPLATE_TOKENS);
         }
     }
 

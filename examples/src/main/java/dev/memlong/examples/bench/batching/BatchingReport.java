@@ -28,9 +28,12 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
                 + 2.0 * 2 * s.hidden() * context * s.layers();
     }
 
-    /** The roofline tok/s at a concurrency (mean context: the prompt plus half the decoded tokens). */
+    /**
+     * The roofline tok/s at a concurrency, at the tier's measured mean context (until session 13 the prompt plus
+     * half the decoded tokens, which missed what early conversations decode while later ones are admitted).
+     */
     double rooflineTokS(TierFigures t) {
-        double context = BatchingBench.PROMPT_TOKENS + 8 + t.tokensPerConversation() / 2.0;
+        double context = t.meanContextTokens();
         double memory = (Roofline.decodeBytesPerToken(shape)
                 + t.concurrency() * context * Roofline.kvBytesPerToken(shape)) / machine.bandwidthBytesPerS();
         double compute = t.concurrency() * decodeFlopsPerToken(shape, context) / machine.matmulFlopsPerS();
@@ -49,6 +52,8 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
         m.put("threads", threads);
         m.putAll(machine.toMap());
         m.put("tokens_per_conversation", perTier(t -> t.tokensPerConversation()));
+        // the context the roofline and the model-alone steps are taken at: each tier's measured mean
+        m.put("mean_context_tokens", perTier(TierFigures::meanContextTokens));
         m.put("tok_s", perTier(TierFigures::tokS));
         m.put("itl_ms_p50", perTier(TierFigures::itlP50Ms));
         m.put("itl_ms_p99", perTier(TierFigures::itlP99Ms));

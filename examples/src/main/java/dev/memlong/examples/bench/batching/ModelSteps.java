@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * The model alone at each batch size: {@code B} sequences in cache slots 0..B-1 decode one token each per forward
- * (greedy), timed without actors, sampling or streaming. Its median step time is what the scheduler's step would
- * cost if it added nothing.
+ * (greedy), timed without actors, sampling or streaming, at the mean context the scheduler's tier of that size ran at
+ * (attention and the K/V read grow with it). Its median step time is what the scheduler's step would cost if it
+ * added nothing.
  */
 final class ModelSteps {
 
@@ -29,12 +30,17 @@ final class ModelSteps {
 
     private ModelSteps() {}
 
-    /** Median decode step seconds per batch size. */
-    static Map<Integer, Double> measure(Path modelDir, List<Integer> batchSizes, int promptTokens) {
+    /**
+     * Median decode step seconds per batch size, each at its context: the prompt is that context less half the timed
+     * steps, so the timed steps' mean context is the one given.
+     */
+    static Map<Integer, Double> measure(Path modelDir, Map<Integer, Integer> contextByBatchSize) {
         Map<Integer, Double> out = new LinkedHashMap<>();
         try (LlamaModel model = LlamaModel.load(modelDir)) {
             int vocab = model.config().vocabSize();
-            for (int b : batchSizes) {
+            for (Map.Entry<Integer, Integer> e : contextByBatchSize.entrySet()) {
+                int b = e.getKey();
+                int promptTokens = Math.max(1, e.getValue() - TIMED / 2);
                 try (KvCachePool cache = model.newCache(b, promptTokens + WARMUPS + TIMED + 8)) {
                     int[] next = new int[b];
                     for (int i = 0; i < b; i++) {

@@ -10,12 +10,17 @@ import java.util.List;
  * @param itlP50Ms  median gap between a conversation's consecutive tokens, both in the window
  * @param itlP99Ms  99th percentile of those gaps
  * @param samples   gaps measured
+ * @param meanContextTokens mean context of the forwards that produced the counted tokens ({@link #meanContext}):
+ *                  the model-alone baseline is measured at it
  */
 public record TierFigures(int concurrency, int tokensPerConversation, double tokS, double itlP50Ms, double itlP99Ms,
-                          int samples) {
+                          int samples, double meanContextTokens) {
 
-    /** Figures of the tokens that arrived in {@code (from, to]}. */
-    static TierFigures of(int concurrency, int tokens, List<long[]> times, long from, long to) {
+    /**
+     * Figures of the tokens that arrived in {@code (from, to]}; {@code promptTokens} is what each conversation's
+     * context held before its first token.
+     */
+    static TierFigures of(int concurrency, int tokens, List<long[]> times, long from, long to, int promptTokens) {
         int count = 0;
         for (long[] t : times) {
             for (long x : t) {
@@ -27,7 +32,27 @@ public record TierFigures(int concurrency, int tokensPerConversation, double tok
         long[] gaps = gapsBetween(times, from, to);
         double tokS = to > from ? count / ((to - from) / 1e9) : Double.NaN;
         return new TierFigures(concurrency, tokens, tokS, percentileMs(gaps, 0.5), percentileMs(gaps, 0.99),
-                gaps.length);
+                gaps.length, meanContext(times, from, to, promptTokens));
+    }
+
+    /**
+     * Mean context, over the tokens that arrived in {@code (from, to]}, of the forward that produced each: the prompt
+     * plus the tokens the conversation had before it. Conversations are admitted a few per step, so the first ones
+     * have decoded many tokens by the time the last one starts: the window's context is more than the prompt plus
+     * half the window's tokens.
+     */
+    static double meanContext(List<long[]> times, long from, long to, int promptTokens) {
+        long sum = 0;
+        int n = 0;
+        for (long[] t : times) {
+            for (int j = 0; j < t.length; j++) {
+                if (t[j] > from && t[j] <= to) {
+                    sum += promptTokens + j;
+                    n++;
+                }
+            }
+        }
+        return n == 0 ? Double.NaN : sum / (double) n;
     }
 
     /** Gaps between consecutive tokens of each conversation that began at or after {@code from} and ended by {@code to}. */

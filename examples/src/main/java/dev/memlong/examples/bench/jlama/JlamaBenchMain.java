@@ -45,6 +45,10 @@ public final class JlamaBenchMain {
         }
         int vocab = model.getConfig().vocabularySize;
         int[] prompt = BenchPrompt.ids(plan.prefillTokens(), vocab, plan.seed());
+        int rounds = warmUp(model, plan, prompt);
+        System.err.printf("  jlama: warmed up for %.0f s (%d prefills of %d tokens + %d decode steps each)%n",
+                plan.warmupSeconds(), rounds, prompt.length, BenchPlan.WARMUP_DECODE_STEPS);
+        out.put("warmup_rounds", rounds);
         double[] prefill = new double[plan.prefillRuns()];
         for (int i = -plan.prefillWarmups(); i < plan.prefillRuns(); i++) {
             double s = prefillSeconds(model, prompt);
@@ -60,6 +64,29 @@ public final class JlamaBenchMain {
         System.out.println(new ObjectMapper().writeValueAsString(out));
         System.out.flush();
         System.exit(0); // Jlama's executor threads are not daemons
+    }
+
+    /** The plan's time-based warm-up, as our side runs it ({@code RuntimeBench#warmUp}). Returns the rounds run. */
+    private static int warmUp(AbstractModel model, BenchPlan plan, int[] prompt) {
+        int rounds = 0;
+        long start = System.nanoTime();
+        while (plan.warmingUp(start)) {
+            try (KvBufferCache caches = new KvBufferCache(model);
+                 KvBufferCache.KvBuffer kv = caches.getKvBuffer(UUID.randomUUID());
+                 AbstractTensor logits = model.makeDenseTensor(model.getConfig().vocabularySize)) {
+                AbstractTensor last = model.batchForward(prompt, 0, kv);
+                int next = model.sample(last.slice(last.shape().first() - 1), 0f, 0f, logits);
+                last.close();
+                int position = prompt.length;
+                for (int i = 0; i < BenchPlan.WARMUP_DECODE_STEPS; i++) {
+                    AbstractTensor output = model.forward(next, position++, kv, Optional.empty());
+                    next = model.sample(output, 0f, 0f, logits);
+                    output.close();
+                }
+            }
+            rounds++;
+        }
+        return rounds;
     }
 
     private static double prefillSeconds(AbstractModel model, int[] prompt) {
