@@ -43,10 +43,12 @@ public record MemorySettings(int memoryLayer, List<Integer> retrievalLayers, int
     /** Configuration path of these settings. */
     public static final String PATH = "memlong.memory";
     /**
-     * The paper's capacity (32k tokens in GPU memory): {@link #defaults}' and training's. The runtime's configured
-     * default ({@code memlong.memory.capacity-tokens} in reference.conf) is 1M tokens.
+     * The default capacity (reference.conf's {@code memlong.memory.capacity-tokens}): 1M tokens. The paper's 32k is
+     * what fits in GPU memory; a bank here lives in RAM or on disk and takes memory only as it fills.
      */
-    public static final long DEFAULT_CAPACITY_TOKENS = 32_768;
+    public static final long DEFAULT_CAPACITY_TOKENS = 1_000_000;
+    /** The paper's capacity, 32k tokens: what training runs use (train-demo's recipe was made with it). */
+    public static final long PAPER_CAPACITY_TOKENS = 32_768;
     public static final int DEFAULT_CHUNK_SIZE = 128;
     public static final int DEFAULT_TOP_K = 8;
     /** Retrieval layers default to every {@value}th layer from the memory layer up. */

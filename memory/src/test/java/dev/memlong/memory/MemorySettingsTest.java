@@ -30,7 +30,7 @@ class MemorySettingsTest {
         assertEquals(128, s.chunkSize());
         assertEquals(8, s.topK());
         assertEquals(2048, s.localWindow());
-        assertEquals(32_768, s.capacityTokens());
+        assertEquals(1_000_000, s.capacityTokens()); // not the paper's 32k (GPU memory): banks live in RAM or on disk
         assertEquals(EvictionPolicy.FREQUENCY, s.eviction());
         assertEquals(KvDType.BF16, s.kvDType());
     }

@@ -89,7 +89,7 @@ final class TrainCommand implements Callable<Integer> {
         int m = memoryLayer != null ? memoryLayer : MemorySettings.defaultMemoryLayer(layers);
         List<Integer> r = retrievalLayers != null ? retrievalLayers : MemorySettings.defaultRetrievalLayers(m, layers);
         int window = Math.max(segment, 2 * chunkSize) / (2 * chunkSize) * (2 * chunkSize);
-        MemorySettings memory = new MemorySettings(m, r, chunkSize, topK, window, MemorySettings.DEFAULT_CAPACITY_TOKENS,
+        MemorySettings memory = new MemorySettings(m, r, chunkSize, topK, window, MemorySettings.PAPER_CAPACITY_TOKENS,
                 EvictionPolicy.FREQUENCY, KvDType.BF16, nextChunks).requireFits(layers, Integer.MAX_VALUE);
         TrainingSettings settings = new TrainingSettings(trainingMode, new LoraSettings(loraRank, loraAlpha, loraDropout),
                 memory, !noRetrieval, new LrSchedule(lr, warmup, steps, LrSchedule.Decay.parse(decay), minLrRatio),

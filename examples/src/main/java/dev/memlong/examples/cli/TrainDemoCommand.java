@@ -227,7 +227,7 @@ final class TrainDemoCommand implements Callable<Integer> {
         int vocab = WordPieceVocabularyWriter.write(base, SyntheticDialogues.vocabulary());
         writeConfig(base, vocab, retrievalLayers);
         MemorySettings memory = new MemorySettings(memoryLayer, retrievalLayers, chunk, topK, window,
-                MemorySettings.DEFAULT_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16, nextChunks);
+                MemorySettings.PAPER_CAPACITY_TOKENS, EvictionPolicy.FREQUENCY, KvDType.BF16, nextChunks);
         Map<String, Object> json = new LinkedHashMap<>();
         try (TextTokenizer tokenizer = Tokenizers.open(base)) {
             Optional<ChatTemplate> template = ChatTemplate.find(base);
