@@ -4,7 +4,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Removes forgotten conversations' bytes from the files other conversations still use, in the background: after
@@ -21,8 +20,8 @@ final class ForgottenBytesEraser implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    /** The erase that has not started yet (forgets coalesce on it), or null. */
-    private final AtomicReference<Future<?>> pending = new AtomicReference<>();
+    /** Whether an erase is queued and not started yet (forgets coalesce on it); guarded by this. */
+    private boolean scheduled;
     private volatile Future<?> latest;
 
     ForgottenBytesEraser(RocksStore db) {
@@ -31,16 +30,20 @@ final class ForgottenBytesEraser implements AutoCloseable {
 
     /** Asks for an erase after the forgets so far; shares one that has not started yet. */
     synchronized void request() {
-        if (pending.get() != null) {
+        if (scheduled) {
             return;
         }
-        Future<?>[] self = new Future<?>[1];
-        self[0] = thread.submit(() -> {
-            pending.compareAndSet(self[0], null); // forgets from now on need another pass
-            erase();
-        });
-        pending.set(self[0]);
-        latest = self[0];
+        try {
+            latest = thread.submit(() -> {
+                synchronized (this) {
+                    scheduled = false; // forgets from now on need another pass
+                }
+                erase();
+            });
+            scheduled = true;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the store is closing: the deletes are committed; the next open's first forget erases what is left
+        }
     }
 
     private void erase() {

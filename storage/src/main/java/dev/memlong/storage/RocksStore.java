@@ -237,7 +237,10 @@ final class RocksStore implements AutoCloseable {
     /** Compacts {@code [from, to)} of {@code cf} so deleted data is dropped from the files. */
     void compactRange(ColumnFamily cf, byte[] from, byte[] to) {
         call("compactRange", cf, from, () -> {
-            db.compactRange(handle(cf), from, to);
+            // not exclusive: a forget's compaction of its own key range must not wait behind (or stop) others
+            try (CompactRangeOptions options = new CompactRangeOptions().setExclusiveManualCompaction(false)) {
+                db.compactRange(handle(cf), from, to, options);
+            }
             return null;
         });
     }
@@ -261,8 +264,11 @@ final class RocksStore implements AutoCloseable {
                         .setBlobGarbageCollectionAgeCutoff(1.0).build();
                 MutableColumnFamilyOptions configured = MutableColumnFamilyOptions.builder()
                         .setBlobGarbageCollectionAgeCutoff(largeValues.blobGarbageCollectionAgeCutoff()).build();
+                // not exclusive: an exclusive manual compaction stops every automatic one in the store (and other
+                // manual ones wait) for as long as this rewrite of all K/V takes
                 try (CompactRangeOptions force = new CompactRangeOptions()
-                        .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+                        .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)
+                        .setExclusiveManualCompaction(false)) {
                     db.setOptions(handle(cf), all);
                     try {
                         db.compactRange(handle(cf), null, null, force);

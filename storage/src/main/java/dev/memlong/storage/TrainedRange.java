@@ -44,7 +44,7 @@ public record TrainedRange(ConversationKey key, long fromSeq, long toSeq, long c
     }
 
     /** Whether this range was read from the stored conversation of that incarnation and creation time. */
-    boolean sameIncarnation(long storedIncarnation, long storedCreatedAtMs) {
+    public boolean sameIncarnation(long storedIncarnation, long storedCreatedAtMs) {
         if (conversationIncarnation != 0) {
             return conversationIncarnation == storedIncarnation;
         }

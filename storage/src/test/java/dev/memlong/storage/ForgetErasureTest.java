@@ -85,6 +85,24 @@ class ForgetErasureTest {
         }
     }
 
+    @Test
+    void everyForgetIsErasedNotOnlyTheFirst() throws IOException {
+        // the eraser coalesces requests on a queued pass: after a pass has run, the next forget must get its own
+        try (ConversationStore store = TestStores.open(dir)) {
+            for (int round = 0; round < 5; round++) {
+                String secret = "FORGET-ROUND-" + round + "!!";
+                ConversationKey gone = new ConversationKey("t", "gone-" + round);
+                store.openConversation(gone, new ConversationSpec("m", LAYOUT, 1 << 20, EvictionPolicy.FIFO));
+                store.commitTurn(gone, TurnCommit.of("q", 1, "a", 1, List.of(chunk(secret))));
+                store.rocks().flush();
+                assertTrue(filesHolding(secret).size() > 0, "round " + round + ": written");
+                assertTrue(store.forget(gone));
+                assertTrue(store.awaitForgottenBytesErased(Duration.ofSeconds(60)));
+                assertEquals(List.of(), filesHolding(secret), "round " + round + ": erased");
+            }
+        }
+    }
+
     private static NewChunk chunk(String pattern) {
         byte[] kv = fill(pattern, TOKENS * LAYOUT.kvHeads() * LAYOUT.headDim() * 2);
         int[] ids = new int[TOKENS];

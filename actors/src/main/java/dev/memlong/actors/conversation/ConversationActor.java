@@ -496,9 +496,10 @@ public final class ConversationActor {
         return Behaviors.same();
     }
 
+    /** Sends waiting in the stash, but those already answered as cancelled (they only wait to be skipped). */
     private int pendingSends() {
         int[] n = {0};
-        stash.forEach(c -> n[0] += c instanceof Send ? 1 : 0);
+        stash.forEach(c -> n[0] += c instanceof Send s && !cancelledWaiting.contains(s.turnId()) ? 1 : 0);
         return n[0];
     }
 

@@ -53,7 +53,9 @@ final class ExclusionWatch implements AutoCloseable {
         Set<ConversationKey> hit = new TreeSet<>(java.util.Comparator.comparing(ConversationKey::toString));
         for (TrainedRange range : ranges) {
             Optional<ConversationInfo> info = store.conversation(range.key());
-            if (info.isEmpty() || info.get().createdAtMs() != range.conversationCreatedAtMs()
+            // the incarnation, not the creation time: a conversation forgotten and created again within the same
+            // millisecond is another conversation
+            if (info.isEmpty() || !range.sameIncarnation(info.get().incarnation(), info.get().createdAtMs())
                     || info.get().trainingOptOut()) {
                 hit.add(range.key());
             }

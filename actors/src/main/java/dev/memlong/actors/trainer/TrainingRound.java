@@ -192,6 +192,15 @@ final class TrainingRound {
                         e.keys, version);
                 withdraw(version);
                 throw e;
+            } catch (RuntimeException e) {
+                // the check itself failed (a store read): the version is stored as serving but was not vetted, so
+                // it must not stay (a restart would serve it)
+                try {
+                    withdraw(version);
+                } catch (RuntimeException w) {
+                    e.addSuppressed(w);
+                }
+                throw e;
             }
             // the cursors move only once the devices serve it (TrainerActor): a failed swap consumes nothing
             LOG.info("training round: published model version {} (from {}), held-out loss {} -> {}, {} tokens, "

@@ -52,7 +52,11 @@ final class StorageBenchCommand implements Callable<Integer> {
             r = StorageBenchmark.run(new StorageBenchmark.Options(scratch, tokens, commitTurns, queries,
                     crashIterations));
         } finally {
-            Files.deleteIfExists(scratch); // ours (a new directory); the benchmark removed what it made inside
+            try {
+                Files.deleteIfExists(scratch); // ours (a new directory); the benchmark removed what it made inside
+            } catch (java.io.IOException e) { // left non-empty by a failure: keep that failure, not this one
+                System.err.println("note: could not remove " + scratch + ": " + e);
+            }
         }
         System.out.println(json ? r.toJson() : r.toString().replace(", ", "\n  "));
         return 0;

@@ -157,6 +157,9 @@ final class TrainDemoCommand implements Callable<Integer> {
      * Options that do not change what is trained, left out of {@link #OPTIONS_FILE}: --out may be spelled another way,
      * the recall check runs after training.
      */
+    /** Step counts a resumed run may raise (a stage continues to the new count; a finished stage is kept). */
+    private static final java.util.Set<String> RESUME_MAY_EXTEND = java.util.Set.of("--pretrain-steps",
+            "--memlong-steps");
     private static final java.util.Set<String> UNSAVED_OPTIONS = java.util.Set.of("--out", "--force", "--resume",
             "--keep-intermediate", "--eval-facts", "--eval-only", "--help", "--version");
 
@@ -259,6 +262,12 @@ final class TrainDemoCommand implements Callable<Integer> {
                     + "to overwrite it, --resume to continue its run, or another --out");
         }
         Path saved = out.resolve(OPTIONS_FILE);
+        if (resume && !Files.isDirectory(out.resolve("checkpoint")) && !Files.isDirectory(out.resolve("stage1"))
+                && !Files.isRegularFile(saved) && holdsAModelOrARun(out)) {
+            // a finished model (no stage directory or checkpoint left): --resume would retrain it from scratch
+            throw new IllegalArgumentException("--resume: " + out + " holds a finished model and no run to continue "
+                    + "(no stage1 or checkpoint): pass --force to retrain it, or another --out");
+        }
         if (resume && !Files.isRegularFile(saved) && holdsAModelOrARun(out)) {
             System.err.println("note: " + out + " has no " + OPTIONS_FILE + " (a run from before it was saved): "
                     + "the options are not checked against that run's");
@@ -268,7 +277,7 @@ final class TrainDemoCommand implements Callable<Integer> {
                     new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, String>>() {});
             for (Map.Entry<String, String> e : trainingOptions().entrySet()) {
                 String was = before.get(e.getKey());
-                if (was != null && !was.equals(e.getValue())) {
+                if (was != null && !was.equals(e.getValue()) && !RESUME_MAY_EXTEND.contains(e.getKey())) {
                     throw new IllegalArgumentException("--resume with " + e.getKey() + " " + e.getValue()
                             + ", but the run in " + out + " used " + was + ": resume with the same options");
                 }

@@ -85,9 +85,11 @@ public final class RecallCheck {
     /**
      * Builds the conversation from a fresh generator of the check's seed (so every attempt draws the same facts and
      * is deterministic), each fact of a distance stated once at most {@code target + reserve x (facts of its
-     * distance stated after it)} tokens before the end; null if a fact then lands less than its distance back.
+     * distance stated after it)} tokens before the end; if a fact then lands less than its distance back, null, or
+     * with {@code extend} small talk is appended until none does.
      */
-    private static Layout layout(TextTokenizer tok, ChatTemplate template, Options o, int[] distances, int reserve) {
+    private static Layout layout(TextTokenizer tok, ChatTemplate template, Options o, int[] distances, int reserve,
+                                 boolean extend) {
         SyntheticDialogues gen = new SyntheticDialogues(o.seed());
         List<SyntheticDialogues.Fact> facts = gen.distinctFacts(distances.length * o.factsPerDistance());
         List<Placed> placed = new ArrayList<>();
@@ -118,8 +120,13 @@ public final class RecallCheck {
             }
         }
         for (int i = 0; i < placed.size(); i++) {
-            if (ids.size() - statedAt[i] < placed.get(i).distance()) {
-                return null;
+            while (ids.size() - statedAt[i] < placed.get(i).distance()) {
+                if (!extend) {
+                    return null;
+                }
+                for (int id : tok.encode(template.render(gen.smallTalk(), false), false)) {
+                    ids.add(id);
+                }
             }
         }
         return new Layout(gen, placed, statedAt, ids);
@@ -171,11 +178,13 @@ public final class RecallCheck {
         // session 13 the last of the 4k block landed ~3.85k back). The smallest reserve that achieves it is used, so
         // the block stays as dense as the plan makes it.
         Layout layout = null;
-        for (int reserve = 20; layout == null; reserve += 2) {
-            if (reserve > 200) {
-                throw new IllegalStateException("cannot place the facts at their distances");
-            }
-            layout = layout(tok, template, o, distances, reserve);
+        for (int reserve = 20; layout == null && reserve <= 200; reserve += 2) {
+            layout = layout(tok, template, o, distances, reserve, false);
+        }
+        if (layout == null) {
+            // no reserve placed the nearest fact of some distance far enough (where it lands also depends on the
+            // small talk drawn near the end): small talk appended until every fact is at least its distance back
+            layout = layout(tok, template, o, distances, 20, true);
         }
         SyntheticDialogues gen = layout.gen();
         List<Placed> placed = layout.placed();

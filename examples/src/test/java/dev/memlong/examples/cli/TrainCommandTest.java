@@ -131,10 +131,22 @@ class TrainCommandTest {
         // the same options resume (--keep-intermediate and --eval-facts do not change what is trained)
         trainDemo("--out", out.toString(), "--resume", "--seed", "7", "--pretrain-steps", "20", "--eval-facts", "0")
                 .checkOut();
+        // a longer stage may be asked for on resume (it continues to the new count)
+        trainDemo("--out", out.toString(), "--resume", "--seed", "7", "--pretrain-steps", "40").checkOut();
         // and without --resume, the interrupted run is not overwritten either
         o = CliTest.run("train-demo", "--out", out.toString(), "--seed", "7");
         assertTrue(o.exitCode() != 0 && o.stderr().contains("pass --force"), o.stderr());
         assertTrue(Files.isDirectory(out.resolve("stage1").resolve("checkpoint")));
+    }
+
+    @Test
+    void trainDemoResumeRefusesAFinishedModelWithNothingToContinue() throws Exception {
+        Path out = tmp.resolve("finished");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("config.json"), "{}"); // a model, as a finished run leaves it (no stage1, no checkpoint)
+        CliTest.Outcome o = CliTest.run("train-demo", "--out", out.toString(), "--resume");
+        assertTrue(o.exitCode() != 0 && o.stderr().contains("no run to continue"), o.stderr());
+        assertEquals("{}", Files.readString(out.resolve("config.json")));
     }
 
     @Test
