@@ -98,7 +98,10 @@ public record GatewaySettings(String host, int port, Map<String, String> apiKeys
 
     /**
      * The most UTF-8 bytes a Java char takes: 3 for one in the Basic Multilingual Plane (CJK, say), and a pair of
-     * surrogates takes 4 for the two. JSON escapes of quotes and backslashes take 2.
+     * surrogates takes 4 for the two. JSON escapes of quotes and backslashes take 2. Not covered: JSON text whose
+     * characters are written as escapes of a backslash, u and four hex digits (Python's {@code json.dumps} default
+     * for non-ASCII), 6 bytes a char; the start-up check does not guarantee that such a message fits (see
+     * max-frame-bytes in reference.conf).
      */
     public static final int UTF8_BYTES_PER_CHAR = 3;
 

@@ -135,6 +135,21 @@ public final class ChatCompletions {
         gw.metrics().inFlight().decrementAndGet();
     }
 
+    /** The channel became writable again: the turn in flight, if paused for the client to read, goes on. */
+    public void writable() {
+        if (current != null) {
+            current.resume();
+        }
+    }
+
+    /**
+     * Whether the turn in flight waits for the client to read what was already written (paused, or its channel
+     * not writable): it is then not making progress, and the idle timeout may close the connection.
+     */
+    public boolean waitingForClient() {
+        return current != null && (current.paused() || !current.channel().isWritable());
+    }
+
     /** The connection closed: cancel the turn in flight, if any. */
     public void closed() {
         if (current != null) {

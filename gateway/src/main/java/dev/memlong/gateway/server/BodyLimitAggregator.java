@@ -1,6 +1,5 @@
 package dev.memlong.gateway.server;
 
-import dev.memlong.gateway.backend.ErrorCode;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -8,7 +7,9 @@ import io.netty.handler.codec.http.HttpRequest;
 
 /**
  * {@link HttpObjectAggregator} whose answer to a body over the limit is an OpenAI-style {@code 413} error in JSON
- * (Netty's own is an empty body); the connection then closes, since the rest of the body is never read.
+ * (Netty's own is an empty body), answered in order: the request goes on as an {@link OversizedRequest}, which
+ * {@link HttpPipelining} answers once the answers before it are written (a pipelined one must not cut into the
+ * stream of an earlier request); the connection then closes, since the rest of the body is never read.
  */
 final class BodyLimitAggregator extends HttpObjectAggregator {
 
@@ -22,9 +23,8 @@ final class BodyLimitAggregator extends HttpObjectAggregator {
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         onOversized.run();
-        if (oversized instanceof HttpRequest) {
-            HttpResponses.sendError(ctx, ErrorCode.TOO_LARGE, "the request body is over the limit of "
-                    + maxContentLength() + " bytes", false);
+        if (oversized instanceof HttpRequest request) {
+            ctx.fireChannelRead(new OversizedRequest(request, maxContentLength()));
         } else {
             ctx.close();
         }

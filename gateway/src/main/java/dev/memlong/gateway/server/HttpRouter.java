@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,6 +103,30 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
         HttpResponses.sendError(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, ErrorCode.INVALID,
                 "use " + wanted + " here", keepAlive, HttpHeaderNames.ALLOW.toString(), wanted.name());
         return false;
+    }
+
+    /** A streaming turn paused because the client stopped reading goes on once the channel is writable again. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            completions.writable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Keeps a connection whose request is being answered from the idle timeout while the answer makes progress or
+     * the backend is still computing it (a long non-streaming completion writes nothing for a while). One whose
+     * answer waits for the client to read (the channel is not writable, the turn paused) is idle: the event goes
+     * on to {@link WsSessionHandler}, which closes the connection, and the close cancels the turn.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent && pipelining.answering() && ctx.channel().isWritable()
+                && !completions.waitingForClient()) {
+            return; // busy, not idle
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

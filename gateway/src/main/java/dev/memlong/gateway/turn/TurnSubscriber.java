@@ -108,6 +108,15 @@ public abstract class TurnSubscriber implements Flow.Subscriber<ChatEvent> {
         }
     }
 
+    /**
+     * Whether the turn is stalled on the client: it stopped asking the backend for more because the channel is
+     * not writable (the client does not read), and waits for {@link #resume()}. Such a turn is not making progress,
+     * so it does not keep its connection from the idle timeout. Event loop only.
+     */
+    public final boolean paused() {
+        return paused && !ended;
+    }
+
     /** The channel the turn writes to. */
     public final Channel channel() {
         return channel;

@@ -222,8 +222,11 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
 
     /**
      * Marks the channel a WebSocket once upgraded (shutdown and the idle timeout send those a close frame), and
-     * closes an idle connection unless it has requests in flight (a plain HTTP one has none here:
-     * {@code HttpPipelining} keeps the idle event of one being answered from reaching this, the last handler).
+     * closes an idle connection unless its requests in flight are making progress or still being computed. One
+     * whose turn waits for the client to read (paused, or the channel not writable) is idle, requests or not: it
+     * is closed at once (a close frame could not go out) and the close cancels its turns. (A plain HTTP connection
+     * has nothing in flight here: {@link dev.memlong.gateway.server.HttpRouter} keeps the idle event of one being
+     * answered from reaching this, the last handler, while that answer makes progress.)
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -231,12 +234,28 @@ public final class WsSessionHandler extends SimpleChannelInboundHandler<ClientCo
             ctx.channel().attr(UPGRADED).set(Boolean.TRUE);
         }
         if (evt instanceof IdleStateEvent) {
-            if (inFlight.isEmpty()) {
+            if (waitingForClient(ctx.channel())) {
+                LOG.debug("closing connection {}: idle, its client does not read", ctx.channel().remoteAddress());
+                ctx.close();
+            } else if (inFlight.isEmpty()) {
                 closeIdle(ctx);
             }
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Whether what was written waits for the client to read it: the channel is not writable, or a turn paused. */
+    private boolean waitingForClient(Channel channel) {
+        if (!channel.isWritable()) {
+            return true;
+        }
+        for (Object o : inFlight.values()) {
+            if (o instanceof WsTurn turn && turn.paused()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -43,7 +43,16 @@ public final class RawWs implements AutoCloseable {
 
     /** Opens a WebSocket at /ws on loopback {@code port}, offering permessage-deflate when {@code offerDeflate}. */
     public RawWs(int port, boolean offerDeflate) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, offerDeflate, 0);
+    }
+
+    /** As {@link #RawWs(int, boolean)}, with a socket receive buffer of {@code receiveBufferBytes} (0: the default). */
+    public RawWs(int port, boolean offerDeflate, int receiveBufferBytes) throws IOException {
+        socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();

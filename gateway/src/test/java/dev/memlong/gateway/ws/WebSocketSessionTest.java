@@ -314,6 +314,28 @@ class WebSocketSessionTest {
     }
 
     @Test
+    void aClientThatStopsReadingIsClosedByTheIdleTimeoutAndItsTurnCancelled() throws Exception {
+        // a reply of about 10 MB, far more than the socket buffers and the channel's write buffer hold
+        try (TestGateway gw = new TestGateway("idle-timeout = 500ms\nmax-message-chars = 11000000\n"
+                + "max-frame-bytes = 40M", Duration.ZERO, 64);
+             RawWs c = new RawWs(gw.server.port(), false, 4096)) {
+            c.send(RawWs.BINARY, true, false, open("o", "stalled", false).toByteArray());
+            RawWs.Frame opened = c.read();
+            assertTrue(opened != null && !opened.isClose(), "opened: " + opened);
+            String words = ("x".repeat(50_000) + " ").repeat(200).strip();
+            c.send(RawWs.BINARY, true, false, message("m", words).toByteArray());
+            // and then it reads nothing: the turn pauses, the idle timeout closes the connection and cancels it
+            waitFor(() -> gw.backend.turnsStarted() == 1);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (gw.backend.running() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, gw.backend.running(), "the stalled turn was cancelled");
+            waitFor(() -> gw.server.metrics().inFlight().get() == 0);
+        }
+    }
+
+    @Test
     void keysBindTenantsAndIsolateConversations() throws Exception {
         String keys = "api-keys = [ { key = \"key-of-alice\", tenant = alice }, { key = \"key-of-bob-1\", tenant = bob } ]";
         try (TestGateway gw = new TestGateway(keys)) {
