@@ -60,7 +60,8 @@ public final class MachineProbe {
                     higherOf(javaMatmulFlopsPerS, other.javaMatmulFlopsPerS));
         }
 
-        private static double higherOf(double a, double b) {
+        /** The higher of two figures, either of which may be NaN (not measured). */
+        static double higherOf(double a, double b) {
             return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b);
         }
 
@@ -95,14 +96,9 @@ public final class MachineProbe {
         double javaMm = java.map(r -> Samples.median(r.matmulFlopsPerS())).orElse(Double.NaN);
         double javaBwBest = java.map(r -> Samples.max(r.bandwidthBytesPerS())).orElse(Double.NaN);
         double javaMmBest = java.map(r -> Samples.max(r.matmulFlopsPerS())).orElse(Double.NaN);
-        return new Result(higher(Samples.median(bw), javaBw), higher(Samples.max(bw), javaBwBest),
-                higher(Samples.median(mm), javaMm), higher(Samples.max(mm), javaMmBest), Samples.median(bw), javaBw,
+        return new Result(Result.higherOf(Samples.median(bw), javaBw), Result.higherOf(Samples.max(bw), javaBwBest),
+                Result.higherOf(Samples.median(mm), javaMm), Result.higherOf(Samples.max(mm), javaMmBest), Samples.median(bw), javaBw,
                 Samples.median(mm), javaMm);
-    }
-
-    /** The higher of a figure and one that may be NaN (not measured). */
-    private static double higher(double a, double maybeNaN) {
-        return Double.isNaN(maybeNaN) ? a : Math.max(a, maybeNaN);
     }
 
     private static double[] bandwidth(NDManager m) {

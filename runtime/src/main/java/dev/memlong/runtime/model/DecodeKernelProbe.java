@@ -1,7 +1,6 @@
 package dev.memlong.runtime.model;
 
 import ai.djl.ndarray.types.DataType;
-import java.lang.reflect.InvocationTargetException;
 import java.util.Optional;
 
 /**
@@ -44,13 +43,8 @@ public final class DecodeKernelProbe {
             double[] matmul = (double[]) probe.getDeclaredMethod("matmulFlopsPerSecond", WorkerPool.class, int.class,
                     int.class).invoke(null, pool, 2048, 5);
             return Optional.of(new Rates(bandwidth, matmul));
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException("the decode kernel probe failed", e.getCause());
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the decode kernel probe is missing from the build", e);
+            throw JavaDecode.failure(e, "the decode kernel probe");
         }
     }
 }

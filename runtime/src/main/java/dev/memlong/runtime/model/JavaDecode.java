@@ -36,13 +36,20 @@ final class JavaDecode {
             return (StepDecoder) Class.forName(DECODER)
                     .getDeclaredConstructor(ModelConfig.class, ModelWeights.class, WorkerPool.class)
                     .newInstance(config, weights, pool);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException("the Java decode step failed to start", e.getCause());
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the Java decode step is missing from the build", e);
+            throw failure(e, "the Java decode step");
         }
+    }
+
+    /**
+     * What to throw for a reflective call into the JDK 22 classes: the callee's own runtime exception, else an
+     * IllegalStateException saying whether {@code what} failed or is missing from the build.
+     */
+    static RuntimeException failure(ReflectiveOperationException e, String what) {
+        if (e instanceof InvocationTargetException t) {
+            return t.getCause() instanceof RuntimeException r ? r
+                    : new IllegalStateException(what + " failed", t.getCause());
+        }
+        return new IllegalStateException(what + " is missing from the build", e);
     }
 }

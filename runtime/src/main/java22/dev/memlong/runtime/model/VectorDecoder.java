@@ -119,10 +119,7 @@ final class VectorDecoder implements StepDecoder {
         int width = batch.width();
         for (int i = 0, r = 0; i < n; i++) {
             for (int t = 0; t < batch.count(i); t++, r++) {
-                long token = tokens[i * width + t];
-                if (token < 0 || token >= vocab) {
-                    throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + vocab);
-                }
+                long token = tokens[i * width + t]; // in [0, vocab): ForwardBatch.of checked every id
                 rowSequence[r] = i;
                 rowPosition[r] = batch.start(i) + t;
                 lastRow[i] = r;
