@@ -45,6 +45,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,6 +79,8 @@ public final class MemLongRuntime implements AutoCloseable {
     private static final Duration DEVICE_LOAD_TIMEOUT = Duration.ofMinutes(15);
     /** How long a rollback may take: a round to cancel (one step), then every device loading the version. */
     private static final Duration ROLLBACK_TIMEOUT = Duration.ofMinutes(10);
+    /** How long close waits for callers' answers already sent to reach them, before the actor system terminates. */
+    private static final Duration ANSWER_DELIVERY_TIMEOUT = Duration.ofSeconds(5);
 
     private final ActorSettings settings;
     private final Path modelDir;
@@ -231,11 +234,14 @@ public final class MemLongRuntime implements AutoCloseable {
                             template, tokenizer.eosTokenIds(), restore, 32, settings.idleTimeout(),
                             settings.maxPendingTurns(), storeWork.tracking(blocking), b.faults,
                             tokens -> trainer.tell(new TrainerActor.DialogueCommitted(tokens))), refs, loaded);
+            // Not the guardian of an own system, whose stop would terminate the system at once: close stops the
+            // runtime's actors first and terminates the system only once callers have their answers (a commit that
+            // outlives its conversation actor answers through the caller's sink actor, which lives in the system).
             if (own) {
-                system = ActorSystem.create(RuntimeGuardian.create(setup), "memlong", config);
-            } else {
-                b.system.systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + instance, Props.empty());
+                system = ActorSystem.create(Behaviors.empty(), "memlong", config);
             }
+            (own ? system : b.system).systemActorOf(RuntimeGuardian.create(setup), "memlong-runtime-" + instance,
+                    Props.empty());
             RuntimeGuardian.Refs started = StartupChecks.await(refs, Duration.ofSeconds(60),
                     "the runtime's actors did not start");
             List<DeviceScheduler.DeviceStatus> devices = StartupChecks.await(loaded, DEVICE_LOAD_TIMEOUT,
@@ -368,6 +374,11 @@ public final class MemLongRuntime implements AutoCloseable {
         return store;
     }
 
+    /** For tests: completes once {@link #close()} has stopped every actor of the runtime. */
+    CompletableFuture<Void> actorsStopped() {
+        return refs.stopped();
+    }
+
     long nextTurnId() {
         if (closed) {
             throw new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "the runtime is closed");
@@ -419,7 +430,8 @@ public final class MemLongRuntime implements AutoCloseable {
 
     /**
      * Waits for running turns (up to {@code shutdown-timeout}), then stops every actor (cancelling what still
-     * runs), closes the model replicas, the store and the tokenizer. Idempotent.
+     * runs), closes the model replicas, the store and the tokenizer. A turn whose commit had already started when
+     * its actor stopped is answered by the commit's outcome (its reply if it was stored), not by an error. Idempotent.
      */
     @Override
     public void close() {
@@ -427,16 +439,26 @@ public final class MemLongRuntime implements AutoCloseable {
             return;
         }
         closed = true;
-        long deadline = System.nanoTime() + settings.shutdownTimeout().toNanos();
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        awaitTurnsAnswered(settings.shutdownTimeout());
+        refs.guardian().tell(RuntimeGuardian.Shutdown.INSTANCE);
+        try {
+            stopActorsAndStoreWork();
+        } finally {
+            // Closing waits for a write in progress, and a store call after it fails: a commit still running now
+            // ends either way and answers its caller with that outcome, before the system terminates below.
+            store.close();
             try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+                terminateOwnSystem();
+            } finally {
+                tokenizer.close();
+                if (ownRetriever) {
+                    retriever.close();
+                }
             }
         }
-        refs.guardian().tell(RuntimeGuardian.Shutdown.INSTANCE);
+    }
+
+    private void stopActorsAndStoreWork() {
         try {
             try {
                 refs.stopped().get(settings.shutdownTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
@@ -445,25 +467,45 @@ public final class MemLongRuntime implements AutoCloseable {
                         settings.shutdownTimeout().toMillis() + 10_000);
             }
             // Commits (and other store calls) the stopped actors left on the blocking pool, and a round the trainer
-            // thread still runs, use the store: closing it under them would lose a commit in flight.
+            // thread still runs, use the store: closing it under them would fail a commit in flight.
             if (!storeWork.awaitIdle(settings.shutdownTimeout())) {
                 LOG.warn("{}: {} store task(s) still running after {}; closing the store under them (they fail "
                         + "with a closed store)", this, storeWork.running(), settings.shutdownTimeout());
-            }
-            if (ownSystem) {
-                system.terminate();
-                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("{}: interrupted while closing; closing the store now", this);
         } catch (Exception e) {
-            LOG.warn("{}: stopping the actor system failed; closing the store anyway", this, e);
-        } finally {
-            store.close();
-            tokenizer.close();
-            if (ownRetriever) {
-                retriever.close();
+            LOG.warn("{}: stopping the actors failed; closing the store anyway", this, e);
+        }
+    }
+
+    private void terminateOwnSystem() {
+        if (!ownSystem) {
+            return; // the turns' sink actors live on with the system: late answers reach their callers
+        }
+        // a commit that outlived its actor answers through the caller's sink actor, which stops with the system
+        awaitTurnsAnswered(ANSWER_DELIVERY_TIMEOUT);
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("{}: interrupted while the actor system terminated", this);
+        } catch (Exception e) {
+            LOG.warn("{}: terminating the actor system failed", this, e);
+        }
+    }
+
+    /** Waits until every turn's caller has its answer (none in flight), at most {@code timeout}. */
+    private void awaitTurnsAnswered(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

@@ -9,12 +9,16 @@ import dev.memlong.actors.trainer.RoundObserver;
 import dev.memlong.runtime.checkpoint.SafetensorsCheckpoint;
 import dev.memlong.runtime.checkpoint.WeightSource;
 import dev.memlong.storage.ConversationKey;
+import dev.memlong.storage.ConversationStore;
 import dev.memlong.storage.TrainedRange;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,16 +152,27 @@ class TrainerExclusionTest {
                 reference.resolve("models/v1/upper.safetensors"));
     }
 
+    /**
+     * A forget written between the round's last check and its publication, whose notification reaches the round only
+     * after it published: the store tells its listeners after the change is stored, so the round's listener can lag.
+     * Only the round's re-read of the store after publishing catches this one; it withdraws the version.
+     */
     @Test
     void aForgetLandingBetweenTheLastCheckAndThePublicationWithdrawsTheVersionAndStartsOver() {
         AtomicReference<MemLongRuntime> runtime = new AtomicReference<>();
         AtomicReference<ConversationKey> forgotten = new AtomicReference<>();
+        AtomicReference<CompletableFuture<Boolean>> forgetting = new AtomicReference<>();
+        CountDownLatch forgetStored = new CountDownLatch(1);
+        CountDownLatch roundMayHearOfIt = new CountDownLatch(1);
         List<Step> steps = new CopyOnWriteArrayList<>();
         List<Long> publishing = new CopyOnWriteArrayList<>();
         RoundObserver observer = new RoundObserver() {
             @Override
             public void beforeStep(int attempt, int step, List<ConversationKey> training) {
                 steps.add(new Step(attempt, step, training));
+                if (attempt > 0) {
+                    roundMayHearOfIt.countDown(); // the first attempt is over, checks after its publication included
+                }
             }
 
             @Override
@@ -166,8 +181,9 @@ class TrainerExclusionTest {
                 if (attempt == 0) { // every check of the attempt passed; the version is about to be published
                     ConversationKey key = steps.get(0).training().get(0);
                     forgotten.set(key);
-                    assertTrue(runtime.get().conversation(key.tenant(), key.conversationId()).forget()
-                            .toCompletableFuture().join());
+                    forgetting.set(runtime.get().conversation(key.tenant(), key.conversationId()).forget()
+                            .toCompletableFuture());
+                    assertTrue(await(forgetStored), "the forget was stored");
                 }
             }
         };
@@ -175,8 +191,21 @@ class TrainerExclusionTest {
                 r -> { })) {
             runtime.set(rt);
             seedFive(rt);
-            RoundReport report = rt.train().toCompletableFuture().join();
+            RoundReport report;
+            // Registered before the round's own listener, so the store tells this one first: it holds the forget's
+            // notification back (on the forgetting thread, the change already stored) until the round is past it.
+            try (ConversationStore.Registration late = rt.store().addTrainingExclusionListener(key -> {
+                if (key.equals(forgotten.get())) {
+                    forgetStored.countDown();
+                    await(roundMayHearOfIt);
+                }
+            })) {
+                report = rt.train().toCompletableFuture().join();
+            } finally {
+                roundMayHearOfIt.countDown(); // a round that missed the forget ends without a second attempt
+            }
 
+            assertTrue(forgetting.get().join());
             assertEquals(RoundReport.Outcome.PUBLISHED, report.outcome(), report.message());
             ConversationKey key = forgotten.get();
             assertEquals(1, report.restarts(), "the round started over: " + report);
@@ -191,6 +220,15 @@ class TrainerExclusionTest {
             assertTrue(versions.get(0).dataRange().stream().noneMatch(r -> r.key().equals(key)));
             assertEquals(report.version(), rt.servingVersion());
             assertEquals(report.version(), rt.store().servingModelVersion(TrainerFixtures.MODEL_ID));
+        }
+    }
+
+    private static boolean await(CountDownLatch latch) {
+        try {
+            return latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

@@ -37,6 +37,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One conversation (tenant + id). Loads its state from storage (stashing messages until it arrives), renders
@@ -48,7 +50,8 @@ import org.apache.pekko.pattern.StatusReply;
  *
  * <p>States: {@link #loading()}, {@link #idle()}, {@link #generating()}, {@link #committing}, {@link #busy()},
  * {@link #closing()}, and {@link #failed} after its state could not be loaded. A failure restarts it from storage;
- * the caller of the failed turn (and every waiting caller) gets an error.
+ * the caller of the failed turn (and every waiting caller) gets an error. A turn whose commit already runs when the
+ * actor stops or restarts is answered by the commit's outcome instead: never an error for a stored turn.
  *
  * <p>Control messages never wait behind requests: {@link Stop} always finds room in the stash (one slot is kept
  * for it; the registry sends it once), {@link CancelTurn} is handled at once in every state, and a stale
@@ -118,6 +121,17 @@ public final class ConversationActor {
      */
     private record Current(Send send, int userTokens, String newSystemPrompt) {}
 
+    /**
+     * The current turn's commit, running on the blocking pool.
+     *
+     * @param stagedChunks how many staged chunks it writes (the caller's reply maps their sequence numbers)
+     */
+    private record Committing(CompletableFuture<CommittedTurn> stored, GenerationEvent.Finished finished,
+                              int stagedChunks) {}
+
+    /** For what happens off the actor's thread (where its context's logger must not be used). */
+    private static final Logger LOG = LoggerFactory.getLogger(ConversationActor.class);
+
     /** How long passivation waits for the device to copy the window out (it answers between two steps). */
     private static final Duration WINDOW_SAVE_TIMEOUT = Duration.ofSeconds(30);
     /** Stash slots requests never take, so that the registry's {@link Stop} always fits. */
@@ -134,6 +148,8 @@ public final class ConversationActor {
     private StagingBank bank;
     private int device = -1;
     private Current current;
+    /** The current turn's commit while it runs (state {@link #committing}), else null. */
+    private Committing committing;
     /** Stop arrived (stashed or handled); a restart or a failed load must not lose it, the registry waits for it. */
     private boolean stopRequested;
     /** Turns cancelled while waiting in the stash: their callers were answered, they are skipped when they come up. */
@@ -327,15 +343,29 @@ public final class ConversationActor {
         messages.add(new TurnMessage(Role.ASSISTANT, finished.text(), finished.ids().length));
         TurnCommit commit = new TurnCommit(messages, bank.staged());
         boolean staleWindow = dialogue.savedWindow() != null;
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<CommittedTurn> stored = CompletableFuture.supplyAsync(() -> {
             services.faults().beforeStore(key);
             CommittedTurn committed = services.store().commitTurn(key, commit);
             if (staleWindow) {
-                services.store().deleteWindow(key); // the commit made it stale; only its space is left to free
+                deleteStaleWindow();
             }
             return committed;
-        }, services.blocking()), CommitDone::new);
+        }, services.blocking());
+        committing = new Committing(stored, finished, commit.chunks().size());
+        ctx.pipeToSelf(stored, CommitDone::new);
         return committing(finished);
+    }
+
+    /**
+     * Runs on the blocking pool, after the turn is stored: the commit made the saved window stale, only its space is
+     * left to free. A failure here must not fail the turn, which is stored (its caller would retry it).
+     */
+    private void deleteStaleWindow() {
+        try {
+            services.store().deleteWindow(key);
+        } catch (RuntimeException e) {
+            LOG.warn("conversation {}: deleting its stale saved window failed (it is never used again)", key, e);
+        }
     }
 
     private Behavior<Command> committing(GenerationEvent.Finished finished) {
@@ -352,13 +382,13 @@ public final class ConversationActor {
         int userTokens = current.userTokens();
         String newSystem = current.newSystemPrompt();
         current = null;
+        committing = null;
         if (done.error() != null) {
             ctx.getLog().error("conversation {}: turn {} cannot be committed", key, send.turnId(), done.error());
             bank.discard();
             services.scheduler().tell(new DeviceScheduler.Release(key, device)); // the window holds the lost turn
             device = -1;
-            send.replyTo().tell(new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.STORAGE,
-                    "the turn could not be committed: " + done.error().getMessage(), done.error())));
+            send.replyTo().tell(notCommitted(send, done.error()));
             return stash.unstashAll(idle());
         }
         Reply reply = reply(f, bank.committed(done.result().chunkSeqs()));
@@ -366,6 +396,31 @@ public final class ConversationActor {
         services.dialogueCommitted().accept(userTokens + f.ids().length);
         send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply));
         return stash.unstashAll(idle());
+    }
+
+    private static TurnEvent.Error notCommitted(Send send, Throwable error) {
+        return new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.STORAGE,
+                "the turn could not be committed: " + error.getMessage(), error));
+    }
+
+    /**
+     * The actor stops (the runtime closes) or restarts while the current turn's commit runs on the blocking pool.
+     * The commit goes on (the runtime's close waits for store work before it closes the store), so its outcome, not
+     * the stop, answers the caller: a {@code shutting down} error for a turn that is then stored would make a client
+     * that retries store it twice. Runs where the commit completes: uses only the actor's final fields.
+     */
+    private void answerWhenCommitted(Committing commit, Current turn) {
+        Send send = turn.send();
+        commit.stored().whenComplete((result, error) -> {
+            if (error != null) {
+                LOG.error("conversation {}: turn {} cannot be committed", key, send.turnId(), error);
+                send.replyTo().tell(notCommitted(send, error));
+                return;
+            }
+            Map<Long, Long> seqs = StagingBank.storedSeqs(commit.stagedChunks(), result.chunkSeqs());
+            services.dialogueCommitted().accept(turn.userTokens() + commit.finished().ids().length);
+            send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply(commit.finished(), seqs)));
+        });
     }
 
     /**
@@ -534,9 +589,10 @@ public final class ConversationActor {
     }
 
     /**
-     * Before a restart: every waiting caller gets an error, the window is dropped and the turn's staged chunks
-     * are discarded. The durable bank stays active: its RAM state is exactly what storage holds, so the restarted
-     * actor picks it up again (and a device step that still reads it is not disturbed).
+     * Before a restart: every waiting caller gets an error (but a turn whose commit runs: its outcome), the window is
+     * dropped and the turn's staged chunks are discarded. The durable bank stays active: its RAM state is exactly
+     * what storage holds, so the restarted actor picks it up again (and a device step that still reads it is not
+     * disturbed).
      */
     private Behavior<Command> onFailure() {
         MemLongException error = new MemLongException(MemLongException.Kind.CONVERSATION_FAILED,
@@ -552,20 +608,30 @@ public final class ConversationActor {
     }
 
     private Behavior<Command> onPostStop() {
+        // a commit still running writes through the bank: it is closed after it
+        CompletableFuture<?> lastWrite = committing != null ? committing.stored()
+                : CompletableFuture.completedFuture(null);
         abandon(new MemLongException(MemLongException.Kind.SHUTTING_DOWN, "conversation " + key + " stopped"));
         if (bank != null) {
-            try {
-                bank.close();
-            } catch (RuntimeException e) {
-                ctx.getLog().warn("conversation {}: closing its memory bank failed", key, e);
-            }
+            StagingBank closing = bank;
             bank = null;
+            lastWrite.whenComplete((result, error) -> {
+                try {
+                    closing.close();
+                } catch (RuntimeException e) {
+                    LOG.warn("conversation {}: closing its memory bank failed", key, e);
+                }
+            });
         }
         return Behaviors.same();
     }
 
     private void abandon(MemLongException error) {
-        if (current != null) {
+        if (committing != null) {
+            answerWhenCommitted(committing, current);
+            committing = null;
+            current = null;
+        } else if (current != null) {
             services.scheduler().tell(new DeviceScheduler.Cancel(current.send().turnId()));
             current.send().replyTo().tell(new TurnEvent.Error(current.send().turnId(), error));
             current = null;

@@ -47,11 +47,20 @@ public final class StagingBank implements MemoryBank {
      * @return provisional sequence number to stored one
      */
     public Map<Long, Long> committed(List<Long> storedSeqs) {
+        Map<Long, Long> mapping = storedSeqs(staged.size(), storedSeqs);
+        discard();
+        return mapping;
+    }
+
+    /**
+     * Provisional sequence number to stored one, for a commit of {@code stagedChunks} staged chunks stored under
+     * {@code storedSeqs} (without the bank: it may be closed by the time a commit completes).
+     */
+    static Map<Long, Long> storedSeqs(int stagedChunks, List<Long> storedSeqs) {
         Map<Long, Long> mapping = new HashMap<>();
-        for (int i = 0; i < Math.min(storedSeqs.size(), staged.size()); i++) {
+        for (int i = 0; i < Math.min(storedSeqs.size(), stagedChunks); i++) {
             mapping.put(STAGED_BASE + i, storedSeqs.get(i));
         }
-        discard();
         return mapping;
     }
 
