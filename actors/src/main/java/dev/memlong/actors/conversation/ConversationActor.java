@@ -2,29 +2,18 @@ package dev.memlong.actors.conversation;
 
 import dev.memlong.actors.GenerationParams;
 import dev.memlong.actors.MemLongException;
-import dev.memlong.actors.Reply;
-import dev.memlong.actors.RetrievedChunk;
+import dev.memlong.actors.conversation.TurnCommitter.Committing;
 import dev.memlong.actors.scheduler.DeviceScheduler;
 import dev.memlong.actors.scheduler.GenerationEvent;
 import dev.memlong.actors.scheduler.TurnRequest;
-import dev.memlong.runtime.tokenizer.ChatMessage;
 import dev.memlong.storage.ChunkSummary;
 import dev.memlong.storage.CommittedTurn;
-import dev.memlong.storage.ConversationInfo;
 import dev.memlong.storage.ConversationKey;
 import dev.memlong.storage.Turn;
-import dev.memlong.storage.Role;
 import dev.memlong.storage.SavedWindow;
-import dev.memlong.storage.TurnCommit;
-import dev.memlong.storage.TurnMessage;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -48,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * stash. After {@code idleTimeout} without messages it asks its registry to passivate it, releasing its window,
  * cache slot and in-RAM embeddings.
  *
- * <p>States: {@link #loading()}, {@link #idle()}, {@link #generating()}, {@link #committing}, {@link #busy()},
+ * <p>States: {@link #loading()}, {@link #idle()}, {@link #generating()}, {@link #committing()}, {@link #busy()},
  * {@link #closing()}, and {@link #failed} after its state could not be loaded. A failure restarts it from storage;
  * the caller of the failed turn (and every waiting caller) gets an error. A turn whose commit already runs when the
  * actor stops or restarts is answered by the commit's outcome instead: never an error for a stored turn.
@@ -97,8 +86,7 @@ public final class ConversationActor {
     /** From the registry, after this actor asked to passivate: release everything and stop. */
     public enum Stop implements Command { INSTANCE }
 
-    private record Loaded(StagingBank bank, List<ChatMessage> recent, String systemPrompt, SavedWindow saved)
-            implements Command {}
+    private record Loaded(StoredConversation stored) implements Command {}
 
     private record LoadFailed(Throwable error) implements Command {}
 
@@ -114,51 +102,33 @@ public final class ConversationActor {
 
     private enum IdleTimeout implements Command { INSTANCE }
 
-    /**
-     * The turn in progress.
-     *
-     * @param newSystemPrompt the system prompt the turn sets (stored with it), or null
-     */
-    private record Current(Send send, int userTokens, String newSystemPrompt) {}
-
-    /**
-     * The current turn's commit, running on the blocking pool.
-     *
-     * @param stagedChunks how many staged chunks it writes (the caller's reply maps their sequence numbers)
-     */
-    private record Committing(CompletableFuture<CommittedTurn> stored, GenerationEvent.Finished finished,
-                              int stagedChunks) {}
-
     /** For what happens off the actor's thread (where its context's logger must not be used). */
     private static final Logger LOG = LoggerFactory.getLogger(ConversationActor.class);
 
     /** How long passivation waits for the device to copy the window out (it answers between two steps). */
     private static final Duration WINDOW_SAVE_TIMEOUT = Duration.ofSeconds(30);
-    /** Stash slots requests never take, so that the registry's {@link Stop} always fits. */
-    private static final int CONTROL_ROOM = 1;
 
     private final ActorContext<Command> ctx;
-    private final StashBuffer<Command> stash;
+    private final WaitingRequests waiting;
     private final ConversationKey key;
     private final ConversationServices services;
     private final ActorRef<ConversationRegistry.Command> registry;
     private final DialoguePrompt prompt;
     private final ActorRef<GenerationEvent> events;
     private final DialogueContext dialogue;
+    private final TurnCommitter committer;
     private StagingBank bank;
     private int device = -1;
-    private Current current;
-    /** The current turn's commit while it runs (state {@link #committing}), else null. */
+    private TurnInProgress current;
+    /** The current turn's commit while it runs (state {@link #committing()}), else null. */
     private Committing committing;
     /** Stop arrived (stashed or handled); a restart or a failed load must not lose it, the registry waits for it. */
     private boolean stopRequested;
-    /** Turns cancelled while waiting in the stash: their callers were answered, they are skipped when they come up. */
-    private final Set<Long> cancelledWaiting = new HashSet<>();
 
     public static Behavior<Command> create(ConversationKey key, ConversationServices services,
                                            ActorRef<ConversationRegistry.Command> registry) {
         return Behaviors.<Command>supervise(Behaviors.setup(ctx -> Behaviors.withStash(
-                        Math.max(1, services.maxPendingTurns()) + 8 + CONTROL_ROOM,
+                        WaitingRequests.stashCapacity(services.maxPendingTurns()),
                         stash -> new ConversationActor(ctx, stash, key, services, registry).start())))
                 .onFailure(Exception.class, SupervisorStrategy.restart());
     }
@@ -166,34 +136,20 @@ public final class ConversationActor {
     private ConversationActor(ActorContext<Command> ctx, StashBuffer<Command> stash, ConversationKey key,
                               ConversationServices services, ActorRef<ConversationRegistry.Command> registry) {
         this.ctx = ctx;
-        this.stash = stash;
+        this.waiting = new WaitingRequests(stash, key, services.maxPendingTurns());
         this.key = key;
         this.services = services;
         this.registry = registry;
         this.prompt = services.prompt();
         this.events = ctx.messageAdapter(GenerationEvent.class, Event::new);
         this.dialogue = new DialogueContext(services.recentMessages());
+        this.committer = new TurnCommitter(key, services);
     }
 
     private Behavior<Command> start() {
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(this::load, services.blocking()),
-                (loaded, error) -> error == null ? loaded : new LoadFailed(error));
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> new Loaded(StoredConversation.read(key, services)),
+                services.blocking()), (loaded, error) -> error == null ? loaded : new LoadFailed(error));
         return loading();
-    }
-
-    /** Runs on the blocking dispatcher. */
-    private Loaded load() {
-        ConversationInfo info = services.store().openConversation(key, services.spec());
-        StagingBank staging = new StagingBank(services.store().activate(key));
-        int keep = services.recentMessages();
-        List<ChatMessage> messages = new ArrayList<>();
-        for (Turn t : services.store().history(key, Math.max(0, info.turnCount() - keep), keep)) {
-            if (t.role() != Role.SYSTEM) { // the system prompt is kept apart: a rebuilt window starts with it
-                messages.add(new ChatMessage(t.role().name().toLowerCase(Locale.ROOT), t.text()));
-            }
-        }
-        return new Loaded(staging, messages, services.store().systemPrompt(key).orElse(null),
-                services.store().savedWindow(key, modelTag()).orElse(null));
     }
 
     private Behavior<Command> loading() {
@@ -205,16 +161,17 @@ public final class ConversationActor {
     }
 
     private Behavior<Command> onLoaded(Loaded loaded) {
-        bank = loaded.bank();
-        dialogue.restore(loaded.recent(), loaded.systemPrompt(), loaded.saved());
-        return stash.unstashAll(idle());
+        StoredConversation stored = loaded.stored();
+        bank = stored.bank();
+        dialogue.restore(stored.recent(), stored.systemPrompt(), stored.saved());
+        return waiting.unstashAll(idle());
     }
 
     private Behavior<Command> onLoadFailed(LoadFailed failed) {
         ctx.getLog().error("conversation {} cannot be loaded", key, failed.error());
         MemLongException error = new MemLongException(MemLongException.Kind.STORAGE,
                 "conversation " + key + " cannot be loaded: " + failed.error().getMessage(), failed.error());
-        refuseStash(error);
+        waiting.refuseAll(error);
         if (stopRequested) {
             return Behaviors.stopped(); // the registry already buffers this conversation's messages until it stops
         }
@@ -229,7 +186,7 @@ public final class ConversationActor {
         return signals(Behaviors.receive(Command.class)
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .onMessage(Command.class, c -> {
-                    refuse(c, error);
+                    WaitingRequests.refuse(c, error);
                     return Behaviors.same();
                 }));
     }
@@ -252,7 +209,7 @@ public final class ConversationActor {
     }
 
     private Behavior<Command> onSend(Send send) {
-        if (cancelledWaiting.remove(send.turnId())) {
+        if (waiting.skipCancelled(send)) {
             return Behaviors.same(); // cancelled while it waited; its caller already has the error
         }
         if (send.text().isBlank()) {
@@ -274,7 +231,7 @@ public final class ConversationActor {
                 dialogue.savedWindow(),
                 send.params().toSampling(services.stopTokenIds()), events);
         services.scheduler().tell(new DeviceScheduler.Submit(request, device));
-        current = new Current(send, tokens.userTokens(), newSystem);
+        current = new TurnInProgress(send, tokens.userTokens(), newSystem);
         return generating();
     }
 
@@ -290,19 +247,9 @@ public final class ConversationActor {
         if (current != null && cancel.turnId() == current.send().turnId()) {
             services.scheduler().tell(new DeviceScheduler.Cancel(cancel.turnId())); // the device answers cancelled
         } else {
-            cancelWaiting(cancel.turnId());
+            waiting.cancel(cancel.turnId());
         }
         return Behaviors.same();
-    }
-
-    /** Cancels the turn {@code turnId} if it waits in the stash: its caller is answered now, the turn never runs. */
-    private void cancelWaiting(long turnId) {
-        stash.forEach(c -> {
-            if (c instanceof Send s && s.turnId() == turnId && cancelledWaiting.add(turnId)) {
-                s.replyTo().tell(new TurnEvent.Error(turnId, new MemLongException(MemLongException.Kind.CANCELLED,
-                        "turn " + turnId + " was cancelled before it ran")));
-            }
-        });
     }
 
     private Behavior<Command> onEvent(Event wrapped) {
@@ -328,59 +275,30 @@ public final class ConversationActor {
                 }
                 caller.tell(new TurnEvent.Error(failed.requestId(), failed.error()));
                 current = null;
-                yield stash.unstashAll(idle());
+                yield waiting.unstashAll(idle());
             }
         };
     }
 
     private Behavior<Command> onFinished(GenerationEvent.Finished finished) {
         services.faults().beforeCommit(key, current.send().text());
-        List<TurnMessage> messages = new ArrayList<>(3);
-        if (current.newSystemPrompt() != null) {
-            messages.add(new TurnMessage(Role.SYSTEM, current.newSystemPrompt(), 0));
-        }
-        messages.add(new TurnMessage(Role.USER, current.send().text(), current.userTokens()));
-        messages.add(new TurnMessage(Role.ASSISTANT, finished.text(), finished.ids().length));
-        TurnCommit commit = new TurnCommit(messages, bank.staged());
-        boolean staleWindow = dialogue.savedWindow() != null;
-        CompletableFuture<CommittedTurn> stored = CompletableFuture.supplyAsync(() -> {
-            services.faults().beforeStore(key);
-            CommittedTurn committed = services.store().commitTurn(key, commit);
-            if (staleWindow) {
-                deleteStaleWindow();
-            }
-            return committed;
-        }, services.blocking());
-        committing = new Committing(stored, finished, commit.chunks().size());
-        ctx.pipeToSelf(stored, CommitDone::new);
-        return committing(finished);
+        committing = committer.commit(current, finished, bank, dialogue.savedWindow() != null);
+        ctx.pipeToSelf(committing.stored(), CommitDone::new);
+        return committing();
     }
 
-    /**
-     * Runs on the blocking pool, after the turn is stored: the commit made the saved window stale, only its space is
-     * left to free. A failure here must not fail the turn, which is stored (its caller would retry it).
-     */
-    private void deleteStaleWindow() {
-        try {
-            services.store().deleteWindow(key);
-        } catch (RuntimeException e) {
-            LOG.warn("conversation {}: deleting its stale saved window failed (it is never used again)", key, e);
-        }
-    }
-
-    private Behavior<Command> committing(GenerationEvent.Finished finished) {
+    private Behavior<Command> committing() {
         return signals(Behaviors.receive(Command.class)
-                .onMessage(CommitDone.class, done -> onCommitted(finished, done))
+                .onMessage(CommitDone.class, this::onCommitted)
                 .onMessage(Event.class, e -> Behaviors.same())
                 // CancelTurn of the current turn is ignored there: its reply is complete and being committed (too
                 // late); a waiting turn is still cancelled
                 .onMessage(Command.class, this::stashOrRefuse));
     }
 
-    private Behavior<Command> onCommitted(GenerationEvent.Finished f, CommitDone done) {
-        Send send = current.send();
-        int userTokens = current.userTokens();
-        String newSystem = current.newSystemPrompt();
+    private Behavior<Command> onCommitted(CommitDone done) {
+        Committing commit = committing;
+        Send send = commit.turn().send();
         current = null;
         committing = null;
         if (done.error() != null) {
@@ -388,54 +306,13 @@ public final class ConversationActor {
             bank.discard();
             services.scheduler().tell(new DeviceScheduler.Release(key, device)); // the window holds the lost turn
             device = -1;
-            send.replyTo().tell(notCommitted(send, done.error()));
-            return stash.unstashAll(idle());
+            send.replyTo().tell(TurnCommitter.notCommitted(send, done.error()));
+            return waiting.unstashAll(idle());
         }
-        Reply reply = reply(f, bank.committed(done.result().chunkSeqs()));
-        dialogue.committed(newSystem, send.text(), f.text());
-        services.dialogueCommitted().accept(userTokens + f.ids().length);
-        send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply));
-        return stash.unstashAll(idle());
-    }
-
-    private static TurnEvent.Error notCommitted(Send send, Throwable error) {
-        return new TurnEvent.Error(send.turnId(), new MemLongException(MemLongException.Kind.STORAGE,
-                "the turn could not be committed: " + error.getMessage(), error));
-    }
-
-    /**
-     * The actor stops (the runtime closes) or restarts while the current turn's commit runs on the blocking pool.
-     * The commit goes on (the runtime's close waits for store work before it closes the store), so its outcome, not
-     * the stop, answers the caller: a {@code shutting down} error for a turn that is then stored would make a client
-     * that retries store it twice. Runs where the commit completes: uses only the actor's final fields.
-     */
-    private void answerWhenCommitted(Committing commit, Current turn) {
-        Send send = turn.send();
-        commit.stored().whenComplete((result, error) -> {
-            if (error != null) {
-                LOG.error("conversation {}: turn {} cannot be committed", key, send.turnId(), error);
-                send.replyTo().tell(notCommitted(send, error));
-                return;
-            }
-            Map<Long, Long> seqs = StagingBank.storedSeqs(commit.stagedChunks(), result.chunkSeqs());
-            services.dialogueCommitted().accept(turn.userTokens() + commit.finished().ids().length);
-            send.replyTo().tell(new TurnEvent.Done(send.turnId(), reply(commit.finished(), seqs)));
-        });
-    }
-
-    /**
-     * The caller's reply to a finished turn; {@code stored} maps the sequence numbers chunks had while staged to the
-     * ones storage gave them (chunks this turn moved to memory can be retrieved by its later steps).
-     */
-    private static Reply reply(GenerationEvent.Finished f, Map<Long, Long> stored) {
-        List<RetrievedChunk> retrieved = f.retrieved().stream()
-                .map(c -> new RetrievedChunk(stored.getOrDefault(c.seq(), c.seq()), c.score(), c.text()))
-                .toList();
-        double decodeSeconds = f.decodeNanos() / 1e9;
-        double tokensPerSecond = f.ids().length > 1 && decodeSeconds > 0 ? (f.ids().length - 1) / decodeSeconds : 0;
-        return new Reply(f.text(), f.promptTokens(), f.ids().length, Duration.ofNanos(f.ttftNanos()),
-                tokensPerSecond, Duration.ofNanos(f.retrievalNanos()), retrieved, f.stopReason(), f.memoryTokens(),
-                f.windowTokens(), f.device(), Arrays.stream(f.ids()).boxed().toList(), f.modelVersions());
+        Map<Long, Long> seqs = bank.committed(done.result().chunkSeqs());
+        dialogue.committed(commit.turn().newSystemPrompt(), send.text(), commit.finished().text());
+        committer.answerStored(commit, seqs);
+        return waiting.unstashAll(idle());
     }
 
     private <T> Behavior<Command> query(Supplier<T> read, ActorRef<StatusReply<T>> replyTo) {
@@ -468,7 +345,7 @@ public final class ConversationActor {
 
     private Behavior<Command> onAnswered(Answered answered) {
         answered.reply().run();
-        return answered.reload() ? start() : stash.unstashAll(idle());
+        return answered.reload() ? start() : waiting.unstashAll(idle());
     }
 
     private Behavior<Command> onIdleTimeout() {
@@ -488,7 +365,7 @@ public final class ConversationActor {
             return close(null);
         }
         ctx.ask(DeviceScheduler.WindowSaved.class, services.scheduler(), WINDOW_SAVE_TIMEOUT,
-                replyTo -> new DeviceScheduler.SaveAndRelease(key, device, modelTag(), replyTo),
+                replyTo -> new DeviceScheduler.SaveAndRelease(key, device, services.modelTag(), replyTo),
                 (answer, error) -> new WindowToSave(answer == null ? null : answer.window()));
         device = -1;
         return signals(Behaviors.receive(Command.class)
@@ -518,11 +395,6 @@ public final class ConversationActor {
         return closing();
     }
 
-    /** The model a saved window's cache rows belong to. */
-    private String modelTag() {
-        return services.spec().modelId();
-    }
-
     private Behavior<Command> closing() {
         return signals(Behaviors.receive(Command.class)
                 .onMessageEquals(Closed.INSTANCE, Behaviors::stopped)
@@ -534,51 +406,13 @@ public final class ConversationActor {
         switch (command) {
             case Stop stop -> {
                 stopRequested = true;
-                stash.stash(stop); // requests leave CONTROL_ROOM free, and the registry sends Stop once
+                waiting.keepStop(stop);
             }
-            case CancelTurn cancel -> cancelWaiting(cancel.turnId());
+            case CancelTurn cancel -> waiting.cancel(cancel.turnId());
             case IdleTimeout timeout -> { } // stale: not idle now, and idle() arms the timeout again
-            default -> {
-                if (stash.size() >= stash.capacity() - CONTROL_ROOM
-                        || (command instanceof Send && pendingSends() >= services.maxPendingTurns())) {
-                    refuse(command, new MemLongException(MemLongException.Kind.OVERLOADED, "overloaded: conversation "
-                            + key + " has " + services.maxPendingTurns() + " messages waiting"));
-                } else {
-                    stash.stash(command);
-                }
-            }
+            default -> waiting.waitOrRefuse(command);
         }
         return Behaviors.same();
-    }
-
-    /** Sends waiting in the stash, but those already answered as cancelled (they only wait to be skipped). */
-    private int pendingSends() {
-        int[] n = {0};
-        stash.forEach(c -> n[0] += c instanceof Send s && !cancelledWaiting.contains(s.turnId()) ? 1 : 0);
-        return n[0];
-    }
-
-    /** Answers every request in the stash (but turns already answered as cancelled) with {@code error}. */
-    private void refuseStash(MemLongException error) {
-        stash.forEach(c -> {
-            if (!(c instanceof Send s && cancelledWaiting.contains(s.turnId()))) {
-                refuse(c, error);
-            }
-        });
-        stash.clear();
-        cancelledWaiting.clear();
-    }
-
-    /** Answers a request that will not be processed with {@code error}. */
-    private static void refuse(Command command, MemLongException error) {
-        switch (command) {
-            case Send s -> s.replyTo().tell(new TurnEvent.Error(s.turnId(), error));
-            case GetHistory q -> q.replyTo().tell(StatusReply.error(error));
-            case GetMemory q -> q.replyTo().tell(StatusReply.error(error));
-            case Forget q -> q.replyTo().tell(StatusReply.error(error));
-            case SetTrainingOptOut q -> q.replyTo().tell(StatusReply.error(error));
-            default -> { }
-        }
     }
 
     private Behavior<Command> signals(BehaviorBuilder<Command> builder) {
@@ -628,7 +462,7 @@ public final class ConversationActor {
 
     private void abandon(MemLongException error) {
         if (committing != null) {
-            answerWhenCommitted(committing, current);
+            committer.answerWhenCommitted(committing);
             committing = null;
             current = null;
         } else if (current != null) {
@@ -636,7 +470,7 @@ public final class ConversationActor {
             current.send().replyTo().tell(new TurnEvent.Error(current.send().turnId(), error));
             current = null;
         }
-        refuseStash(error);
+        waiting.refuseAll(error);
         // the window may hold an uncommitted turn; the staging bank (and its staged chunks) is simply dropped
         services.scheduler().tell(new DeviceScheduler.Release(key, -1));
         device = -1;

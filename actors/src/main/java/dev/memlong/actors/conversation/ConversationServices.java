@@ -40,4 +40,9 @@ public record ConversationServices(ConversationStore store, ConversationSpec spe
     DialoguePrompt prompt() {
         return new DialoguePrompt(tokenizer, template, restoreTokens);
     }
+
+    /** The model a saved window's cache rows belong to. */
+    String modelTag() {
+        return spec.modelId();
+    }
 }
