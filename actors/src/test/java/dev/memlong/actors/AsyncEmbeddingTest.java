@@ -28,12 +28,21 @@ class AsyncEmbeddingTest {
     /** The hashing retriever, slowed down, noting which threads call it. */
     static final class SlowRetriever implements Retriever {
         final Set<String> threads = ConcurrentHashMap.newKeySet();
+        private final long millis;
+
+        SlowRetriever() {
+            this(EMBED_MILLIS);
+        }
+
+        SlowRetriever(long millisPerText) {
+            this.millis = millisPerText;
+        }
 
         @Override
         public float[][] embed(List<String> texts) {
             threads.add(Thread.currentThread().getName());
             try {
-                Thread.sleep(EMBED_MILLIS * texts.size());
+                Thread.sleep(millis * texts.size());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -131,6 +140,36 @@ class AsyncEmbeddingTest {
             public void onComplete() { }
         });
         return done;
+    }
+
+    /**
+     * The same text twice among what one step embeds: a window overflow whose chunks say the same thing (a message of
+     * one word repeated), and two conversations whose windows hold the same text, so both ask for the same vectors.
+     * Every one of them comes from the embedding dispatcher: until the prefetched vectors were kept for every
+     * sequence that needs them in a step, a vector was handed out once and each repeat of its text was embedded on
+     * the device thread, one by one, stalling the whole batch (measured on the ~110M bench model with bge-small: an
+     * overflow step of 100-190 ms where an ordinary one took 22 ms).
+     */
+    @Test
+    void repeatedTextsAreEmbeddedOffTheDeviceThreadToo(@TempDir Path dir) {
+        SlowRetriever retriever = new SlowRetriever(1);
+        String repeated = "the" + " the".repeat(150);
+        try (MemLongRuntime rt = MemLongRuntime.builder(TestRuntimes.config(dir, 1, 4, 4,
+                "memlong.actors.async-embedding = on")).retriever(retriever).start()) {
+            List<Conversation> conversations = List.of(rt.conversation("t", "a"), rt.conversation("t", "b"));
+            List<CompletableFuture<Reply>> replies = conversations.stream()
+                    .map(c -> c.send(repeated, GenerationParams.greedy(8).withIgnoreEos(true))).toList();
+            for (CompletableFuture<Reply> r : replies) {
+                assertTrue(r.join().memoryTokens() > 0, "the window overflowed into memory");
+            }
+            for (Conversation c : conversations) {
+                List<String> texts = c.memory().toCompletableFuture().join().stream()
+                        .map(dev.memlong.storage.ChunkSummary::text).toList();
+                assertTrue(texts.size() > Set.copyOf(texts).size(), "stored chunks repeat a text: " + texts);
+            }
+        }
+        assertTrue(retriever.threads.stream().noneMatch(t -> t.contains("dispatchers.device")),
+                "embedded on " + retriever.threads);
     }
 
     @Test

@@ -297,6 +297,7 @@ public final class DeviceWorker extends AbstractBehavior<DeviceWorker.Command> {
                 guardedForward(plan.prefill(), plan.prefillPieces());
             }
         }
+        embeddings.stepDone(running);
         scheduleStep();
         reportLoad();
         return this;

@@ -1,7 +1,9 @@
 package dev.memlong.actors.scheduler;
 
 import dev.memlong.runtime.retriever.Retriever;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -53,12 +55,13 @@ final class EmbeddingGate {
         if (turn.awaitingEmbeddings()) {
             return false;
         }
-        List<String> missing = prefetch.missing(turn.resident().sequence.textsToEmbed(piece));
+        List<String> texts = turn.resident().sequence.textsToEmbed(piece);
+        List<String> missing = prefetch.missing(texts);
         if (missing.isEmpty()) {
             turn.pieceReady();
             return true;
         }
-        turn.awaitEmbeddings(piece.length);
+        turn.awaitEmbeddings(piece.length, texts);
         long id = turn.request().id();
         Retriever shared = prefetch.shared();
         try {
@@ -85,6 +88,22 @@ final class EmbeddingGate {
         }
         prefetch.put(embedded.texts(), embedded.vectors());
         return null;
+    }
+
+    /**
+     * After a step: drops the vectors no turn of {@code running} still waits to run with (the step's own turns read
+     * theirs during it). Vectors stay while a turn needs them, whichever turn asked for them: a turn ready in this
+     * step may have read the vector another turn waits for.
+     */
+    void stepDone(List<RunningTurn> running) {
+        if (prefetch.size() == 0) {
+            return;
+        }
+        Set<String> needed = new HashSet<>();
+        for (RunningTurn turn : running) {
+            needed.addAll(turn.pendingTexts());
+        }
+        prefetch.retainOnly(needed);
     }
 
     /** The device has no turn left: drops vectors nobody took (their turns ended). */

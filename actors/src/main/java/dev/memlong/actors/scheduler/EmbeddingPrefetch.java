@@ -12,7 +12,13 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code MemLongSequence.textsToEmbed}), so the device thread never waits for the embedding model. A text with no
  * vector ready is embedded by the shared retriever on the calling thread (a miss, counted; correct but slow).
  *
- * <p>Used by one device worker's thread only (vectors are put and taken there); the shared retriever it wraps is
+ * <p>A vector stays until {@link #retainOnly} drops it after a step, not when it is read: one step may read the same
+ * text several times (an overflow whose chunks say the same thing, two conversations whose windows hold the same
+ * text, which then asked for it once between them), and the retriever is frozen, so the vector is the same for every
+ * reader. (Until it was kept, a vector was handed out once and every repeat of its text was embedded on the device
+ * thread, text by text, stalling the whole batch.)
+ *
+ * <p>Used by one device worker's thread only (vectors are put and read there); the shared retriever it wraps is
  * thread-safe and not closed here.
  */
 final class EmbeddingPrefetch implements Retriever {
@@ -52,6 +58,16 @@ final class EmbeddingPrefetch implements Retriever {
         ready.clear();
     }
 
+    /** Keeps the vectors of {@code texts} only (those a turn still waits to run with); drops the rest. */
+    void retainOnly(java.util.Set<String> texts) {
+        ready.keySet().retainAll(texts);
+    }
+
+    /** Texts with a vector ready. */
+    int size() {
+        return ready.size();
+    }
+
     /** Embeddings the device thread had to compute itself. */
     long misses() {
         return misses.sum();
@@ -61,10 +77,11 @@ final class EmbeddingPrefetch implements Retriever {
     public float[][] embed(List<String> texts) {
         float[][] out = new float[texts.size()][];
         for (int i = 0; i < texts.size(); i++) {
-            out[i] = ready.remove(texts.get(i));
+            out[i] = ready.get(texts.get(i));
             if (out[i] == null) {
                 misses.increment();
                 out[i] = shared.embed(texts.get(i));
+                ready.put(texts.get(i), out[i]); // a repeat of the text in this step reads it
             }
         }
         return out;

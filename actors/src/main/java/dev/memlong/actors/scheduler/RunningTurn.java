@@ -34,6 +34,7 @@ final class RunningTurn {
     private long retrievalNanos;
     private boolean awaitingEmbeddings;
     private int plannedPiece;
+    private List<String> pendingTexts = List.of();
     private long firstTokenNanos;
     private int fed;
     private int count;
@@ -90,10 +91,19 @@ final class RunningTurn {
         return awaitingEmbeddings;
     }
 
-    /** Its next piece ({@code length} tokens) needs embeddings first; that piece is kept for when they arrive. */
-    void awaitEmbeddings(int length) {
+    /**
+     * Its next piece ({@code length} tokens) needs {@code texts} embedded first; that piece is kept for when they
+     * arrive, and the texts' vectors until it runs.
+     */
+    void awaitEmbeddings(int length, List<String> texts) {
         awaitingEmbeddings = true;
         plannedPiece = length;
+        pendingTexts = List.copyOf(texts);
+    }
+
+    /** The texts whose vectors its planned piece will read (empty when it waits for none). */
+    List<String> pendingTexts() {
+        return pendingTexts;
     }
 
     /** The embeddings arrived after {@code nanos} of embedding (counted as retrieval time). */
@@ -109,6 +119,7 @@ final class RunningTurn {
 
     void pieceReady() {
         plannedPiece = 0;
+        pendingTexts = List.of();
     }
 
     void retrieved(Retrieval retrieval) {

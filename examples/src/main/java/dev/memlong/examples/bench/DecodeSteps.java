@@ -88,6 +88,35 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         return n;
     }
 
+    /**
+     * What the retrieval steps' time is made of, means in ms over them: the retrieval's phases as it timed them
+     * ({@code query_embedding}, {@code search}, {@code gather}, {@code upload}) and the rest of the step, the forward and
+     * the argmax ({@code forward}); null when no step retrieved. Each retrieval step ran exactly one retrieval, the
+     * step's own, in order ({@link #retrievals}). The query is embedded on the decoding thread here
+     * ({@code MemLongSequence} alone); {@code MemLongRuntime} embeds it off the device thread before the step.
+     */
+    Map<String, Object> retrievalStepBreakdownMs() {
+        double[] with = steps(true);
+        if (with.length == 0 || with.length != retrievals.size()) {
+            return null;
+        }
+        RetrievalCost c = RetrievalCost.ofRetrievals(retrievals);
+        double[] rest = new double[with.length];
+        for (int i = 0; i < with.length; i++) {
+            rest[i] = with[i] - retrievals.get(i).timings().totalNanos() / 1e6;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", Samples.mean(with));
+        m.put("query_embedding", Samples.mean(c.embedMs()));
+        m.put("search", Samples.mean(c.searchMs()));
+        m.put("gather", Samples.mean(c.gatherMs()));
+        m.put("upload", Samples.mean(c.uploadMs()));
+        m.put("forward", Samples.mean(rest));
+        m.put("query_chars", retrievals.stream().mapToInt(r -> r.query().length()).average().orElse(0));
+        m.put("steps", with.length);
+        return m;
+    }
+
     /** Steps that did (or did not) retrieve; empty when there are none. */
     double[] steps(boolean retrieving) {
         double[] out = new double[ms.length];
@@ -121,6 +150,7 @@ record DecodeSteps(double[] ms, boolean[] retrieved, List<Retrieval> retrievals,
         m.put("retrieval_step_mean_ms", with.length == 0 ? null : Samples.mean(with));
         m.put("retrieval_step_p50_ms", retrievalStepMs(50));
         m.put("retrieval_step_p99_ms", retrievalStepMs(99));
+        m.put("retrieval_step_breakdown_mean_ms", retrievalStepBreakdownMs());
         if (!retrievals.isEmpty()) {
             m.put("in_step_retrieval_mean_ms", RetrievalCost.ofRetrievals(retrievals).meansMs());
             // the random-weight model generates arbitrary tokens: their text is far longer for the retriever than prose

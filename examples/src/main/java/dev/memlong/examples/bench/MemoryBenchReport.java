@@ -43,6 +43,16 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
      */
     static final long RSS_DECODE_SLACK_BYTES = 8L << 20;
 
+    /**
+     * What a retrieval step holds here, for the report. No step of a decode run overflows the window (the plan keeps
+     * the bank fixed), so a retrieval step is the query's embedding, search, gather, upload and the forward.
+     */
+    static final String RETRIEVAL_STEP_NOTE = "retrieval steps: the plan never overflows the window, so nothing is "
+            + "stored in them; their query is embedded on the decoding thread (MemLongSequence alone; MemLongRuntime "
+            + "embeds it off the device thread, so a serving step holds only search, gather, upload and forward), and "
+            + "is the random-weight model's own output, whose text the retriever's tokenizer splits into far more "
+            + "tokens than the prose queries of the 'emb' column (in one run 431-512 tokens against 80-93)";
+
     /** How the history is built, for the report. */
     static final String HISTORY_METHOD = "synthetic: chunks of generated varied prose (model tokenizer, 128 tokens each) "
             + "appended through MemoryBank.append; real bge-small embeddings for the first N chunks, later chunks reuse "
@@ -225,6 +235,7 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         setup.put("query_texts", plan.queryTexts());
         setup.put("retrieval_calls", plan.retrievalCalls());
         setup.put("history_method", HISTORY_METHOD);
+        setup.put("retrieval_step_note", RETRIEVAL_STEP_NOTE);
         setup.put("real_embeddings", realEmbeddings);
         setup.put("embed_ms_per_history_chunk", embedMsPerChunk);
         setup.put("kv_rms", Map.of("keys", kvRms[0], "values", kvRms[1]));
@@ -304,6 +315,17 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         out.printf(Locale.ROOT, "%-9s %8s %9.2f %9.2f %9.2f%n", "no memory", "-", noMemory.perTokenMs(), noMemory.p50(),
                 noMemory.p99());
         out.println("ms/token: mean over whole chunk cycles, one retrieval step each; retr: the retrieval steps alone");
+        for (History h : histories) {
+            Map<String, Object> b = h.decode().retrievalStepBreakdownMs();
+            if (b != null) {
+                out.printf(Locale.ROOT, "retrieval step at %d (mean of %d): %.2f ms = query embedding %.2f + search %.2f "
+                                + "+ gather %.2f + upload %.2f + forward %.2f; query %.0f chars%n", h.tokens(),
+                        (Integer) b.get("steps"), (Double) b.get("step"), (Double) b.get("query_embedding"),
+                        (Double) b.get("search"), (Double) b.get("gather"), (Double) b.get("upload"),
+                        (Double) b.get("forward"), (Double) b.get("query_chars"));
+            }
+        }
+        out.println(RETRIEVAL_STEP_NOTE);
         if (rssMeasured()) {
             out.printf(Locale.ROOT, "resident: before fill %.1f MB; growth over each decode run's timed steps (MB, by round):",
                     ResidentMemory.mb(before.rssBytes()));

@@ -155,6 +155,37 @@ class MemoryBenchArithmeticTest {
     }
 
     @Test
+    void retrievalStepBreakdownSplitsEachRetrievalStepIntoItsPhasesAndTheForward() {
+        // steps of 10, 50, 12, 40 ms; the 2nd and 4th retrieved: phases (embed, search, gather, upload) of 30+1+2+3
+        // and 20+1+1+2 ms, so their forwards took 50-36 = 14 and 40-24 = 16 ms
+        List<dev.memlong.runtime.memlong.Retrieval> retrievals = List.of(retrieval("abcd", 30, 1, 2, 3),
+                retrieval("abcdefgh", 20, 1, 1, 2));
+        DecodeSteps steps = new DecodeSteps(new double[] {10, 50, 12, 40}, new boolean[] {false, true, false, true},
+                retrievals, new long[] {0}, new long[] {0});
+        Map<String, Object> b = steps.retrievalStepBreakdownMs();
+        assertEquals(45.0, (Double) b.get("step"), 1e-9);
+        assertEquals(25.0, (Double) b.get("query_embedding"), 1e-9);
+        assertEquals(1.0, (Double) b.get("search"), 1e-9);
+        assertEquals(1.5, (Double) b.get("gather"), 1e-9);
+        assertEquals(2.5, (Double) b.get("upload"), 1e-9);
+        assertEquals(15.0, (Double) b.get("forward"), 1e-9);
+        assertEquals(6.0, (Double) b.get("query_chars"), 1e-9);
+        assertEquals(2, b.get("steps"));
+        assertEquals(b, steps.toMap(true).get("retrieval_step_breakdown_mean_ms"));
+        // without retrievals recorded for its retrieval steps (or without any) there is no breakdown
+        assertNull(new DecodeSteps(new double[] {10, 50}, new boolean[] {false, true}, List.of(), new long[] {0},
+                new long[] {0}).retrievalStepBreakdownMs());
+        assertNull(new DecodeSteps(new double[] {10}, new boolean[] {false}, List.of(), new long[] {0},
+                new long[] {0}).retrievalStepBreakdownMs());
+    }
+
+    private static dev.memlong.runtime.memlong.Retrieval retrieval(String query, long embedMs, long searchMs,
+                                                                   long gatherMs, long uploadMs) {
+        return new dev.memlong.runtime.memlong.Retrieval(0, query, List.of(), new dev.memlong.runtime.memlong.Retrieval
+                .Timings(embedMs * 1_000_000, searchMs * 1_000_000, gatherMs * 1_000_000, uploadMs * 1_000_000));
+    }
+
+    @Test
     void residentMemoryThatCouldNotBeReadIsNotMeasuredRatherThanMet() {
         // off Linux every RSS reads -1: differences of 0 would read as "no growth", targets met
         MemoryBenchReport r = report(cycles(1, 10, 20, 0), cycles(1, 10, 20, 0), -1);

@@ -1,6 +1,7 @@
 package dev.memlong.runtime.memlong;
 
 import dev.memlong.memory.KvCodec;
+import dev.memlong.memory.KvDType;
 import dev.memlong.memory.MemoryBank;
 import dev.memlong.memory.MemoryChunk;
 import dev.memlong.memory.MemorySettings;
@@ -276,14 +277,20 @@ public final class MemLongSequence implements AutoCloseable {
         int chunks = half / chunk;
         List<String> texts = chunkTexts(ids);
         float[][] embeddings = retriever.embed(texts);
-        int perToken = model.config().numKvHeads() * model.config().headDim();
+        int perChunk = chunk * model.config().numKvHeads() * model.config().headDim();
+        KvDType dtype = bank.layout().dtype();
         for (int c = 0; c < chunks; c++) {
-            int from = c * chunk * perToken;
-            int to = (c + 1) * chunk * perToken;
             bank.append(new NewChunk(Arrays.copyOfRange(ids, c * chunk, (c + 1) * chunk), texts.get(c), embeddings[c],
-                    KvCodec.encode(Arrays.copyOfRange(evicted.keys(), from, to), bank.layout().dtype()),
-                    KvCodec.encode(Arrays.copyOfRange(evicted.values(), from, to), bank.layout().dtype())));
+                    encode(evicted.keys(), c * perChunk, perChunk, dtype),
+                    encode(evicted.values(), c * perChunk, perChunk, dtype)));
         }
+    }
+
+    /** {@code count} floats of {@code src} from {@code from} encoded as {@code dtype} (no intermediate copy). */
+    private static byte[] encode(float[] src, int from, int count, KvDType dtype) {
+        byte[] out = new byte[Math.multiplyExact(count, dtype.bytes())];
+        KvCodec.encode(src, from, count, dtype, out, 0);
+        return out;
     }
 
     /** The texts of the whole chunks of {@code ids} (the oldest half of the window, leaving it). */

@@ -354,8 +354,11 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("cannot move " + tokens + " of slot " + slot + "'s " + length + " tokens");
         }
         int rest = length - tokens;
-        int kvHeads = config.numKvHeads();
-        int d = config.headDim();
+        if (javaDecode) { // reads the leaving K/V and moves the rest in Java, in place (no tensor ops)
+            EvictedWindow evicted = decoder.shiftWindow(cache, slot, tokens, rotary);
+            cache.shrink(slot, tokens);
+            return evicted;
+        }
         EvictedWindow evicted;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
@@ -363,9 +366,7 @@ public final class LlamaModel implements AutoCloseable {
             float[] keys = tokenMajor(cache.memoryLayerKeys().get(oldest));
             float[] values = tokenMajor(cache.values(memLong.memoryLayer()).get(oldest));
             evicted = new EvictedWindow(tokens, keys, values);
-            if (rest > 0 && javaDecode) {
-                decoder.shiftWindow(cache, slot, tokens, rotary);
-            } else if (rest > 0) {
+            if (rest > 0) {
                 NDIndex from = new NDIndex(slot + ", :, " + tokens + ":" + length);
                 NDIndex to = new NDIndex(slot + ", :, 0:" + rest);
                 NDArray position = manager.create(new long[] {tokens});

@@ -26,11 +26,13 @@ interface StepDecoder extends AutoCloseable {
                         boolean allPositions);
 
     /**
-     * Moves slot {@code slot}'s cached tokens {@code [tokens, length)} to {@code [0, length - tokens)} in every layer,
-     * keys rotated back by {@code tokens} positions (values and the memory layer's pre-RoPE keys as they are), exactly
-     * as {@link LlamaModel#shiftWindow}'s tensor path computes it; the cache's length is left to the caller.
+     * Returns the memory layer's pre-RoPE keys and values of slot {@code slot}'s oldest {@code tokens} tokens
+     * (token-major), then moves its cached tokens {@code [tokens, length)} to {@code [0, length - tokens)} in every
+     * layer, keys rotated back by {@code tokens} positions (values and the memory layer's pre-RoPE keys as they are),
+     * exactly as {@link LlamaModel#shiftWindow}'s tensor path computes both; the cache's length is left to the caller.
+     * Needs a MemLong cache.
      */
-    void shiftWindow(KvCachePool cache, int slot, int tokens, RotaryTable rotary);
+    EvictedWindow shiftWindow(KvCachePool cache, int slot, int tokens, RotaryTable rotary);
 
     /** The output projection of {@code rows} final-normed hidden states (row-major): {@code [rows * vocab]}. */
     float[] logits(float[] normed, int rows);

@@ -397,6 +397,22 @@ final class VectorKernels {
     }
 
     /**
+     * Copies {@code n} floats of the segment from float index {@code segIndex} into {@code dst}, in vectors: for many
+     * short rows, where {@link #load}'s {@code MemorySegment.copy} costs more per call than the copy itself.
+     */
+    static void loadRow(MemorySegment seg, long segIndex, float[] dst, int doff, int n) {
+        long from = segIndex * Float.BYTES;
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromMemorySegment(F, seg, from + (long) i * Float.BYTES, ORDER).intoArray(dst, doff + i);
+        }
+        for (; i < n; i++) {
+            dst[doff + i] = seg.getAtIndex(FLOAT, segIndex + i);
+        }
+    }
+
+    /**
      * RMSNorm of one row, in float32 as transformers computes it: {@code x / sqrt(mean(x²) + eps)}, times
      * {@code weight} unless it is null (the layers' norm weights are folded into the projections after them).
      */
@@ -440,6 +456,35 @@ final class VectorKernels {
             float b = x[xo + half + i];
             x[xo + i] = a * cos[co + i] - b * sin[co + i];
             x[xo + half + i] = b * cos[co + half + i] + a * sin[co + half + i];
+        }
+    }
+
+    /**
+     * Row {@code src} of a segment of {@code d}-float rows rotated back by the rotary angle at table offset {@code co}
+     * (rotation by {@code -p}: {@code x·cos(p) - rotate_half(x)·sin(p)}) into row {@code dst}, another row; float
+     * indices. In float32 without fused multiply-adds, so every element is bit for bit what the tensor path computes.
+     */
+    static void rotateBack(MemorySegment seg, long src, long dst, float[] cos, float[] sin, int co, int d) {
+        int half = d / 2;
+        int bound = F.loopBound(half);
+        long from = src * Float.BYTES;
+        long to = dst * Float.BYTES;
+        long second = (long) half * Float.BYTES;
+        int i = 0;
+        for (; i < bound; i += L) {
+            long o = (long) i * Float.BYTES;
+            FloatVector a = FloatVector.fromMemorySegment(F, seg, from + o, ORDER);
+            FloatVector b = FloatVector.fromMemorySegment(F, seg, from + second + o, ORDER);
+            a.mul(FloatVector.fromArray(F, cos, co + i)).add(b.mul(FloatVector.fromArray(F, sin, co + i)))
+                    .intoMemorySegment(seg, to + o, ORDER);
+            b.mul(FloatVector.fromArray(F, cos, co + half + i)).sub(a.mul(FloatVector.fromArray(F, sin, co + half + i)))
+                    .intoMemorySegment(seg, to + second + o, ORDER);
+        }
+        for (; i < half; i++) {
+            float a = seg.getAtIndex(FLOAT, src + i);
+            float b = seg.getAtIndex(FLOAT, src + half + i);
+            seg.setAtIndex(FLOAT, dst + i, a * cos[co + i] + b * sin[co + i]);
+            seg.setAtIndex(FLOAT, dst + half + i, b * cos[co + half + i] - a * sin[co + half + i]);
         }
     }
 

@@ -143,13 +143,35 @@ class JavaDecodeTest {
     @Test
     void windowShiftEqualsTheTensorPathBitForBit() {
         assumeTrue(model.javaDecode(), "Java decode step not available here");
+        assertShiftMatchesTheTensorPath(model, LAYERS);
+    }
+
+    /**
+     * The same with heads of 32 (the Mistral fixture): the fixture above has heads of 16, whose halves of 8 are shorter
+     * than a 512-bit vector, so only this one runs the shift's vector loop on an AVX-512 machine (the benchmark model's
+     * heads of 64 do).
+     */
+    @Test
+    void windowShiftEqualsTheTensorPathBitForBitWithWiderHeads() {
+        assumeTrue(model.javaDecode(), "Java decode step not available here");
+        try (LlamaModel wide = LlamaModel.load(Fixtures.root().resolve("hf-tiny-mistral"))) {
+            assertEquals(32, wide.config().headDim());
+            assertShiftMatchesTheTensorPath(wide, new MemLongLayers(1, new int[] {1}));
+        }
+    }
+
+    /**
+     * Shifts 12 of slot 1's 30 tokens (slots 0 and 2 hold others) in Java and on the tensor path, from the same caches:
+     * the leaving memory-layer K/V, every cache array and the next step's logits must be bit for bit equal.
+     */
+    private static void assertShiftMatchesTheTensorPath(LlamaModel model, MemLongLayers layers) {
         int vocab = model.config().vocabSize();
         int[] prompt = new Random(21).ints(30, 0, vocab).toArray();
         List<float[]> caches = new ArrayList<>();
         List<float[]> logits = new ArrayList<>();
         for (boolean java : new boolean[] {true, false}) {
             model.useJavaDecode(false); // the same caches before the shift: only the shift's path differs
-            try (KvCachePool cache = model.newCache(3, 40, LAYERS)) {
+            try (KvCachePool cache = model.newCache(3, 40, layers)) {
                 model.forward(cache, List.of(new SequenceStep(0, new int[] {5, 6, 7})), false);
                 model.forward(cache, List.of(new SequenceStep(2, new int[] {8, 9})), false);
                 model.forward(cache, List.of(new SequenceStep(1, prompt)), false);
