@@ -122,7 +122,7 @@ class LifecycleTest {
                         @Override
                         public void onComplete() { }
                     });
-            assertTrue(await(generating));
+            assertTrue(TestRuntimes.await(generating));
             CompletableFuture<Reply> queued = rt.conversation("t", "b").send("Me too.", GREEDY);
             waitUntil(() -> rt.stats().queueDepth() == 1); // the queue is full now: the next turn is refused
             long start = System.nanoTime();
@@ -153,13 +153,13 @@ class LifecycleTest {
             @Override
             public void beforeStore(ConversationKey key) {
                 storing.countDown();
-                await(slowDisk);
+                TestRuntimes.await(slowDisk);
             }
         };
         String extra = "memlong.actors.shutdown-timeout = 2s";
         MemLongRuntime rt = TestRuntimes.start(data, 1, 2, 4, extra, slowCommit);
         CompletableFuture<Reply> turn = rt.conversation("t", "late").send("Remember the blue door.", GREEDY);
-        assertTrue(await(storing));
+        assertTrue(TestRuntimes.await(storing));
         CompletableFuture<Void> closing = CompletableFuture.runAsync(rt::close);
         // close waits shutdown-timeout for the turn, then stops the actors with the commit still held back
         rt.actorsStopped().get(30, TimeUnit.SECONDS);
@@ -266,15 +266,6 @@ class LifecycleTest {
                 throw new AssertionError("condition not met in 20 s");
             }
             sleep(50);
-        }
-    }
-
-    private static boolean await(CountDownLatch latch) {
-        try {
-            return latch.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 

@@ -98,4 +98,14 @@ final class TestRuntimes {
     static List<String> texts(List<Reply> replies) {
         return replies.stream().map(Reply::text).toList();
     }
+
+    /** Waits up to 30 s for {@code latch}; false if it did not open (or the wait was interrupted). */
+    static boolean await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            return latch.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
 }

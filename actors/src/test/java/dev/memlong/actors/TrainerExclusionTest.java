@@ -183,7 +183,7 @@ class TrainerExclusionTest {
                     forgotten.set(key);
                     forgetting.set(runtime.get().conversation(key.tenant(), key.conversationId()).forget()
                             .toCompletableFuture());
-                    assertTrue(await(forgetStored), "the forget was stored");
+                    assertTrue(TestRuntimes.await(forgetStored), "the forget was stored");
                 }
             }
         };
@@ -197,7 +197,7 @@ class TrainerExclusionTest {
             try (ConversationStore.Registration late = rt.store().addTrainingExclusionListener(key -> {
                 if (key.equals(forgotten.get())) {
                     forgetStored.countDown();
-                    await(roundMayHearOfIt);
+                    TestRuntimes.await(roundMayHearOfIt);
                 }
             })) {
                 report = rt.train().toCompletableFuture().join();
@@ -220,15 +220,6 @@ class TrainerExclusionTest {
             assertTrue(versions.get(0).dataRange().stream().noneMatch(r -> r.key().equals(key)));
             assertEquals(report.version(), rt.servingVersion());
             assertEquals(report.version(), rt.store().servingModelVersion(TrainerFixtures.MODEL_ID));
-        }
-    }
-
-    private static boolean await(CountDownLatch latch) {
-        try {
-            return latch.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 

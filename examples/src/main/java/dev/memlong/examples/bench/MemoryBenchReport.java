@@ -33,7 +33,9 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
 
     static final double DECODE_RATIO_TARGET = 1.25;
     static final double SEARCH_GATHER_MS_TARGET = 15;
-    /** Resident growth while filling may exceed the bank's bytes by this fraction ... */
+    /**
+     * The memory filling takes (see {@link #fillFootprintBytes}) may exceed the bank's bytes by this fraction ...
+     */
     static final double RSS_FILL_SLACK = 0.10;
     /** ... plus this many bytes (allocator and JVM noise). */
     static final long RSS_FILL_SLACK_BYTES = 32L << 20;
@@ -103,6 +105,32 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         return growth;
     }
 
+    /** The same sum for the live Java heap (after a collection). */
+    long fillHeapUsedGrowthBytes(int index) {
+        long growth = 0;
+        ResidentMemory from = before;
+        for (int i = 0; i <= index; i++) {
+            growth += histories.get(i).filled().heapUsedBytes() - from.heapUsedBytes();
+            from = histories.get(i).searched();
+        }
+        return growth;
+    }
+
+    /**
+     * What filling up to history {@code index} took: the live heap's growth plus the resident growth outside the
+     * heap (resident growth less the heap's committed growth, at least 0). Not the resident growth itself: G1 commits
+     * heap ahead of use as it sees fit, and over the same fill of 830 MB of live heap it committed 880 to 1,596 MB in
+     * five runs on the same code (resident growth 639 to 1,155 MB for a 783 MB bank), so a target on it passed or
+     * failed with the collector's sizing, not with the bank. The outside part cannot be told exactly (committed heap
+     * need not be resident, so it reads negative when the heap grew more than it touched; counted as 0 then), so
+     * native growth smaller than the untouched committed heap goes unseen here; leaks over decoding are the decode
+     * targets' concern.
+     */
+    long fillFootprintBytes(int index) {
+        long outsideHeap = Math.max(0, fillGrowthBytes(index) - fillHeapCommittedGrowthBytes(index));
+        return fillHeapUsedGrowthBytes(index) + outsideHeap;
+    }
+
     History first() {
         return histories.get(0);
     }
@@ -145,7 +173,7 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         if (!rssMeasured()) {
             return null;
         }
-        return fillGrowthBytes(index) <= histories.get(index).bankBytes() * (1 + RSS_FILL_SLACK) + RSS_FILL_SLACK_BYTES;
+        return fillFootprintBytes(index) <= histories.get(index).bankBytes() * (1 + RSS_FILL_SLACK) + RSS_FILL_SLACK_BYTES;
     }
 
     /** Null (not measured) without resident memory figures. */
@@ -191,6 +219,9 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         m.put("bank_mb", perHistory(h -> ResidentMemory.mb(h.bankBytes())));
         m.put("rss_growth_mb", rss(() -> perIndex(i -> ResidentMemory.mb(fillGrowthBytes(i)))));
         m.put("rss_growth_over_bank", rss(() -> perIndex(i -> fillGrowthBytes(i) / (double) histories.get(i).bankBytes())));
+        m.put("fill_footprint_mb", rss(() -> perIndex(i -> ResidentMemory.mb(fillFootprintBytes(i)))));
+        m.put("fill_footprint_over_bank", rss(() -> perIndex(i -> fillFootprintBytes(i)
+                / (double) histories.get(i).bankBytes())));
         m.put("rss_growth_heap_committed_mb", perIndex(i -> ResidentMemory.mb(fillHeapCommittedGrowthBytes(i))));
         m.put("rss_growth_native_mb", rss(() -> perIndex(i -> ResidentMemory.mb(fillGrowthBytes(i)
                 - fillHeapCommittedGrowthBytes(i)))));
@@ -264,7 +295,7 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
         double sgP99 = Samples.percentile(last().cost().searchGatherMs(), 99);
         t.put("search_gather_p50_longest_under_15_ms", sgP50 < SEARCH_GATHER_MS_TARGET);
         t.put("search_gather_p99_longest_under_15_ms", sgP99 < SEARCH_GATHER_MS_TARGET);
-        t.put("rss_fill_growth_within_bank_bytes_plus_10pct_32mb", !rssMeasured() ? null
+        t.put("fill_footprint_within_bank_bytes_plus_10pct_32mb", !rssMeasured() ? null
                 : java.util.stream.IntStream.range(0, histories.size()).allMatch(i -> rssFillMet(i)));
         t.put("rss_decode_growth_per_run_after_first_round_under_8mb", !rssMeasured() ? null
                 : histories.stream().allMatch(h -> rssDecodeMet(h.decode())) && rssDecodeMet(noMemory));
