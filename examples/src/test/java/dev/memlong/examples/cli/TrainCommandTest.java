@@ -112,8 +112,8 @@ class TrainCommandTest {
             assertEquals(List.of(out.resolve("config.json")), files.toList(), "nothing written or deleted");
         }
         // --force passes the check (called directly: a full run trains for many minutes); an empty or new --out too
-        trainDemo("--out", out.toString(), "--force").checkOut();
-        trainDemo("--out", tmp.resolve("new").toString()).checkOut();
+        trainDemo("--out", out.toString(), "--force").runDirectory().checkOut();
+        trainDemo("--out", tmp.resolve("new").toString()).runDirectory().checkOut();
     }
 
     @Test
@@ -122,7 +122,7 @@ class TrainCommandTest {
         Files.createDirectories(out.resolve("stage1").resolve("checkpoint"));
         TrainDemoCommand first = trainDemo("--out", out.toString(), "--seed", "7", "--pretrain-steps", "20");
         new com.fasterxml.jackson.databind.ObjectMapper().writeValue(
-                out.resolve(TrainDemoCommand.OPTIONS_FILE).toFile(), first.trainingOptions());
+                out.resolve(TrainDemoRunDirectory.OPTIONS_FILE).toFile(), first.options.trainingOptions());
         CliTest.Outcome o = CliTest.run("train-demo", "--out", out.toString(), "--resume", "--seed", "8",
                 "--pretrain-steps", "20");
         assertTrue(o.exitCode() != 0, o.stderr());
@@ -130,9 +130,9 @@ class TrainCommandTest {
                 o.stderr().strip());
         // the same options resume (--keep-intermediate and --eval-facts do not change what is trained)
         trainDemo("--out", out.toString(), "--resume", "--seed", "7", "--pretrain-steps", "20", "--eval-facts", "0")
-                .checkOut();
+                .runDirectory().checkOut();
         // a longer stage may be asked for on resume (it continues to the new count)
-        trainDemo("--out", out.toString(), "--resume", "--seed", "7", "--pretrain-steps", "40").checkOut();
+        trainDemo("--out", out.toString(), "--resume", "--seed", "7", "--pretrain-steps", "40").runDirectory().checkOut();
         // and without --resume, the interrupted run is not overwritten either
         o = CliTest.run("train-demo", "--out", out.toString(), "--seed", "7");
         assertTrue(o.exitCode() != 0 && o.stderr().contains("pass --force"), o.stderr());
