@@ -85,32 +85,25 @@ public record MemoryBenchReport(MemoryBenchPlan plan, MemorySettings settings, i
      * are left out (reported separately): only filling grows the bank.
      */
     long fillGrowthBytes(int index) {
-        long growth = 0;
-        ResidentMemory from = before;
-        for (int i = 0; i <= index; i++) {
-            growth += histories.get(i).filled().rssBytes() - from.rssBytes();
-            from = histories.get(i).searched();
-        }
-        return growth;
+        return fillPhasesGrowth(index, ResidentMemory::rssBytes);
     }
 
     /** The same sum for the Java heap's committed size (the rest of the resident growth is native). */
     long fillHeapCommittedGrowthBytes(int index) {
-        long growth = 0;
-        ResidentMemory from = before;
-        for (int i = 0; i <= index; i++) {
-            growth += histories.get(i).filled().heapCommittedBytes() - from.heapCommittedBytes();
-            from = histories.get(i).searched();
-        }
-        return growth;
+        return fillPhasesGrowth(index, ResidentMemory::heapCommittedBytes);
     }
 
     /** The same sum for the live Java heap (after a collection). */
     long fillHeapUsedGrowthBytes(int index) {
+        return fillPhasesGrowth(index, ResidentMemory::heapUsedBytes);
+    }
+
+    /** Growth of {@code figure} summed over the fill phases up to history {@code index} (see {@link #fillGrowthBytes}). */
+    private long fillPhasesGrowth(int index, java.util.function.ToLongFunction<ResidentMemory> figure) {
         long growth = 0;
         ResidentMemory from = before;
         for (int i = 0; i <= index; i++) {
-            growth += histories.get(i).filled().heapUsedBytes() - from.heapUsedBytes();
+            growth += figure.applyAsLong(histories.get(i).filled()) - figure.applyAsLong(from);
             from = histories.get(i).searched();
         }
         return growth;
