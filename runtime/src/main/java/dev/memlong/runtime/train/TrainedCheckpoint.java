@@ -175,6 +175,12 @@ public final class TrainedCheckpoint {
     /**
      * Writes the adapters and the other trained tensors (norms) in float32 to {@code outDir}: PEFT names
      * ({@code base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight}) and an {@code adapter_config.json}.
+     *
+     * <p>The trained norms are listed as {@code modules_to_save}, by their full module paths, as PEFT itself writes
+     * them for the same training. Without that list PEFT 0.21 still loaded the norm tensors, but into the base
+     * model's own weights, so {@code disable_adapter()} no longer gave the base model back (logits off by 0.07 on the
+     * tiny fixture; 0 with the list). Short names ({@code "input_layernorm"}) would not do: PEFT wraps every layer's
+     * norm by suffix and then wants tensors for the frozen layers too.
      */
     public static void writeAdapter(ModelParameters params, Path outDir, String baseModel, Map<String, String> metadata) {
         if (params.lora() == null) {
@@ -206,6 +212,12 @@ public final class TrainedCheckpoint {
             }
         }
         cfg.put("bias", "none");
+        var modulesToSave = cfg.putArray("modules_to_save");
+        for (String name : params.trainableNames()) {
+            if (!name.contains(".lora_")) {
+                modulesToSave.add(name.substring(0, name.length() - ".weight".length()));
+            }
+        }
         writeJson(outDir.resolve(ADAPTER_CONFIG), cfg);
     }
 
@@ -214,8 +226,9 @@ public final class TrainedCheckpoint {
      * memory layer (their adapters and norms are replaced by the file's).
      *
      * @throws CheckpointException if {@code adapter_config.json} names other LoRA settings (rank, alpha, target
-     *                             modules, adapted layers) than {@code params} were prepared with, or a tensor is
-     *                             missing, extra or of another shape; nothing is replaced then
+     *                             modules, adapted layers) than {@code params} were prepared with, uses a PEFT
+     *                             variant that computes otherwise (rsLoRA, DoRA, LoRA biases, per-module ranks), or
+     *                             a tensor is missing, extra or of another shape; nothing is replaced then
      */
     public static void loadAdapter(ModelParameters params, Path adapterDir) {
         if (params.lora() == null) {
@@ -266,6 +279,23 @@ public final class TrainedCheckpoint {
         if (Float.compare((float) cfg.path("lora_alpha").asDouble(Double.NaN), lora.alpha()) != 0) {
             throw new CheckpointException(file + " has lora_alpha " + cfg.path("lora_alpha").asText() + ", but the"
                     + " parameters were prepared with alpha " + lora.alpha());
+        }
+        // PEFT variants that change what the same tensors compute: refused, not loaded as plain LoRA
+        for (String flag : List.of("use_rslora", "use_dora", "lora_bias", "use_qalora")) {
+            if (cfg.path(flag).asBoolean(false)) {
+                throw new CheckpointException(file + " sets " + flag + "; only plain LoRA (scaling lora_alpha / r) is"
+                        + " supported");
+            }
+        }
+        if (!"none".equals(cfg.path("bias").asText("none"))) {
+            throw new CheckpointException(file + " has bias \"" + cfg.path("bias").asText() + "\"; only \"none\" is"
+                    + " supported");
+        }
+        for (String pattern : List.of("rank_pattern", "alpha_pattern")) {
+            if (!cfg.path(pattern).isMissingNode() && !cfg.path(pattern).isNull() && !cfg.path(pattern).isEmpty()) {
+                throw new CheckpointException(file + " sets a " + pattern + " " + cfg.path(pattern) + "; one rank and"
+                        + " alpha for every adapted module is supported");
+            }
         }
         List<String> targets = new ArrayList<>();
         cfg.path("target_modules").forEach(n -> targets.add(n.asText()));

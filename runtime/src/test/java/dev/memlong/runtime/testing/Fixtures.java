@@ -31,6 +31,11 @@ public final class Fixtures {
         return root().resolve("hf-tiny-llama");
     }
 
+    /** A LoRA adapter for {@link #hfTinyLlama} made and saved by PEFT, with PEFT's logits (fixtures/README.md). */
+    public static Path hfTinyLlamaPeftAdapter() {
+        return root().resolve("hf-tiny-llama-peft-adapter");
+    }
+
     public static Path openLlamaStyleBin() {
         return root().resolve("openllama-style-bin");
     }

@@ -20,11 +20,17 @@ import dev.memlong.runtime.model.SequenceStep;
 import dev.memlong.runtime.testing.Fixtures;
 import dev.memlong.runtime.tokenizer.TextTokenizer;
 import dev.memlong.runtime.tokenizer.Tokenizers;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.memlong.runtime.checkpoint.SafetensorsCheckpoint;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -194,5 +200,88 @@ class TrainedCheckpointTest {
                 () -> TrainedCheckpoint.writeMerged(trained, stale, Fixtures.hfTinyLlama(), "F32", Map.of()));
         assertTrue(e.getMessage().contains("model.safetensors.index.json"), e.getMessage());
         assertFalse(java.nio.file.Files.exists(stale.resolve("model.safetensors")));
+    }
+
+    /**
+     * PEFT is the reference for adapters: one that PEFT made and saved (fixtures/README.md) loads here and computes
+     * the logits PEFT computed with it.
+     */
+    @Test
+    void anAdapterMadeByPeftComputesWhatPeftComputes() throws Exception {
+        Path peftDir = Fixtures.hfTinyLlamaPeftAdapter();
+        JsonNode ref = Fixtures.reference(peftDir);
+        int[] ids = Fixtures.ints(ref.get("ids"));
+        try (ModelParameters params = ModelParameters.load(Fixtures.hfTinyLlama(), root)) {
+            params.prepare(TrainingMode.LORA_UPPER, MEMORY_LAYER, TrainedCheckpoint.adapterSettings(peftDir), 1);
+            TrainedCheckpoint.loadAdapter(params, peftDir);
+            TrainedCheckpoint.writeMerged(params, tmp.resolve("peft-merged"), Fixtures.hfTinyLlama(), "F32", Map.of());
+        }
+        try (LlamaModel model = LlamaModel.load(tmp.resolve("peft-merged"))) {
+            float[][] logits = model.forwardLogits(ids);
+            for (int t = 0; t < ids.length; t++) {
+                for (int v = 0; v < logits[t].length; v++) {
+                    assertEquals(ref.get("logits").get(t).get(v).asDouble(), logits[t][v], 1e-4, "position " + t);
+                }
+            }
+        }
+    }
+
+    /** What writeAdapter writes is what PEFT writes for the same training: tensor names and the config's modules. */
+    @Test
+    void anAdapterWrittenHereIsNamedAndConfiguredAsPeftWritesIt() throws Exception {
+        Path dir = tmp.resolve("adapter-as-peft");
+        TrainedCheckpoint.writeAdapter(trained, dir, "hf-tiny-llama", Map.of());
+        Path peftDir = Fixtures.hfTinyLlamaPeftAdapter();
+        try (WeightSource ours = SafetensorsCheckpoint.openFile(dir.resolve(TrainedCheckpoint.ADAPTER_FILE));
+             WeightSource peft = SafetensorsCheckpoint.openFile(peftDir.resolve(TrainedCheckpoint.ADAPTER_FILE))) {
+            assertEquals(new TreeSet<>(peft.tensors().keySet()), new TreeSet<>(ours.tensors().keySet()));
+        }
+        ObjectMapper json = new ObjectMapper();
+        JsonNode ourCfg = json.readTree(Files.readString(dir.resolve(TrainedCheckpoint.ADAPTER_CONFIG)));
+        JsonNode peftCfg = json.readTree(Files.readString(peftDir.resolve(TrainedCheckpoint.ADAPTER_CONFIG)));
+        for (String key : List.of("modules_to_save", "target_modules", "layers_to_transform")) {
+            assertTrue(ourCfg.has(key), key + " is missing from " + ourCfg);
+            assertEquals(strings(peftCfg.get(key)), strings(ourCfg.get(key)), key);
+        }
+        for (String key : List.of("peft_type", "task_type", "r", "bias")) {
+            assertEquals(peftCfg.get(key).asText(), ourCfg.get(key).asText(), key);
+        }
+        assertEquals(peftCfg.get("lora_alpha").asDouble(), ourCfg.get("lora_alpha").asDouble(), 0);
+    }
+
+    private static Set<String> strings(JsonNode array) {
+        Set<String> out = new TreeSet<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    /** PEFT options that make the same tensors compute something else are refused, not loaded as plain LoRA. */
+    @Test
+    void peftVariantsThatComputeOtherwiseAreRefused() throws Exception {
+        Map<String, String> edits = Map.of(
+                "use_rslora", "\"use_rslora\": true",
+                "use_dora", "\"use_dora\": true",
+                "bias", "\"bias\": \"lora_only\"",
+                "rank_pattern", "\"rank_pattern\": {\"q_proj\": 8}");
+        try (ModelParameters params = ModelParameters.load(Fixtures.hfTinyLlama(), root)) {
+            params.prepare(TrainingMode.LORA_UPPER, MEMORY_LAYER, new LoraSettings(4, 8, 0), 1);
+            String q3 = ParameterNames.loraA(3, "q_proj");
+            float[] before = params.values(q3);
+            for (Map.Entry<String, String> edit : edits.entrySet()) {
+                Path dir = tmp.resolve("peft-" + edit.getKey());
+                Files.createDirectories(dir);
+                for (String file : List.of(TrainedCheckpoint.ADAPTER_FILE, TrainedCheckpoint.ADAPTER_CONFIG)) {
+                    Files.copy(Fixtures.hfTinyLlamaPeftAdapter().resolve(file), dir.resolve(file));
+                }
+                Path cfg = dir.resolve(TrainedCheckpoint.ADAPTER_CONFIG);
+                String text = Files.readString(cfg).replaceFirst("\"" + edit.getKey() + "\": [^,\n]+", edit.getValue());
+                assertTrue(text.contains(edit.getValue()), text);
+                Files.writeString(cfg, text);
+                CheckpointException e = assertThrows(CheckpointException.class,
+                        () -> TrainedCheckpoint.loadAdapter(params, dir));
+                assertTrue(e.getMessage().contains(edit.getKey()), e.getMessage());
+                assertArrayEquals(before, params.values(q3), 0f);
+            }
+        }
     }
 }
