@@ -1,6 +1,5 @@
 package dev.memlong.actors;
 
-import ai.djl.ndarray.types.DataType;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.conversation.ConversationActor;
@@ -18,6 +17,7 @@ import dev.memlong.actors.trainer.TrainerContext;
 import dev.memlong.actors.trainer.TrainerCounters;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.config.ModelConfig;
+import dev.memlong.runtime.model.ModelOptions;
 import dev.memlong.runtime.retriever.Retriever;
 import dev.memlong.runtime.settings.RuntimeSettings;
 import dev.memlong.runtime.tokenizer.ChatTemplate;
@@ -191,7 +191,7 @@ public final class MemLongRuntime implements AutoCloseable {
         ModelConfig model = StartupChecks.modelConfig(modelDir);
         MemorySettings memory = MemorySettings.fromConfig(config, model.numLayers(), model.maxPositionEmbeddings(),
                 StartupChecks.memoryLayout(modelDir));
-        DataType computeType = runtime.modelOptions().computeType();
+        ModelOptions modelOptions = runtime.modelOptions();
         String modelId = settings.modelId(modelDir);
         List<AutoCloseable> opened = new ArrayList<>();
         ActorSystem<?> system = null;
@@ -216,7 +216,7 @@ public final class MemLongRuntime implements AutoCloseable {
             List<Supplier<DeviceReplica>> replicas = new ArrayList<>();
             for (String device : settings.devices()) {
                 replicas.add(() -> {
-                    DeviceReplica replica = DeviceReplica.load(modelDir, DeviceNames.parse(device), computeType,
+                    DeviceReplica replica = DeviceReplica.load(modelDir, DeviceNames.parse(device), modelOptions,
                             retriever, memory, settings.maxBatch(), serving);
                     b.replicaObserver.accept(replica);
                     return replica;

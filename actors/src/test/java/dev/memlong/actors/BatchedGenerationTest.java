@@ -68,6 +68,10 @@ class BatchedGenerationTest {
     }
 
     private static void assertSameTokens(List<List<Reply>> batched) {
+        assertSameTokens(alone, batched);
+    }
+
+    private static void assertSameTokens(List<List<Reply>> alone, List<List<Reply>> batched) {
         for (int i = 0; i < CONVERSATIONS; i++) {
             for (int t = 0; t < 2; t++) {
                 Reply a = alone.get(i).get(t);
@@ -85,6 +89,24 @@ class BatchedGenerationTest {
     void eightConcurrentConversationsGenerateWhatEachGeneratesAlone(@TempDir Path data) {
         try (MemLongRuntime rt = TestRuntimes.start(data, 1, CONVERSATIONS, 8)) {
             assertSameTokens(concurrently(rt));
+        }
+    }
+
+    /** The same over bfloat16 KV caches (memlong.model.kv-cache-dtype), against each conversation alone there. */
+    @Test
+    void overBfloat16CachesConcurrentConversationsGenerateWhatEachGeneratesAlone(@TempDir Path data) {
+        String bf16 = "memlong.model.kv-cache-dtype = bfloat16";
+        List<List<Reply>> aloneBf16 = new ArrayList<>();
+        try (MemLongRuntime rt = TestRuntimes.start(data.resolve("alone"), 1, CONVERSATIONS, 8, bf16,
+                dev.memlong.actors.conversation.FaultInjector.NONE)) {
+            for (int i = 0; i < CONVERSATIONS; i++) {
+                Conversation c = rt.conversation("t", "c" + i);
+                aloneBf16.add(List.of(c.send(first(i), GREEDY).join(), c.send(second(i), GREEDY).join()));
+            }
+        }
+        try (MemLongRuntime rt = TestRuntimes.start(data.resolve("batched"), 1, CONVERSATIONS, 8, bf16,
+                dev.memlong.actors.conversation.FaultInjector.NONE)) {
+            assertSameTokens(aloneBf16, concurrently(rt));
         }
     }
 

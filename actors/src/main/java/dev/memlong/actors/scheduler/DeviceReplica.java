@@ -1,7 +1,6 @@
 package dev.memlong.actors.scheduler;
 
 import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.bundle.ModelBundle;
 import dev.memlong.runtime.checkpoint.Checkpoints;
@@ -42,17 +41,17 @@ public final class DeviceReplica implements AutoCloseable {
     }
 
     /** Loads the base model onto {@code device} and allocates the cache. */
-    public static DeviceReplica load(Path modelDir, Device device, DataType computeType, Retriever retriever,
+    public static DeviceReplica load(Path modelDir, Device device, ModelOptions options, Retriever retriever,
                                      MemorySettings settings, int slots) {
-        return load(modelDir, device, computeType, retriever, settings, slots, WeightVersion.BASE);
+        return load(modelDir, device, options, retriever, settings, slots, WeightVersion.BASE);
     }
 
     /** Loads the model onto {@code device}, serving {@code weights}, and allocates the cache. */
-    public static DeviceReplica load(Path modelDir, Device device, DataType computeType, Retriever retriever,
+    public static DeviceReplica load(Path modelDir, Device device, ModelOptions options, Retriever retriever,
                                      MemorySettings settings, int slots, WeightVersion weights) {
         // the trainer lowers its own thread's intra-op threads; a device thread created after that would inherit it
         Engines.setIntraOpThreads(Engines.defaultIntraOpThreads());
-        ModelBundle bundle = ModelBundle.open(modelDir, new ModelOptions(device, computeType));
+        ModelBundle bundle = ModelBundle.open(modelDir, options.on(device));
         try {
             EmbeddingPrefetch prefetch = new EmbeddingPrefetch(retriever);
             MemLongEngine engine = new MemLongEngine(bundle, prefetch, settings);

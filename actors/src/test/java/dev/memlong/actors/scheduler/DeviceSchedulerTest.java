@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
 import com.typesafe.config.ConfigFactory;
 import dev.memlong.actors.ActorTestSupport;
 import dev.memlong.actors.MemLongException;
 import dev.memlong.memory.InMemoryMemoryBank;
 import dev.memlong.memory.MemorySettings;
 import dev.memlong.runtime.generate.SamplingParams;
+import dev.memlong.runtime.model.ModelOptions;
 import dev.memlong.storage.ConversationKey;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -165,7 +165,7 @@ class DeviceSchedulerTest {
     }
 
     private Supplier<DeviceReplica> replica(Path modelDir, int slots) {
-        return () -> DeviceReplica.load(modelDir, Device.cpu(), DataType.FLOAT32, ActorTestSupport.RETRIEVER,
+        return () -> DeviceReplica.load(modelDir, Device.cpu(), ModelOptions.defaults(), ActorTestSupport.RETRIEVER,
                 memory, slots);
     }
 

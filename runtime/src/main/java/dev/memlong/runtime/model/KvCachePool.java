@@ -27,6 +27,7 @@ public final class KvCachePool implements AutoCloseable {
     private final int capacity;
     private final MemLongLayers memLong;
     private final NDArray memoryLayerKeys; // pre-RoPE keys of the memory layer, for moving overflow to memory
+    private final DataType type;
 
     KvCachePool(NDManager parent, int layers, int slots, int capacity, int kvHeads, int headDim, DataType type,
                 MemLongLayers memLong) {
@@ -39,12 +40,29 @@ public final class KvCachePool implements AutoCloseable {
         this.keys = new NDArray[layers];
         this.values = new NDArray[layers];
         Shape shape = new Shape(slots, kvHeads, capacity + 1L, headDim);
+        this.type = type;
+        DataType storage = storageType();
         for (int i = 0; i < layers; i++) {
-            keys[i] = manager.zeros(shape, type);
-            values[i] = manager.zeros(shape, type);
+            keys[i] = manager.zeros(shape, storage);
+            values[i] = manager.zeros(shape, storage);
         }
         this.memLong = memLong;
-        this.memoryLayerKeys = memLong == null ? null : manager.zeros(shape, type);
+        this.memoryLayerKeys = memLong == null ? null : manager.zeros(shape, storage);
+    }
+
+    /** What the cache stores: the model's compute type, or bfloat16 under float32 compute. */
+    public DataType type() {
+        return type;
+    }
+
+    /**
+     * The dtype of the cache's tensors. A bfloat16 cache keeps its rows' bits in float16-typed tensors: DJL 0.36's
+     * PyTorch JNI aborts the process on any bfloat16 (or int16) tensor operation, zeros included, while float16 ones
+     * copy their bits unchanged. Only the Java decode step ({@code Bf16Kernels}) reads and writes such rows, and
+     * {@link KvSlotRows} copies them as bytes; no tensor op ever interprets them.
+     */
+    DataType storageType() {
+        return type == DataType.BFLOAT16 ? DataType.FLOAT16 : type;
     }
 
     /** The MemLong layers this cache serves, or null for a plain decoder cache. */

@@ -35,9 +35,11 @@ public final class KvSlotRows {
         boolean memoryKeys = cache.memoryLayerKeys() != null;
         int blocks = 2 * layers + (memoryKeys ? 1 : 0);
         long blockBytes = (long) kvHeads * length * headDim * first.getDataType().getNumOfBytes();
+        // the cache's type, not its tensors' (a bfloat16 cache's rows sit in float16 tensors): rows restore only
+        // into a cache that reads them the same way
         ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(HEADER_BYTES + blocks * blockBytes))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        out.putInt(layers).putInt(kvHeads).putInt(length).putInt(headDim).putInt(first.getDataType().ordinal())
+        out.putInt(layers).putInt(kvHeads).putInt(length).putInt(headDim).putInt(cache.type().ordinal())
                 .putInt(memoryKeys ? 1 : 0);
         if (length > 0) {
             NDIndex rows = new NDIndex(slot + ", :, 0:" + length);
@@ -60,7 +62,8 @@ public final class KvSlotRows {
     public static void restore(KvCachePool cache, int slot, byte[] rows) {
         ByteBuffer in = ByteBuffer.wrap(rows).order(ByteOrder.LITTLE_ENDIAN);
         NDArray first = cache.keys(0);
-        DataType type = first.getDataType();
+        DataType type = cache.type();
+        DataType storage = cache.storageType();
         int layers = in.getInt();
         int kvHeads = in.getInt();
         int length = in.getInt();
@@ -74,7 +77,7 @@ public final class KvSlotRows {
                     + headDim + ", " + length + " tokens, " + DataType.values()[Math.floorMod(dtype,
                     DataType.values().length)] + ") do not fit this cache");
         }
-        long blockBytes = (long) kvHeads * length * headDim * type.getNumOfBytes();
+        long blockBytes = (long) kvHeads * length * headDim * storage.getNumOfBytes();
         long expected = HEADER_BYTES + (2L * layers + (memoryKeys ? 1 : 0)) * blockBytes;
         if (rows.length != expected) {
             throw new IllegalArgumentException("saved cache rows are " + rows.length + " bytes, expected " + expected);
@@ -85,11 +88,11 @@ public final class KvSlotRows {
             NDIndex target = new NDIndex(slot + ", :, 0:" + length);
             try (NDManager scratch = first.getManager().newSubManager()) {
                 for (int i = 0; i < layers; i++) {
-                    take(in, cache.keys(i), target, scratch, shape, type, blockBytes);
-                    take(in, cache.values(i), target, scratch, shape, type, blockBytes);
+                    take(in, cache.keys(i), target, scratch, shape, storage, blockBytes);
+                    take(in, cache.values(i), target, scratch, shape, storage, blockBytes);
                 }
                 if (memoryKeys) {
-                    take(in, cache.memoryLayerKeys(), target, scratch, shape, type, blockBytes);
+                    take(in, cache.memoryLayerKeys(), target, scratch, shape, storage, blockBytes);
                 }
             }
         }

@@ -16,6 +16,8 @@ import dev.memlong.runtime.checkpoint.WeightSource;
 import dev.memlong.runtime.config.ModelConfig;
 import dev.memlong.runtime.engine.Engines;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -39,6 +41,11 @@ public final class LlamaModel implements AutoCloseable {
     private final NDManager manager;
     private final ModelWeights weights;
     private final DataType computeType;
+    /**
+     * What caches store: computeType, or bfloat16 under float32 compute, which only the Java decode step reads and
+     * writes (DJL cannot: see {@link KvCachePool}), so such a model needs it and runs every forward through it.
+     */
+    private final DataType kvType;
     private final Attention attention;
     private final NDArray epsilon; // RMSNorm's eps as a tensor: a Number operand costs an extra native call per use
     private RotaryTable rotary;
@@ -50,11 +57,12 @@ public final class LlamaModel implements AutoCloseable {
     private boolean javaDecode;
 
     private LlamaModel(ModelConfig config, NDManager manager, ModelWeights weights, DataType computeType,
-                       boolean onCpu) {
+                       DataType kvType, boolean onCpu) {
         this.config = config;
         this.manager = manager;
         this.weights = weights;
         this.computeType = computeType;
+        this.kvType = kvType;
         this.attention = new Attention(config.numHeads(), config.numKvHeads(), config.headDim(), computeType);
         this.epsilon = manager.create(config.rmsNormEps());
         ensureRotary(Math.min(config.maxPositionEmbeddings(), 4096));
@@ -63,6 +71,11 @@ public final class LlamaModel implements AutoCloseable {
             this.decoder = JavaDecode.create(config, weights, pool);
             this.javaDecode = true;
         } else {
+            if (kvType == DataType.BFLOAT16) {
+                throw new IllegalArgumentException("a bfloat16 KV cache needs the Java decode step: float32 compute on"
+                        + " the CPU, a JDK 22+ started with --add-modules jdk.incubator.vector, and -D"
+                        + JavaDecode.PROPERTY + " not false");
+            }
             this.pool = null;
             this.decoder = null;
         }
@@ -79,7 +92,7 @@ public final class LlamaModel implements AutoCloseable {
         NDManager manager = engine.newBaseManager(options.device());
         try (WeightSource src = Checkpoints.open(modelDir)) {
             ModelWeights weights = ModelWeights.load(src, config, manager.newSubManager(), options.computeType());
-            return new LlamaModel(config, manager, weights, options.computeType(),
+            return new LlamaModel(config, manager, weights, options.computeType(), options.kvCacheType(),
                     options.device().equals(ai.djl.Device.cpu()));
         } catch (RuntimeException e) {
             manager.close();
@@ -156,7 +169,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         ensureRotary(capacity + 1);
         return new KvCachePool(manager, config.numLayers(), slots, capacity, config.numKvHeads(), config.headDim(),
-                computeType, memLong);
+                kvType, memLong);
     }
 
     private void ensureRotary(int positions) {
@@ -209,6 +222,15 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("retrieved memory needs a cache created with MemLong layers");
         }
         float[][][] result;
+        if (cache.type() == DataType.BFLOAT16) {
+            if (!javaDecode) {
+                throw new IllegalStateException("a bfloat16 KV cache is read and written by the Java decode step only,"
+                        + " and it is off");
+            }
+            if (!javaRows(batch, allPositions)) {
+                return forwardInPieces(cache, steps, allPositions, memories);
+            }
+        }
         if (javaDecode && javaRows(batch, allPositions)) {
             result = decoder.forward(batch, cache, rotary, anyMemory ? memories : null, allPositions);
             batch.commit(cache);
@@ -231,6 +253,34 @@ public final class LlamaModel implements AutoCloseable {
         batch.commit(cache);
         return result;
     }
+
+    /**
+     * A forward too large for one Java step, over a bfloat16 cache: each sequence's new tokens in consecutive pieces
+     * of up to {@value #JAVA_PIECE} tokens, in order (a piece attends to the ones before it through the cache, as one
+     * forward would), which gives what one forward gives up to float32 rounding.
+     */
+    private float[][][] forwardInPieces(KvCachePool cache, List<SequenceStep> steps, boolean allPositions,
+                                        List<MemoryKv> memories) {
+        float[][][] out = new float[steps.size()][][];
+        for (int i = 0; i < steps.size(); i++) {
+            SequenceStep step = steps.get(i);
+            List<MemoryKv> memory = memories == null ? null : java.util.Collections.singletonList(memories.get(i));
+            List<float[]> rows = new ArrayList<>();
+            int[] ids = step.tokens();
+            for (int from = 0; from < ids.length; from += JAVA_PIECE) {
+                int[] piece = Arrays.copyOfRange(ids, from, Math.min(ids.length, from + JAVA_PIECE));
+                float[][] logits = forward(cache, List.of(new SequenceStep(step.slot(), piece)), allPositions, memory)[0];
+                if (allPositions || from + JAVA_PIECE >= ids.length) {
+                    rows.addAll(List.of(logits));
+                }
+            }
+            out[i] = rows.toArray(new float[0][]);
+        }
+        return out;
+    }
+
+    /** Tokens per piece of {@link #forwardInPieces}: within what {@link #javaRows} takes with every position's logits. */
+    private static final int JAVA_PIECE = 64;
 
     /**
      * Whether the Java decoder takes this forward: every decode step, and prefill up to {@link StepDecoder#MAX_ROWS}
@@ -354,6 +404,10 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("cannot move " + tokens + " of slot " + slot + "'s " + length + " tokens");
         }
         int rest = length - tokens;
+        if (cache.type() == DataType.BFLOAT16 && !javaDecode) {
+            throw new IllegalStateException("a bfloat16 KV cache is read and written by the Java decode step only, and"
+                    + " it is off");
+        }
         if (javaDecode) { // reads the leaving K/V and moves the rest in Java, in place (no tensor ops)
             EvictedWindow evicted = decoder.shiftWindow(cache, slot, tokens, rotary);
             cache.shrink(slot, tokens);

@@ -29,7 +29,7 @@ import java.util.Set;
 public record RuntimeSettings(Path modelDir, ModelOptions modelOptions, String retrieverKind, Path retrieverDir,
                               Pooling pooling, double lexicalWeight) {
 
-    private static final Set<String> MODEL_KEYS = Set.of("dir", "dtype");
+    private static final Set<String> MODEL_KEYS = Set.of("dir", "dtype", "kv-cache-dtype");
     private static final Set<String> RETRIEVER_KEYS = Set.of("kind", "model-dir", "pooling", "lexical-weight");
 
     /** Reads {@code memlong.model} and {@code memlong.retriever} with this module's reference.conf beneath. */
@@ -44,6 +44,12 @@ public record RuntimeSettings(Path modelDir, ModelOptions modelOptions, String r
             options = new ModelOptions(ai.djl.Device.cpu(), ModelOptions.parseComputeType(model.getString("dtype")));
         } catch (IllegalArgumentException e) {
             throw new ConfigException.BadValue("memlong.model.dtype", e.getMessage());
+        }
+        try {
+            options = new ModelOptions(options.device(), options.computeType(),
+                    ModelOptions.parseKvCacheType(model.getString("kv-cache-dtype"), options.computeType()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException.BadValue("memlong.model.kv-cache-dtype", e.getMessage());
         }
         String kind = retriever.getString("kind");
         if (!kind.equals("bge-small-en-v1.5") && !kind.equals("onnx")) {

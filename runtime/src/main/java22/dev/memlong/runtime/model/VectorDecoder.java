@@ -1,5 +1,6 @@
 package dev.memlong.runtime.model;
 
+import ai.djl.ndarray.types.DataType;
 import dev.memlong.runtime.config.ModelConfig;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -194,13 +195,15 @@ final class VectorDecoder implements StepDecoder {
         float[] cos = rotary.cosTable();
         float[] sin = rotary.sinTable();
         int co = tokens * d;
-        long bytes = (long) rest * d * Float.BYTES;
-        MemorySegment preRope = NativeFloats.of(cache.memoryLayerKeys());
+        boolean bf16 = cache.type() == DataType.BFLOAT16;
+        long element = bf16 ? Short.BYTES : Float.BYTES;
+        long bytes = (long) rest * d * element;
+        MemorySegment preRope = NativeFloats.cacheRows(cache, cache.memoryLayerKeys());
         MemorySegment[] k = new MemorySegment[layers.length];
         MemorySegment[] v = new MemorySegment[layers.length];
         for (int layer = 0; layer < layers.length; layer++) {
-            k[layer] = NativeFloats.of(cache.keys(layer));
-            v[layer] = NativeFloats.of(cache.values(layer));
+            k[layer] = NativeFloats.cacheRows(cache, cache.keys(layer));
+            v[layer] = NativeFloats.cacheRows(cache, cache.values(layer));
         }
         // one task per layer and KV head, plus one per KV head for the memory layer's pre-RoPE keys: disjoint rows;
         // a task reads its leaving rows (memory layer) before it moves the rest over them
@@ -210,28 +213,40 @@ final class VectorDecoder implements StepDecoder {
             long base = ((long) slot * kvHeads + g) * rowsPerSlot;
             if (layer == layers.length) {
                 for (int t = 0; t < tokens; t++) {
-                    VectorKernels.loadRow(preRope, (base + t) * d, evictedKeys, t * width + g * d, d);
+                    loadRow(bf16, preRope, (base + t) * d, evictedKeys, t * width + g * d);
                 }
                 if (rest > 0) {
-                    MemorySegment.copy(preRope, (base + tokens) * d * Float.BYTES, preRope, base * d * Float.BYTES,
-                            bytes);
+                    MemorySegment.copy(preRope, (base + tokens) * d * element, preRope, base * d * element, bytes);
                 }
                 return;
             }
             if (layer == memoryLayer) {
                 for (int t = 0; t < tokens; t++) {
-                    VectorKernels.loadRow(v[layer], (base + t) * d, evictedValues, t * width + g * d, d);
+                    loadRow(bf16, v[layer], (base + t) * d, evictedValues, t * width + g * d);
                 }
             }
             if (rest > 0) {
-                MemorySegment.copy(v[layer], (base + tokens) * d * Float.BYTES, v[layer], base * d * Float.BYTES,
+                MemorySegment.copy(v[layer], (base + tokens) * d * element, v[layer], base * d * element,
                         bytes); // overlap-safe
                 for (int r = 0; r < rest; r++) { // ascending: a row is read before any write reaches it
-                    VectorKernels.rotateBack(k[layer], (base + tokens + r) * d, (base + r) * d, cos, sin, co, d);
+                    if (bf16) {
+                        Bf16Kernels.rotateBack(k[layer], (base + tokens + r) * d, (base + r) * d, cos, sin, co, d);
+                    } else {
+                        VectorKernels.rotateBack(k[layer], (base + tokens + r) * d, (base + r) * d, cos, sin, co, d);
+                    }
                 }
             }
         });
         return new EvictedWindow(tokens, evictedKeys, evictedValues);
+    }
+
+    /** One cache row of {@code d} elements, widened to floats when the cache is bfloat16. */
+    private void loadRow(boolean bf16, MemorySegment seg, long index, float[] dst, int doff) {
+        if (bf16) {
+            Bf16Kernels.loadRow(seg, index, dst, doff, d);
+        } else {
+            VectorKernels.loadRow(seg, index, dst, doff, d);
+        }
     }
 
     @Override
@@ -341,6 +356,7 @@ final class VectorDecoder implements StepDecoder {
         private final MemorySegment[] memoryValues;
         private final int[] rowSequence;
         private final int[] rowPosition;
+        private final boolean bf16; // the cache stores bfloat16 rows (Bf16Kernels), else float32
 
         Step(ForwardBatch batch, KvCachePool cache, RotaryTable rotary, List<MemoryKv> memories, int[] rowSequence,
              int[] rowPosition) {
@@ -356,10 +372,11 @@ final class VectorDecoder implements StepDecoder {
             this.keys = new MemorySegment[layerCount];
             this.values = new MemorySegment[layerCount];
             for (int i = 0; i < layerCount; i++) {
-                keys[i] = NativeFloats.of(cache.keys(i));
-                values[i] = NativeFloats.of(cache.values(i));
+                keys[i] = NativeFloats.cacheRows(cache, cache.keys(i));
+                values[i] = NativeFloats.cacheRows(cache, cache.values(i));
             }
-            this.memoryLayerKeys = memLong == null ? null : NativeFloats.of(cache.memoryLayerKeys());
+            this.memoryLayerKeys = memLong == null ? null : NativeFloats.cacheRows(cache, cache.memoryLayerKeys());
+            this.bf16 = cache.type() == DataType.BFLOAT16;
             int b = batch.size();
             this.memoryKeys = new MemorySegment[b];
             this.memoryValues = new MemorySegment[b];
@@ -385,11 +402,19 @@ final class VectorDecoder implements StepDecoder {
             int vOff = row + (heads + kvHeads + g) * d;
             long cacheRow = ((long) slot * kvHeads + g) * rowsPerSlot;
             if (memLong != null && layer == memLong.memoryLayer()) {
-                VectorKernels.store(qkv, kOff, memoryLayerKeys, (cacheRow + pos) * d, d);
+                storeRow(qkv, kOff, memoryLayerKeys, (cacheRow + pos) * d);
             }
             VectorKernels.rotate(qkv, kOff, rotary.cosTable(), rotary.sinTable(), ropeRow, d);
-            VectorKernels.store(qkv, kOff, keys[layer], (cacheRow + pos) * d, d);
-            VectorKernels.store(qkv, vOff, values[layer], (cacheRow + pos) * d, d);
+            storeRow(qkv, kOff, keys[layer], (cacheRow + pos) * d);
+            storeRow(qkv, vOff, values[layer], (cacheRow + pos) * d);
+        }
+
+        private void storeRow(float[] src, int so, MemorySegment seg, long index) {
+            if (bf16) {
+                Bf16Kernels.store(src, so, seg, index, d);
+            } else {
+                VectorKernels.store(src, so, seg, index, d);
+            }
         }
 
         /**
@@ -422,14 +447,22 @@ final class VectorDecoder implements StepDecoder {
                 if (m > 0) {
                     VectorKernels.rowDots(memK, memBase, m, d, qkv, qOff, scores, 0);
                 }
-                VectorKernels.rowDots(k, cacheRow, local, d, qkv, qOff, scores, m);
+                if (bf16) {
+                    Bf16Kernels.rowDots(k, cacheRow, local, d, qkv, qOff, scores, m);
+                } else {
+                    VectorKernels.rowDots(k, cacheRow, local, d, qkv, qOff, scores, m);
+                }
                 VectorKernels.softmax(scores, 0, m + local);
                 int o = (r * heads + h) * d;
                 java.util.Arrays.fill(attn, o, o + d, 0f);
                 if (m > 0) {
                     VectorKernels.weightedRows(scores, 0, m, memV, memBase, d, attn, o);
                 }
-                VectorKernels.weightedRows(scores, m, local, v, cacheRow, d, attn, o);
+                if (bf16) {
+                    Bf16Kernels.weightedRows(scores, m, local, v, cacheRow, d, attn, o);
+                } else {
+                    VectorKernels.weightedRows(scores, m, local, v, cacheRow, d, attn, o);
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ class RuntimeSettingsTest {
         RuntimeSettings s = RuntimeSettings.from(ConfigFactory.empty());
         assertEquals(Path.of("fixtures/hf-tiny-llama"), s.modelDir());
         assertEquals(DataType.FLOAT32, s.modelOptions().computeType());
+        assertEquals(DataType.FLOAT32, s.modelOptions().kvCacheType(), "auto: the compute type");
         assertEquals("bge-small-en-v1.5", s.retrieverKind());
         assertEquals(HybridRetriever.DEFAULT_LEXICAL_WEIGHT, s.lexicalWeight());
         try (Retriever r = s.openRetriever()) {
@@ -39,6 +40,16 @@ class RuntimeSettingsTest {
         e = assertThrows(ConfigException.class,
                 () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.model.dtype = int8")));
         assertTrue(e.getMessage().contains("memlong.model.dtype"), e.getMessage());
+        // bfloat16 compute would abort the process in DJL: refused at start-up
+        e = assertThrows(ConfigException.class,
+                () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.model.dtype = bfloat16")));
+        assertTrue(e.getMessage().contains("memlong.model.dtype") && e.getMessage().contains("DJL"), e.getMessage());
+        // int8 is no dtype; float16 under float32 compute is no supported cache
+        for (String bad : new String[] {"int8", "float16"}) {
+            e = assertThrows(ConfigException.class, () -> RuntimeSettings.from(
+                    ConfigFactory.parseString("memlong.model.kv-cache-dtype = " + bad)));
+            assertTrue(e.getMessage().contains("memlong.model.kv-cache-dtype"), e.getMessage());
+        }
         e = assertThrows(ConfigException.class,
                 () -> RuntimeSettings.from(ConfigFactory.parseString("memlong.retriever.kind = onnx")));
         assertTrue(e.getMessage().contains("memlong.retriever.model-dir"), e.getMessage());
@@ -55,9 +66,12 @@ class RuntimeSettingsTest {
     @Test
     void valuesAreRead() {
         RuntimeSettings s = RuntimeSettings.from(ConfigFactory.parseString(
-                "memlong.model { dir = \"/m\", dtype = bf16 }\nmemlong.retriever { kind = onnx, model-dir = \"/r\", pooling = mean, lexical-weight = 0.25 }"));
+                "memlong.model { dir = \"/m\", dtype = fp16 }\nmemlong.retriever { kind = onnx, model-dir = \"/r\", pooling = mean, lexical-weight = 0.25 }"));
         assertEquals(Path.of("/m"), s.modelDir());
-        assertEquals(DataType.BFLOAT16, s.modelOptions().computeType());
+        assertEquals(DataType.FLOAT16, s.modelOptions().computeType());
+        assertEquals(DataType.FLOAT16, s.modelOptions().kvCacheType());
+        assertEquals(DataType.BFLOAT16, RuntimeSettings.from(ConfigFactory.parseString(
+                "memlong.model.kv-cache-dtype = bf16")).modelOptions().kvCacheType());
         assertEquals(Path.of("/r"), s.retrieverDir());
         assertEquals(0.25, s.lexicalWeight());
     }
