@@ -24,7 +24,12 @@ public final class Roofline {
 
     /** Bytes of float32 keys and values one cached token holds (every layer): what attention reads per token. */
     public static long kvBytesPerToken(ModelShape s) {
-        return 2L * s.layers() * s.kvHeads() * s.headDim() * Float.BYTES;
+        return kvBytesPerToken(s, Float.BYTES);
+    }
+
+    /** {@link #kvBytesPerToken(ModelShape)} for a cache of {@code elementBytes} per element (2: bfloat16). */
+    public static long kvBytesPerToken(ModelShape s, int elementBytes) {
+        return 2L * s.layers() * s.kvHeads() * s.headDim() * elementBytes;
     }
 
     /** Tokens/s if weight reads ran at {@code bytesPerSecond}. */

@@ -32,13 +32,19 @@ final class BenchBatchingCommand implements Callable<Integer> {
     @Option(names = "--no-long-prompt", description = "skip the long prompt part (a quicker run)")
     boolean noLongPrompt;
 
+    @Option(names = "--kv-cache-dtype", defaultValue = "float32", paramLabel = "TYPE",
+            description = "what the KV caches store: float32 (default) or bfloat16")
+    String kvCacheDtype;
+
     @Override
     public Integer call() {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1");
         }
         DecodeBench.configureThreads(threads);
-        BatchingReport report = new BatchingBench(data, threads, concurrencies, !noLongPrompt,
+        ai.djl.ndarray.types.DataType kv = dev.memlong.runtime.model.ModelOptions.parseKvCacheType(kvCacheDtype,
+                ai.djl.ndarray.types.DataType.FLOAT32);
+        BatchingReport report = new BatchingBench(data, threads, concurrencies, !noLongPrompt, kv,
                 System.err::println).run();
         if (json) {
             Json.print(report.toMap());

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks",
         subcommands = {BenchDecodeCommand.class, BenchMemoryCommand.class, StorageBenchCommand.class,
             BenchTrainCommand.class, BenchGatewayCommand.class, BenchBatchingCommand.class,
-            BenchRecallCommand.class, BenchEmbeddingCommand.class})
+            BenchRecallCommand.class, BenchEmbeddingCommand.class, BenchKvCacheCommand.class})
 final class BenchCommand implements Runnable {
 
     @Override

@@ -12,10 +12,17 @@ final class ModelOption {
     Path dir;
 
     @Option(names = "--dtype", defaultValue = "float32", paramLabel = "TYPE",
-            description = "compute dtype: float32 (default), bfloat16 or float16")
+            description = "compute dtype: float32 (default) or float16 (bfloat16 is refused: DJL's PyTorch binding "
+                    + "aborts on it; bfloat16 checkpoints load widened)")
     String dtype;
 
+    @Option(names = "--kv-cache-dtype", defaultValue = "auto", paramLabel = "TYPE",
+            description = "what the KV cache stores: auto (the compute dtype, default) or bfloat16 (float32 compute "
+                    + "and the Java decode step)")
+    String kvCacheDtype;
+
     ModelOptions options() {
-        return new ModelOptions(ai.djl.Device.cpu(), ModelOptions.parseComputeType(dtype));
+        var compute = ModelOptions.parseComputeType(dtype);
+        return new ModelOptions(ai.djl.Device.cpu(), compute, ModelOptions.parseKvCacheType(kvCacheDtype, compute));
     }
 }

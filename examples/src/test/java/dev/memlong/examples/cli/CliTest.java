@@ -101,6 +101,30 @@ class CliTest {
         assertTrue(byPrompt.json().get("text").isTextual());
     }
 
+    /** Over a bfloat16 KV cache the fixture's greedy continuation is still transformers' (float32) one. */
+    @Test
+    void greedyGenerateOverABfloat16CacheMatchesTransformers() throws IOException {
+        JsonNode c = reference.get("cases").get(1);
+        Outcome r = run("generate", "--model", model.toString(), "--ids", csv(c.get("ids")), "--max-new-tokens", "24",
+                "--greedy", "--kv-cache-dtype", "bfloat16");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertArrayEquals(ints(c.get("greedy")), ints(r.json().get("ids")));
+    }
+
+    /** bfloat16 compute aborted the JVM inside DJL; now it is refused with the reason, and so are bad values. */
+    @Test
+    void unsupportedDtypesAreRefusedWithTheReason() {
+        Outcome r = run("logits", "--model", model.toString(), "--ids", "1,2,3", "--dtype", "bfloat16");
+        assertTrue(r.exitCode() != 0);
+        assertTrue(r.stderr().contains("DJL"), r.stderr());
+        r = run("logits", "--model", model.toString(), "--ids", "1,2,3", "--kv-cache-dtype", "int8");
+        assertTrue(r.exitCode() != 0);
+        assertTrue(r.stderr().contains("int8"), r.stderr());
+        r = run("bench", "kv-cache", "--context", "0");
+        assertTrue(r.exitCode() != 0);
+        assertTrue(r.stderr().contains("--context"), r.stderr());
+    }
+
     @Test
     void seededSamplingIsReproducible() throws IOException {
         String[] args = {"generate", "--model", model.toString(), "--prompt", "Licensed under", "--max-new-tokens", "16",

@@ -1,5 +1,7 @@
 package dev.memlong.examples.bench.batching;
 
+import ai.djl.ndarray.types.DataType;
+import dev.memlong.runtime.model.ModelOptions;
 import dev.memlong.runtime.retriever.HashingRetriever;
 import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
@@ -38,9 +40,10 @@ import java.util.function.Consumer;
  * @param dataDir where the checkpoint is kept ({@code DATA/bench/llama-110m})
  * @param threads    PyTorch intra-op threads
  * @param longPrompt whether to run the long-prompt part
+ * @param kvCacheType what the KV caches store: float32, or bfloat16 ({@code --kv-cache-dtype})
  */
 public record BatchingBench(Path dataDir, int threads, List<Integer> concurrencies, boolean longPrompt,
-                            Consumer<String> log) {
+                            DataType kvCacheType, Consumer<String> log) {
 
     /** Concurrency of the long-prompt run. */
     static final int LONG_PROMPT_CONCURRENCY = 16;
@@ -94,7 +97,8 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
             log.accept("the model alone: one decode forward per step at each batch size, at its tier's mean context ...");
             Map<Integer, Integer> contexts = new LinkedHashMap<>();
             tiers.forEach((c, t) -> contexts.put(c, (int) Math.round(t.meanContextTokens())));
-            Map<Integer, Double> modelSteps = ModelSteps.measure(dir, contexts);
+            Map<Integer, Double> modelSteps = ModelSteps.measure(dir, contexts,
+                    new ModelOptions(ai.djl.Device.cpu(), DataType.FLOAT32, kvCacheType));
             modelSteps.forEach((b, s) -> log.accept(String.format("  batch %d at context %d: %.1f ms per step, %.1f tok/s",
                     b, contexts.get(b), s * 1e3, b / s)));
             LongPromptFigures lp = null;
@@ -104,7 +108,7 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
                         + "(x%.2f)", lp.promptTokens(), LONG_PROMPT_CONCURRENCY, lp.p99WithoutMs(), lp.p99WithMs(),
                         lp.ratio()));
             }
-            return new BatchingReport(shape, threads, probeAgain(machine), modelSteps, tiers, lp);
+            return new BatchingReport(shape, threads, probeAgain(machine), kvCacheType, modelSteps, tiers, lp);
         }
     }
 
@@ -206,6 +210,7 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
     private MemLongRuntime runtime(Path model, Path data, int maxBatch) {
         Config config = ConfigFactory.parseString("""
                 memlong.model.dir = "%s"
+                memlong.model.kv-cache-dtype = %s
                 memlong.actors {
                   devices = ["cpu"]
                   max-batch = %d
@@ -223,7 +228,8 @@ public record BatchingBench(Path dataDir, int threads, List<Integer> concurrenci
                   fsync = false
                 }
                 pekko.loglevel = WARNING
-                """.formatted(path(model), maxBatch, maxBatch + PREFILL_TOKENS_PER_STEP, path(data)));
+                """.formatted(path(model), kvCacheType == DataType.BFLOAT16 ? "bfloat16" : "float32", maxBatch,
+                maxBatch + PREFILL_TOKENS_PER_STEP, path(data)));
         return MemLongRuntime.builder(config).retriever(new HashingRetriever()).start();
     }
 

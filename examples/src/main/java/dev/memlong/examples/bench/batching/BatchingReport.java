@@ -1,5 +1,6 @@
 package dev.memlong.examples.bench.batching;
 
+import ai.djl.ndarray.types.DataType;
 import dev.memlong.examples.bench.MachineProbe;
 import dev.memlong.examples.bench.ModelShape;
 import dev.memlong.examples.bench.Roofline;
@@ -18,7 +19,7 @@ import java.util.function.ToDoubleFunction;
  * ({@link MachineProbe}). {@code longPrompt} is null when
  * that part was skipped.
  */
-public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result machine,
+public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result machine, DataType kvCacheType,
                              Map<Integer, Double> modelStepSeconds, Map<Integer, TierFigures> tiers,
                              LongPromptFigures longPrompt) {
 
@@ -35,7 +36,8 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
     double rooflineTokS(TierFigures t) {
         double context = t.meanContextTokens();
         double memory = (Roofline.decodeBytesPerToken(shape)
-                + t.concurrency() * context * Roofline.kvBytesPerToken(shape)) / machine.bandwidthBytesPerS();
+                + t.concurrency() * context * Roofline.kvBytesPerToken(shape, kvCacheType.getNumOfBytes()))
+                / machine.bandwidthBytesPerS();
         double compute = t.concurrency() * decodeFlopsPerToken(shape, context) / machine.matmulFlopsPerS();
         return t.concurrency() / Math.max(memory, compute);
     }
@@ -50,6 +52,7 @@ public record BatchingReport(ModelShape shape, int threads, MachineProbe.Result 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model_parameters", shape.parameters());
         m.put("threads", threads);
+        m.put("kv_cache_dtype", kvCacheType.toString());
         m.putAll(machine.toMap());
         m.put("tokens_per_conversation", perTier(t -> t.tokensPerConversation()));
         // the context the roofline and the model-alone steps are taken at: each tier's measured mean

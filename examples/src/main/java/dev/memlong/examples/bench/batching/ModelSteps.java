@@ -34,9 +34,10 @@ final class ModelSteps {
      * Median decode step seconds per batch size, each at its context: the prompt is that context less half the timed
      * steps, so the timed steps' mean context is the one given.
      */
-    static Map<Integer, Double> measure(Path modelDir, Map<Integer, Integer> contextByBatchSize) {
+    static Map<Integer, Double> measure(Path modelDir, Map<Integer, Integer> contextByBatchSize,
+                                        dev.memlong.runtime.model.ModelOptions options) {
         Map<Integer, Double> out = new LinkedHashMap<>();
-        try (LlamaModel model = LlamaModel.load(modelDir)) {
+        try (LlamaModel model = LlamaModel.load(modelDir, options)) {
             int vocab = model.config().vocabSize();
             for (Map.Entry<Integer, Integer> e : contextByBatchSize.entrySet()) {
                 int b = e.getKey();
