@@ -95,6 +95,8 @@ public final class MemLongRuntime implements AutoCloseable {
     private final boolean ownRetriever;
     private final AtomicLong turnIds = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** The sink of every turn in flight, by turn id: close() answers those no answer reached. */
+    private final java.util.Map<Long, ActorRef<TurnEvent>> openSinks = new java.util.concurrent.ConcurrentHashMap<>();
     private final LongAdder tokensGenerated = new LongAdder();
     private final LongAdder turnsDone = new LongAdder();
     private final LongAdder turnsFailed = new LongAdder();
@@ -392,7 +394,7 @@ public final class MemLongRuntime implements AutoCloseable {
 
     ActorRef<TurnEvent> turnSink(long turnId, Consumer<TurnEvent> handler) {
         // turn ids restart at 1 in every runtime, and runtimes may share an ActorSystem: the name carries both
-        ActorRef<TurnEvent> sink = system.systemActorOf(TurnSink.create(event -> {
+        ActorRef<TurnEvent> sink = system.systemActorOf(TurnSink.create(turnId, event -> {
             switch (event) {
                 case TurnEvent.Delta d -> {
                     if (d.tokenId() >= 0) {
@@ -402,14 +404,17 @@ public final class MemLongRuntime implements AutoCloseable {
                 case TurnEvent.Done d -> {
                     turnsDone.increment();
                     inFlight.decrementAndGet();
+                    openSinks.remove(turnId);
                 }
                 case TurnEvent.Error e -> {
                     turnsFailed.increment();
                     inFlight.decrementAndGet();
+                    openSinks.remove(turnId);
                 }
             }
             handler.accept(event);
         }), "turn-" + instance + "-" + turnId, Props.empty());
+        openSinks.put(turnId, sink);
         inFlight.incrementAndGet(); // only now: a spawn that throws leaves no turn in flight (close() waits for them)
         return sink;
     }
@@ -448,7 +453,7 @@ public final class MemLongRuntime implements AutoCloseable {
             // ends either way and answers its caller with that outcome, before the system terminates below.
             store.close();
             try {
-                terminateOwnSystem();
+                answerLateTurnsAndTerminate();
             } finally {
                 tokenizer.close();
                 if (ownRetriever) {
@@ -480,12 +485,16 @@ public final class MemLongRuntime implements AutoCloseable {
         }
     }
 
-    private void terminateOwnSystem() {
-        if (!ownSystem) {
-            return; // the turns' sink actors live on with the system: late answers reach their callers
-        }
-        // a commit that outlived its actor answers through the caller's sink actor, which stops with the system
+    private void answerLateTurnsAndTerminate() {
+        // a commit that outlived its actor answers through the caller's sink actor; the store is closed now, so
+        // whatever has not arrived by then never will (a message lost on the way): those callers get SHUTTING_DOWN,
+        // through their sinks so that it stays ordered after any event already on its way
         awaitTurnsAnswered(ANSWER_DELIVERY_TIMEOUT);
+        openSinks.forEach((turnId, sink) -> sink.tell(TurnSink.unanswered(turnId)));
+        if (!ownSystem) {
+            return;
+        }
+        awaitTurnsAnswered(ANSWER_DELIVERY_TIMEOUT); // the answers just sent (a sink stopped by terminate answers too)
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -205,6 +205,41 @@ class LifecycleTest {
         }
     }
 
+    /**
+     * A turn whose answer never comes (its messages lost on the way: here, a sink no conversation was told about) is
+     * answered SHUTTING_DOWN when the runtime closes, on its own actor system and on a shared one, instead of leaving
+     * its caller waiting forever.
+     */
+    @Test
+    void aTurnWhoseAnswerWasLostIsAnsweredShuttingDownOnClose(@TempDir Path own, @TempDir Path onShared)
+            throws Exception {
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "shared-lost");
+        try {
+            for (boolean sharedSystem : new boolean[] {false, true}) {
+                // close() first waits shutdown-timeout for running turns, which this one never ends: keep it short
+                var config = TestRuntimes.config(sharedSystem ? onShared : own, 1, 2, 2,
+                        "memlong.actors.shutdown-timeout = 1s");
+                var builder = MemLongRuntime.builder(config).retriever(TestRuntimes.RETRIEVER);
+                MemLongRuntime rt = (sharedSystem ? builder.actorSystem(system) : builder).start();
+                CompletableFuture<dev.memlong.actors.conversation.TurnEvent> answer = new CompletableFuture<>();
+                rt.turnSink(rt.nextTurnId(), event -> {
+                    if (!(event instanceof dev.memlong.actors.conversation.TurnEvent.Delta)) {
+                        answer.complete(event);
+                    }
+                });
+                assertEquals(1, rt.stats().turnsInFlight());
+                rt.close();
+                var error = assertInstanceOf(dev.memlong.actors.conversation.TurnEvent.Error.class,
+                        answer.get(10, TimeUnit.SECONDS), "shared system: " + sharedSystem);
+                assertEquals(MemLongException.Kind.SHUTTING_DOWN, error.error().kind());
+                assertEquals(0, rt.stats().turnsInFlight());
+            }
+        } finally {
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
     private static MemLongRuntime shared(ActorSystem<?> system, Path data) {
         return MemLongRuntime.builder(TestRuntimes.config(data, 1, 2, 2, "")).retriever(TestRuntimes.RETRIEVER)
                 .actorSystem(system).start();
@@ -215,6 +250,9 @@ class LifecycleTest {
         assertStartFails(data, "memlong.actors.max-batchh = 3", "memlong.actors.max-batchh");
         assertStartFails(data, "memlong.actors.max-batch = 0", "memlong.actors.max-batch");
         assertStartFails(data, "memlong.model.dtype = int8", "memlong.model.dtype");
+        // bfloat16 compute aborted the JVM inside DJL: refused instead
+        assertStartFails(data, "memlong.model.dtype = bfloat16", "memlong.model.dtype");
+        assertStartFails(data, "memlong.model.kv-cache-dtype = float16", "memlong.model.kv-cache-dtype");
         assertStartFails(data, "memlong.model.dirr = x", "memlong.model.dirr");
         assertStartFails(data, "memlong.retriever.kind = word2vec", "memlong.retriever.kind");
         // the former root of this module's keys points to where they went
