@@ -188,6 +188,7 @@ public final class MemLongRuntime implements AutoCloseable {
         Config config = ConfigFactory.load(b.config);
         ActorSettings settings = ActorSettings.from(config);
         RuntimeSettings runtime = StartupChecks.runtimeSettings(config);
+        StartupChecks.kvCacheFitsDevices(runtime, settings.devices());
         StorageSettings storage = StorageSettings.from(config);
         Path modelDir = runtime.modelDir();
         ModelConfig model = StartupChecks.modelConfig(modelDir);

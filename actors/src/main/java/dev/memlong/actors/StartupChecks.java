@@ -13,6 +13,7 @@ import dev.memlong.storage.ModelVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +31,23 @@ final class StartupChecks {
             return RuntimeSettings.from(config);
         } catch (ConfigException e) {
             throw new IllegalArgumentException("invalid configuration " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A bfloat16 KV cache is read and written by the Java decode step only, which runs on CPU devices: refused at
+     * start-up, naming the key, when a configured device is a GPU (DJL would abort the process on its tensors).
+     */
+    static void kvCacheFitsDevices(RuntimeSettings runtime, List<String> devices) {
+        if (runtime.modelOptions().kvCacheType() != ai.djl.ndarray.types.DataType.BFLOAT16) {
+            return;
+        }
+        for (String device : devices) {
+            if (DeviceNames.parse(device).isGpu()) {
+                throw new IllegalArgumentException("invalid configuration memlong.model.kv-cache-dtype: bfloat16"
+                        + " caches run on CPU devices only (the Java decode step), but memlong.actors.devices has \""
+                        + device + "\"");
+            }
         }
     }
 

@@ -253,6 +253,9 @@ class LifecycleTest {
         // bfloat16 compute aborted the JVM inside DJL: refused instead
         assertStartFails(data, "memlong.model.dtype = bfloat16", "memlong.model.dtype");
         assertStartFails(data, "memlong.model.kv-cache-dtype = float16", "memlong.model.kv-cache-dtype");
+        // the Java decode step, which alone reads bfloat16 caches, runs on CPU devices
+        assertStartFails(data, "memlong.model.kv-cache-dtype = bfloat16\nmemlong.actors.devices = [\"cpu\", \"gpu:0\"]",
+                "memlong.model.kv-cache-dtype");
         assertStartFails(data, "memlong.model.dirr = x", "memlong.model.dirr");
         assertStartFails(data, "memlong.retriever.kind = word2vec", "memlong.retriever.kind");
         // the former root of this module's keys points to where they went
