@@ -187,7 +187,7 @@ class Bf16KvCacheTest {
                 int[] got = new int[greedy.length];
                 float[] logits = null;
                 for (int i = 0; i < greedy.length; i++) {
-                    got[i] = i == 0 ? argmax(expected[ids.length - 1]) : argmax(logits);
+                    got[i] = i == 0 ? HfParityTest.argmax(expected[ids.length - 1]) : HfParityTest.argmax(logits);
                     logits = bf16.forward(cache, List.of(new SequenceStep(0, new int[] {got[i]})), false)[0][0];
                 }
                 assertArrayEquals(greedy, got, "greedy continuation of '" + c.get("text").asText() + "'");
@@ -235,15 +235,5 @@ class Bf16KvCacheTest {
             body.putFloat(widen(h));
         }
         return out.array();
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
