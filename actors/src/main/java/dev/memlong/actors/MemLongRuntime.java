@@ -94,8 +94,10 @@ public final class MemLongRuntime implements AutoCloseable {
     private final Retriever retriever;
     private final boolean ownRetriever;
     private final AtomicLong turnIds = new AtomicLong();
-    private final AtomicInteger inFlight = new AtomicInteger();
-    /** The sink of every turn in flight, by turn id: close() answers those no answer reached. */
+    /**
+     * The sink of every turn in flight, by turn id (their count is the turns in flight): close() waits for them and
+     * answers those no answer reached. A sink is added once spawned, before its ref reaches any actor.
+     */
     private final java.util.Map<Long, ActorRef<TurnEvent>> openSinks = new java.util.concurrent.ConcurrentHashMap<>();
     private final LongAdder tokensGenerated = new LongAdder();
     private final LongAdder turnsDone = new LongAdder();
@@ -317,7 +319,7 @@ public final class MemLongRuntime implements AutoCloseable {
     /** The runtime's counters now; reads atomics only, never asks an actor (safe on a network thread). */
     public RuntimeStats stats() {
         TrainerStats rounds = trainer.snapshot();
-        return new RuntimeStats(inFlight.get(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
+        return new RuntimeStats(openSinks.size(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
                 gauges.batchSize(), gauges.queueDepth(), gauges.retrievals(), gauges.retrievalNanos(),
                 rounds.roundsRun(), rounds.roundsPublished(), settings.devices().size(), settings.maxBatch(),
                 settings.maxQueue());
@@ -404,19 +406,16 @@ public final class MemLongRuntime implements AutoCloseable {
                 }
                 case TurnEvent.Done d -> {
                     turnsDone.increment();
-                    inFlight.decrementAndGet();
                     openSinks.remove(turnId);
                 }
                 case TurnEvent.Error e -> {
                     turnsFailed.increment();
-                    inFlight.decrementAndGet();
                     openSinks.remove(turnId);
                 }
             }
             handler.accept(event);
         }), "turn-" + instance + "-" + turnId, Props.empty());
-        openSinks.put(turnId, sink);
-        inFlight.incrementAndGet(); // only now: a spawn that throws leaves no turn in flight (close() waits for them)
+        openSinks.put(turnId, sink); // only now: a spawn that throws leaves no turn in flight (close() waits for them)
         return sink;
     }
 
@@ -510,7 +509,7 @@ public final class MemLongRuntime implements AutoCloseable {
     /** Waits until every turn's caller has its answer (none in flight), at most {@code timeout}. */
     private void awaitTurnsAnswered(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        while (!openSinks.isEmpty() && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {

@@ -82,7 +82,6 @@ public record KvCacheBench(Path dataDir, int context, List<Integer> batches, int
                 times[i - WARMUP_STEPS] = (t1 - t0) / 1e6;
             }
         }
-        java.util.Arrays.sort(times);
-        return times[TIMED_STEPS / 2];
+        return Samples.median(times);
     }
 }

@@ -3,6 +3,7 @@ package dev.memlong.examples.cli;
 import dev.memlong.examples.bench.BenchCheckpoint;
 import dev.memlong.examples.bench.DecodeBench;
 import dev.memlong.examples.bench.KvCacheBench;
+import dev.memlong.examples.bench.Samples;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,7 +68,6 @@ final class BenchKvCacheCommand implements Callable<Integer> {
     }
 
     private static double median(List<Double> xs) {
-        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+        return Samples.median(xs.stream().mapToDouble(Double::doubleValue).toArray());
     }
 }

@@ -222,16 +222,15 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("retrieved memory needs a cache created with MemLong layers");
         }
         float[][][] result;
-        if (cache.type() == DataType.BFLOAT16) {
+        boolean inJava = javaDecode && javaRows(batch, allPositions);
+        if (cache.type() == DataType.BFLOAT16 && !inJava) {
             if (!javaDecode) {
                 throw new IllegalStateException("a bfloat16 KV cache is read and written by the Java decode step only,"
                         + " and it is off");
             }
-            if (!javaRows(batch, allPositions)) {
-                return forwardInPieces(cache, steps, allPositions, memories);
-            }
+            return forwardInPieces(cache, steps, allPositions, memories);
         }
-        if (javaDecode && javaRows(batch, allPositions)) {
+        if (inJava) {
             result = decoder.forward(batch, cache, rotary, anyMemory ? memories : null, allPositions);
             batch.commit(cache);
             return result;
