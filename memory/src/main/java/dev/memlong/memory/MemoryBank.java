@@ -46,6 +46,27 @@ public interface MemoryBank extends AutoCloseable {
      */
     List<MemoryChunk> fetch(Collection<Long> seqs);
 
+    /**
+     * Reads ahead what a retrieval by {@code query} will {@link #fetch}: the top {@code k} chunks and the {@code
+     * nextChunks} chunks stored after each, into whatever cache the bank reads through, so that the retrieval itself
+     * does not wait for storage. Changes nothing a caller can see (no retrieval counter moves), so calling it or not
+     * never changes a result. Banks that hold everything in RAM read nothing (the default).
+     *
+     * <p>Meant for another thread than the bank's user (the device thread must not wait for a disk): a bank that
+     * overrides this makes it safe to call concurrently with its other methods.
+     *
+     * @return chunks read from storage (0 when all were cached or the bank keeps no storage)
+     * @throws IllegalArgumentException if {@code k} or {@code nextChunks} is negative or the query does not match
+     * @throws IllegalStateException    if the bank is closed
+     */
+    default int readAhead(float[] query, int k, int nextChunks) {
+        if (k < 0 || nextChunks < 0) {
+            throw new IllegalArgumentException("k and nextChunks must be >= 0, got " + k + ", " + nextChunks);
+        }
+        layout().requireQuery(query);
+        return 0;
+    }
+
     /** Adds one to the retrieval counter of each chunk (once per occurrence); unknown ones are skipped. */
     void recordRetrieval(Collection<Long> seqs);
 

@@ -461,6 +461,11 @@ public final class ConversationStore implements AutoCloseable {
         return ctx.db;
     }
 
+    /** How the memory banks of this store got their chunks since it opened (cache, disk, read ahead). */
+    public ChunkReads chunkReads() {
+        return ctx.chunkReads();
+    }
+
     /** The directory of the store. */
     public Path path() {
         return ctx.db.path();

@@ -197,6 +197,8 @@ public final class RocksMemoryBank implements MemoryBank {
             }
         }
         ChunkReader.read(ctx, prefix, layout, misses, payloads);
+        ctx.fetchedFromCache.add(present.size() - misses.size());
+        ctx.fetchedFromDisk.add(misses.size());
         List<MemoryChunk> out = new ArrayList<>(present.size());
         for (long seq : present) {
             int row = index.row(seq);
@@ -207,6 +209,29 @@ public final class RocksMemoryBank implements MemoryBank {
                     index.counter(row)));
         }
         return out;
+    }
+
+    /**
+     * Reads the chunks a retrieval by {@code query} will fetch into the store's K/V cache (the hits and their
+     * successors, as {@code MemoryGather} picks them), so that the retrieval's {@link #fetch} finds them there. Holds
+     * the bank's lock while it reads, like {@link #fetch}.
+     */
+    @Override
+    public synchronized int readAhead(float[] query, int k, int nextChunks) {
+        ensureOpen();
+        MemoryBank.super.readAhead(query, k, nextChunks);
+        List<Long> misses = new ArrayList<>();
+        for (ScoredChunk hit : index.topK(query, k)) {
+            long seq = hit.seq();
+            for (int n = 0; n <= nextChunks; n++, seq = successor(seq)) {
+                if (index.row(seq) >= 0 && !misses.contains(seq) && ctx.cache.get(StoreKeys.item(prefix, seq)) == null) {
+                    misses.add(seq);
+                }
+            }
+        }
+        ChunkReader.read(ctx, prefix, layout, misses, new HashMap<>());
+        ctx.readAhead.add(misses.size());
+        return misses.size();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.memlong.storage;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
@@ -21,6 +22,10 @@ final class StoreContext {
     private final LongSupplier clock;
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final Map<ConversationKey, RocksMemoryBank> activeBanks = new ConcurrentHashMap<>();
+    /** Chunks fetched from the K/V cache, fetched from RocksDB, and read ahead from RocksDB ({@link ChunkReads}). */
+    final LongAdder fetchedFromCache = new LongAdder();
+    final LongAdder fetchedFromDisk = new LongAdder();
+    final LongAdder readAhead = new LongAdder();
 
     StoreContext(RocksStore db, StorageSettings settings) {
         this(db, settings, System::currentTimeMillis);
@@ -67,6 +72,10 @@ final class StoreContext {
 
     Iterable<RocksMemoryBank> activeBanks() {
         return activeBanks.values();
+    }
+
+    ChunkReads chunkReads() {
+        return new ChunkReads(fetchedFromCache.sum(), fetchedFromDisk.sum(), readAhead.sum());
     }
 
     long now() {

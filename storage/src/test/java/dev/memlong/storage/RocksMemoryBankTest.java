@@ -25,6 +25,7 @@ import java.util.stream.IntStream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -148,6 +149,47 @@ class RocksMemoryBankTest {
             assertArrayEquals(want.tokenIds(), c.tokenIds());
             assertArrayEquals(want.embedding(), c.embedding());
         }
+    }
+
+    /**
+     * A read-ahead by a query reads exactly the chunks a retrieval by it then fetches (the top k and each one's
+     * successors, computed here from the bank's own top-k), so that fetch reads nothing from disk; and it changes
+     * nothing a caller sees (no retrieval counter moves).
+     */
+    @Test
+    void readAheadLoadsWhatTheRetrievalFetchesAndChangesNothing() {
+        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
+        List<Long> seqs = appendAll(bank, 40);
+        store.close();
+        store = TestStores.open(dir);
+        MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
+        float[] query = SyntheticChunks.embedding(new SplittableRandom(3), TestStores.LAYOUT.embeddingDim());
+        java.util.TreeSet<Long> wanted = new java.util.TreeSet<>();
+        for (ScoredChunk hit : reopened.topK(query, 4)) {
+            wanted.add(hit.seq());
+            if (seqs.contains(hit.seq() + 1)) {
+                wanted.add(hit.seq() + 1);
+            }
+        }
+        assertEquals(new ChunkReads(0, 0, 0), store.chunkReads(), "a fresh store has read nothing");
+
+        assertEquals(wanted.size(), reopened.readAhead(query, 4, 1));
+        assertEquals(new ChunkReads(0, 0, wanted.size()), store.chunkReads());
+        List<MemoryChunk> got = reopened.fetch(wanted);
+        assertEquals(new ChunkReads(wanted.size(), 0, wanted.size()), store.chunkReads(),
+                "the retrieval's fetch found every chunk in the cache");
+        for (MemoryChunk c : got) {
+            assertEquals(0, c.retrievalCount(), "a read-ahead is no retrieval");
+            assertArrayEquals(TestStores.chunk(c.text()).keys(), c.keys());
+        }
+        assertEquals(0, reopened.readAhead(query, 4, 1), "everything is cached now");
+        reopened.fetch(List.of(seqs.stream().filter(s -> !wanted.contains(s)).findFirst().orElseThrow()));
+        assertEquals(new ChunkReads(wanted.size(), 1, wanted.size()), store.chunkReads(), "a chunk not read ahead");
+
+        assertThrows(IllegalArgumentException.class, () -> reopened.readAhead(new float[3], 4, 1));
+        assertThrows(IllegalArgumentException.class, () -> reopened.readAhead(query, -1, 1));
+        ((RocksMemoryBank) reopened).close();
+        assertThrows(IllegalStateException.class, () -> reopened.readAhead(query, 4, 1));
     }
 
     @Test

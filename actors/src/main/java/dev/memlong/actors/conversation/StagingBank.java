@@ -125,6 +125,16 @@ public final class StagingBank implements MemoryBank {
         return out;
     }
 
+    /**
+     * Reads ahead in the durable bank only: staged chunks are in RAM already. Touches nothing of this bank's own
+     * state, so it is safe from another thread while the device worker uses the bank, as far as the durable bank's
+     * {@code readAhead} is (the RocksDB bank's is).
+     */
+    @Override
+    public int readAhead(float[] query, int k, int nextChunks) {
+        return durable.readAhead(query, k, nextChunks);
+    }
+
     @Override
     public void recordRetrieval(Collection<Long> seqs) {
         List<Long> stored = new ArrayList<>();

@@ -41,6 +41,11 @@ final class EmbeddingPrefetch implements Retriever {
         return ready.keySet().containsAll(texts);
     }
 
+    /** The vector ready for {@code text}, or null. */
+    float[] vector(String text) {
+        return ready.get(text);
+    }
+
     /** The texts without a vector ready. */
     List<String> missing(List<String> texts) {
         return texts.stream().filter(t -> !ready.containsKey(t)).distinct().toList();

@@ -32,7 +32,10 @@ public final class SchedulerGauges {
         retrievalNanos.add(nanos);
     }
 
-    /** Texts for a retrieval (its query, or chunks entering memory) were embedded off the device in {@code nanos}. */
+    /**
+     * Texts for a retrieval (its query, or chunks entering memory) were embedded off the device, and the query's
+     * chunks read ahead from storage, in {@code nanos}.
+     */
     void embedded(long nanos) {
         retrievalNanos.add(nanos);
     }

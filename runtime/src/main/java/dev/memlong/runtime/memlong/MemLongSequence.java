@@ -188,8 +188,31 @@ public final class MemLongSequence implements AutoCloseable {
      * have them embedded elsewhere first (a retriever that already holds their vectors then answers at once).
      */
     public List<String> textsToEmbed(int[] tokens) {
+        return embeddingPlan(tokens).texts();
+    }
+
+    /**
+     * What {@link #prepare} will embed for {@code tokens}, split by purpose.
+     *
+     * @param chunkTexts the texts of the chunks a window overflow moves to memory, in order
+     * @param query      the retrieval query's text, or null when {@code prepare} retrieves nothing
+     */
+    public record EmbeddingPlan(List<String> chunkTexts, String query) {
+        /** Every text, in the order {@code prepare} embeds them (the query last). */
+        public List<String> texts() {
+            if (query == null) {
+                return chunkTexts;
+            }
+            List<String> all = new ArrayList<>(chunkTexts);
+            all.add(query);
+            return all;
+        }
+    }
+
+    /** {@link #textsToEmbed}, with the retrieval query told apart (for reading its memory ahead). */
+    public EmbeddingPlan embeddingPlan(int[] tokens) {
         if (!memoryEnabled || tokens.length == 0 || tokens.length > nextPieceLength(Integer.MAX_VALUE)) {
-            return List.of();
+            return new EmbeddingPlan(List.of(), null);
         }
         int length = cache.length(slot);
         int start = turnStart;
@@ -204,10 +227,23 @@ public final class MemLongSequence implements AutoCloseable {
             start = Math.max(0, start - half);
         }
         boolean chunksAfter = bank.chunkCount() > 0 || (overflow && half() >= chunk);
+        String query = null;
         if ((forceRetrieval || length % chunk == 0) && chunksAfter) {
-            texts.add(tokenizer.decode(queryTokens(ids, length, start, tokens), true));
+            query = tokenizer.decode(queryTokens(ids, length, start, tokens), true);
         }
-        return texts;
+        return new EmbeddingPlan(texts, query);
+    }
+
+    /**
+     * Reads ahead, from storage into the bank's cache, the stored chunks a retrieval by {@code queryVector} (the
+     * embedded {@link EmbeddingPlan#query}) will fetch ({@link MemoryBank#readAhead}), so that the retrieval inside
+     * the next {@link #prepare} does not wait for a disk. Meant for another thread while this sequence is not being
+     * stepped; reads only final fields here. Changes no result.
+     *
+     * @return chunks read from storage
+     */
+    public int readAheadMemory(float[] queryVector) {
+        return bank.readAhead(queryVector, settings.topK(), settings.nextChunks());
     }
 
     private int half() {

@@ -244,9 +244,11 @@ class MemLongSequenceTest {
             public void close() { }
         };
         int[] ids = text(140, 5);
+        List<String> queries = new ArrayList<>();
         int nonEmpty = 0;
         try (KvCachePool cache = cache(1); InMemoryMemoryBank bank = bank();
              MemLongSequence seq = new MemLongSequence(model, cache, 0, bank, recording, tokenizer, settings)) {
+            seq.onRetrieval(r -> queries.add(r.query()));
             int done = 0;
             int input = 0;
             while (done < ids.length) {
@@ -257,9 +259,13 @@ class MemLongSequenceTest {
                 int n = seq.nextPieceLength(Math.min(done % 3 == 0 ? 1 : 5, ids.length - done));
                 int[] piece = Arrays.copyOfRange(ids, done, done + n);
                 List<String> expected = seq.textsToEmbed(piece);
+                MemLongSequence.EmbeddingPlan plan = seq.embeddingPlan(piece);
                 embedded.clear();
+                queries.clear();
                 seq.feed(piece, false, false, null);
                 assertEquals(expected, embedded, "piece at " + done);
+                assertEquals(plan.query() == null ? List.of() : List.of(plan.query()), queries,
+                        "the query the plan names is the one retrieval used, piece at " + done);
                 nonEmpty += expected.isEmpty() ? 0 : 1;
                 done += n;
             }
