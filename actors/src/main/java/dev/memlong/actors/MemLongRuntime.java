@@ -321,7 +321,7 @@ public final class MemLongRuntime implements AutoCloseable {
         TrainerStats rounds = trainer.snapshot();
         return new RuntimeStats(openSinks.size(), tokensGenerated.sum(), turnsDone.sum(), turnsFailed.sum(),
                 gauges.batchSize(), gauges.queueDepth(), gauges.retrievals(), gauges.retrievalNanos(),
-                rounds.roundsRun(), rounds.roundsPublished(), settings.devices().size(), settings.maxBatch(),
+                store.chunkReads(), rounds.roundsRun(), rounds.roundsPublished(), settings.devices().size(), settings.maxBatch(),
                 settings.maxQueue());
     }
 

@@ -1,5 +1,7 @@
 package dev.memlong.actors;
 
+import dev.memlong.storage.ChunkReads;
+
 /**
  * Counters of a {@link MemLongRuntime} at one instant, read without messaging any actor (cheap enough for every
  * metrics scrape). Rates are left to the reader: sample {@link #tokensGenerated} twice.
@@ -12,6 +14,8 @@ package dev.memlong.actors;
  * @param queueDepth      turns waiting at the devices for a batch slot now
  * @param retrievals      memory retrievals since start, all devices
  * @param retrievalNanos  total time of those retrievals (query embedding, top-k search, K/V gather and upload)
+ * @param memoryChunkReads how the memory banks got the chunks retrievals fetched: from the K/V cache, from RocksDB
+ *                        on the device thread, or read ahead off it ({@code async-embedding})
  * @param trainerRounds   training rounds that trained since start (published, rejected or failed; not the skipped
  *                        or cancelled ones): {@link TrainerStats#roundsRun()}
  * @param trainerRoundsPublished those of them whose version was published and swapped in
@@ -20,5 +24,6 @@ package dev.memlong.actors;
  * @param maxQueue        turns one device keeps waiting
  */
 public record RuntimeStats(int turnsInFlight, long tokensGenerated, long turnsDone, long turnsFailed, int batchSize,
-                           int queueDepth, long retrievals, long retrievalNanos, long trainerRounds,
+                           int queueDepth, long retrievals, long retrievalNanos, ChunkReads memoryChunkReads,
+                           long trainerRounds,
                            long trainerRoundsPublished, int devices, int maxBatch, int maxQueue) {}

@@ -50,6 +50,9 @@ class RuntimeMetricsTest {
             assertEquals(0.0, idle.get("memlong_batch_size"));
             assertEquals(0.0, idle.get("memlong_queue_depth"));
             assertEquals(0.0, idle.get("memlong_retrievals_seconds_count"));
+            for (String source : List.of("cache", "disk", "read_ahead")) {
+                assertEquals(0.0, idle.get(chunkReads(source)), source);
+            }
 
             // Memory first: the 32-token window overflows into the bank, so later inputs retrieve.
             Conversation talk = server.runtime().conversation("default", "memory");
@@ -71,6 +74,12 @@ class RuntimeMetricsTest {
             assertTrue(afterMemory.get("memlong_retrievals_seconds_count") >= 1, afterMemory.toString());
             assertEquals(replyRetrievalNanos / 1e9, afterMemory.get("memlong_retrievals_seconds_sum"), 1e-6,
                     "the runtime's retrieval time is the sum of its replies' (only this conversation retrieved)");
+            // the retrieved chunks had just been committed, so not in the K/V cache: each was read ahead off the
+            // device thread (async-embedding is on by default), and the retrievals found them all in the cache
+            assertTrue(afterMemory.get(chunkReads("read_ahead")) >= 1, afterMemory.toString());
+            assertTrue(afterMemory.get(chunkReads("cache")) >= afterMemory.get(chunkReads("read_ahead")),
+                    afterMemory.toString());
+            assertEquals(0.0, afterMemory.get(chunkReads("disk")), "no retrieval waited for a disk read");
 
             // Then load: 6 long turns on one device with 2 batch slots.
             GenerationParams long64 = GenerationParams.greedy(64).withIgnoreEos(true);
@@ -137,16 +146,20 @@ class RuntimeMetricsTest {
     }
 
     /** The unlabelled samples of the Prometheus text exposition, by name. */
+    private static String chunkReads(String source) {
+        return "memlong_memory_chunk_reads_total{source=\"" + source + "\"}";
+    }
+
     private static Map<String, Double> scrape(ChatServer server) throws Exception {
         String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.url() + "metrics"))
                 .build(), HttpResponse.BodyHandlers.ofString()).body();
         Map<String, Double> samples = new java.util.HashMap<>();
         for (String line : body.split("\n")) {
-            if (line.startsWith("#") || line.isBlank() || line.contains("{")) {
+            if (line.startsWith("#") || line.isBlank()) {
                 continue;
             }
-            String[] parts = line.trim().split(" ");
-            samples.put(parts[0], Double.parseDouble(parts[1]));
+            int space = line.trim().lastIndexOf(' '); // a sample: name{labels} value
+            samples.put(line.trim().substring(0, space), Double.parseDouble(line.trim().substring(space + 1)));
         }
         return samples;
     }

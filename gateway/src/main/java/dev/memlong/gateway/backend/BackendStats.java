@@ -8,6 +8,9 @@ package dev.memlong.gateway.backend;
  * @param queueDepth               turns waiting for a batch slot now, all devices
  * @param retrievals               memory retrievals since start, all devices
  * @param retrievalNanos           total time of those retrievals (embedding, search, K/V gather and upload)
+ * @param chunksFromCache          memory chunks retrievals found in the storage's K/V cache, since start
+ * @param chunksFromDisk           memory chunks retrievals had to read from storage themselves (the device waited)
+ * @param chunksReadAhead          memory chunks read from storage ahead of their retrieval, off the device
  * @param memoryBankChunks         chunks in the memory banks of active conversations
  * @param memoryBankTokens         tokens in the memory banks of active conversations
  * @param activeConversations      conversations with state in RAM
@@ -17,10 +20,11 @@ package dev.memlong.gateway.backend;
  * @param trainerRoundsPublished   of those, the rounds whose version was published and swapped in
  */
 public record BackendStats(double tokensPerSecond, int batchSize, int queueDepth, long retrievals,
-                           long retrievalNanos, long memoryBankChunks,
+                           long retrievalNanos, long chunksFromCache, long chunksFromDisk, long chunksReadAhead,
+                           long memoryBankChunks,
                            long memoryBankTokens, int activeConversations, long passivatedConversations,
                            long trainerRounds, long trainerRoundsPublished) {
 
     /** All zero, for backends that track nothing. */
-    public static final BackendStats EMPTY = new BackendStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final BackendStats EMPTY = new BackendStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

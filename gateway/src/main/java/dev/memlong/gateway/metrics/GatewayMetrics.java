@@ -27,7 +27,8 @@ import java.util.function.ToDoubleFunction;
  * {@code memlong_batch_size}, {@code memlong_queue_depth}, {@code memlong_ttft_seconds},
  * {@code memlong_retrieval_latency_seconds} (per reply: the time its retrievals took, with p50/p99),
  * {@code memlong_retrievals_seconds_count}/{@code _sum} (every retrieval of the runtime, from its counters),
- * {@code memlong_memory_bank_chunks}, {@code memlong_memory_bank_tokens},
+ * {@code memlong_memory_chunk_reads_total{source=cache|disk|read_ahead}} (how retrievals got their chunks: a
+ * {@code disk} read made the device wait), {@code memlong_memory_bank_chunks}, {@code memlong_memory_bank_tokens},
  * {@code memlong_conversations{state=active|passivated}}, {@code memlong_trainer_rounds_total} (rounds the
  * backend's trainer ran, {@link BackendStats#trainerRounds()}), {@code memlong_trainer_rounds_published_total} (of
  * those, the ones published),
@@ -62,6 +63,9 @@ public final class GatewayMetrics {
         FunctionTimer.builder("memlong.retrievals", stats, s -> s.get().retrievals(),
                         s -> s.get().retrievalNanos(), TimeUnit.NANOSECONDS)
                 .description("memory retrievals of the runtime and the time they took").register(registry);
+        chunkReads("cache", BackendStats::chunksFromCache);
+        chunkReads("disk", BackendStats::chunksFromDisk);
+        chunkReads("read_ahead", BackendStats::chunksReadAhead);
         gauge("memlong.memory.bank.chunks", "chunks in active memory banks", BackendStats::memoryBankChunks);
         gauge("memlong.memory.bank.tokens", "tokens in active memory banks", BackendStats::memoryBankTokens);
         Gauge.builder("memlong.conversations", stats, s -> s.get().activeConversations()).tag("state", "active")
@@ -80,6 +84,12 @@ public final class GatewayMetrics {
             errors.put(code, Counter.builder("memlong.gateway.errors").tag("code", code.wireName())
                     .description("requests that ended with an error").register(registry));
         }
+    }
+
+    private void chunkReads(String source, ToDoubleFunction<BackendStats> f) {
+        FunctionCounter.builder("memlong.memory.chunk.reads", stats, s -> f.applyAsDouble(s.get())).tag("source", source)
+                .description("memory chunks retrievals got from the K/V cache, from disk on the device thread, or "
+                        + "read ahead off it").register(registry);
     }
 
     private void gauge(String name, String description, ToDoubleFunction<BackendStats> f) {

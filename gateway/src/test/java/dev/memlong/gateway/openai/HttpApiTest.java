@@ -80,7 +80,7 @@ class HttpApiTest {
         String metrics = get("/metrics").body();
         for (String name : List.of("memlong_tokens_generated_total 4.0", "memlong_tokens_per_second",
                 "memlong_batch_size", "memlong_queue_depth", "memlong_ttft_seconds", "memlong_retrieval_latency_seconds",
-                "memlong_memory_bank_chunks 1.0", "memlong_memory_bank_tokens", "memlong_conversations{state=\"active\"} 1.0",
+                "memlong_memory_chunk_reads_total{source=\"disk\"} 0.0", "memlong_memory_bank_chunks 1.0", "memlong_memory_bank_tokens", "memlong_conversations{state=\"active\"} 1.0",
                 "memlong_conversations{state=\"passivated\"}", "memlong_trainer_rounds_total", "memlong_trainer_rounds_published_total",
                 "memlong_gateway_connections", "memlong_gateway_requests_total{kind=\"chat\",protocol=\"http\"} 1.0")) {
             assertTrue(metrics.contains(name), name + " missing from\n" + metrics);

@@ -73,7 +73,8 @@ final class BackendGauges implements AutoCloseable {
         long bank = memoryTokenSum.sum();
         int activeNow = active;
         return new BackendStats(rate(s.tokensGenerated()), s.batchSize(), s.queueDepth(), s.retrievals(),
-                s.retrievalNanos(), bank / chunkSize, bank, activeNow, Math.max(0, memoryTokens.size() - activeNow),
+                s.retrievalNanos(), s.memoryChunkReads().fetchedFromCache(), s.memoryChunkReads().fetchedFromDisk(),
+                s.memoryChunkReads().readAhead(), bank / chunkSize, bank, activeNow, Math.max(0, memoryTokens.size() - activeNow),
                 s.trainerRounds(), s.trainerRoundsPublished());
     }
 

@@ -72,7 +72,7 @@ public final class EchoBackend implements ChatBackend, AutoCloseable {
             chunks += c.chunkCount();
             chunkTokens += c.memoryTokens();
         }
-        return new BackendStats(0, running.get(), 0, 0, 0, chunks, chunkTokens, conversations.size(), 0, 0, 0);
+        return new BackendStats(0, running.get(), 0, 0, 0, 0, 0, 0, chunks, chunkTokens, conversations.size(), 0, 0, 0);
     }
 
     /** Turns started (streams subscribed and {@code send}s), for tests that check no stray calls reach the backend. */
