@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * How one reply is generated; the shape of {@code dev.memlong.actors.GenerationParams}. Invalid values fail with
- * an {@link ErrorCode#INVALID} {@link ChatException} naming the field.
+ * an {@link ErrorCode#INVALID} {@link ChatException} naming the field (its {@code param}, as OpenAI's errors do).
  *
  * @param maxNewTokens      upper bound on reply tokens (at least 1)
  * @param temperature       0 for greedy, else the softmax temperature
@@ -21,20 +21,20 @@ public record ChatParams(int maxNewTokens, double temperature, int topK, double 
     public static final int MAX_STOP_STRINGS = 16;
 
     public ChatParams {
-        check(maxNewTokens >= 1, "max_new_tokens must be >= 1, got " + maxNewTokens);
-        check(temperature >= 0 && temperature <= 100, "temperature must be in [0, 100], got " + temperature);
-        check(topK >= 0, "top_k must be >= 0, got " + topK);
-        check(topP > 0 && topP <= 1, "top_p must be in (0, 1], got " + topP);
-        check(repetitionPenalty > 0 && repetitionPenalty <= 100,
+        check(maxNewTokens >= 1, "max_new_tokens", "max_new_tokens must be >= 1, got " + maxNewTokens);
+        check(temperature >= 0 && temperature <= 100, "temperature", "temperature must be in [0, 100], got " + temperature);
+        check(topK >= 0, "top_k", "top_k must be >= 0, got " + topK);
+        check(topP > 0 && topP <= 1, "top_p", "top_p must be in (0, 1], got " + topP);
+        check(repetitionPenalty > 0 && repetitionPenalty <= 100, "repetition_penalty",
                 "repetition_penalty must be in (0, 100], got " + repetitionPenalty);
         stopStrings = List.copyOf(stopStrings);
-        check(stopStrings.size() <= MAX_STOP_STRINGS, "at most " + MAX_STOP_STRINGS + " stop strings");
-        check(stopStrings.stream().noneMatch(String::isEmpty), "stop strings must not be empty");
+        check(stopStrings.size() <= MAX_STOP_STRINGS, "stop", "at most " + MAX_STOP_STRINGS + " stop strings");
+        check(stopStrings.stream().noneMatch(String::isEmpty), "stop", "stop strings must not be empty");
     }
 
-    private static void check(boolean ok, String message) {
+    private static void check(boolean ok, String param, String message) {
         if (!ok) {
-            throw new ChatException(ErrorCode.INVALID, message);
+            throw ChatException.invalidParam(param, message);
         }
     }
 

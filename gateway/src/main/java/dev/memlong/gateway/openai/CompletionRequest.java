@@ -70,12 +70,11 @@ public record CompletionRequest(String model, List<Message> messages, String sys
         boolean stream = bool(body, "stream");
         JsonNode opts = body.get("stream_options");
         boolean usage = opts != null && opts.isObject() && bool(opts, "include_usage");
-        Long max = integer(body, "max_completion_tokens");
-        if (max == null) {
-            max = integer(body, "max_tokens");
-        }
+        String maxField = body.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        Long max = integer(body, maxField);
         RequestedParams params = new RequestedParams(max, number(body, "temperature"), integer(body, "top_k"),
-                number(body, "top_p"), number(body, "repetition_penalty"), integer(body, "seed"), stop(body));
+                number(body, "top_p"), number(body, "repetition_penalty"), integer(body, "seed"), stop(body),
+                maxField);
         String systemPrompt = system.stream().anyMatch(t -> !t.isBlank()) ? String.join("\n\n", system) : null;
         String user = body.hasNonNull("user") ? text(body, "user", true) : null;
         return new CompletionRequest(model(body), messages, systemPrompt, stream, usage, user, params);

@@ -17,15 +17,25 @@ import java.util.List;
  * @param repetitionPenalty or null
  * @param seed              or null
  * @param stop              stop strings (empty for none)
+ * @param maxNewTokensField  the name the client gave the reply length under, for its errors: {@code max_new_tokens}
+ *                          on the WebSocket protocol, {@code max_tokens} or {@code max_completion_tokens} from
+ *                          OpenAI clients
  */
 public record RequestedParams(Long maxNewTokens, Double temperature, Long topK, Double topP,
-                              Double repetitionPenalty, Long seed, List<String> stop) {
+                              Double repetitionPenalty, Long seed, List<String> stop, String maxNewTokensField) {
 
     /** Nothing given. */
     public static final RequestedParams NONE = new RequestedParams(null, null, null, null, null, null, List.of());
 
     public RequestedParams {
         stop = stop == null ? List.of() : List.copyOf(stop);
+        maxNewTokensField = maxNewTokensField == null ? "max_new_tokens" : maxNewTokensField;
+    }
+
+    /** Parameters whose reply length is called {@code max_new_tokens} (the WebSocket protocol's name). */
+    public RequestedParams(Long maxNewTokens, Double temperature, Long topK, Double topP, Double repetitionPenalty,
+                           Long seed, List<String> stop) {
+        this(maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, stop, null);
     }
 
     /**
@@ -38,12 +48,12 @@ public record RequestedParams(Long maxNewTokens, Double temperature, Long topK, 
         ChatParams d = ChatParams.defaults(defaultMaxNewTokens);
         long max = maxNewTokens == null ? defaultMaxNewTokens : maxNewTokens;
         if (max < 1 || max > maxNewTokensLimit) {
-            throw new ChatException(ErrorCode.INVALID,
-                    "max_new_tokens must be in [1, " + maxNewTokensLimit + "], got " + max);
+            throw ChatException.invalidParam(maxNewTokensField,
+                    maxNewTokensField + " must be in [1, " + maxNewTokensLimit + "], got " + max);
         }
         long k = topK == null ? d.topK() : topK;
         if (k < 0 || k > Integer.MAX_VALUE) {
-            throw new ChatException(ErrorCode.INVALID, "top_k must be >= 0, got " + k);
+            throw ChatException.invalidParam("top_k", "top_k must be >= 0, got " + k);
         }
         return new ChatParams((int) max, or(temperature, d.temperature()), (int) k, or(topP, d.topP()),
                 or(repetitionPenalty, d.repetitionPenalty()), seed == null ? d.seed() : seed, stop);

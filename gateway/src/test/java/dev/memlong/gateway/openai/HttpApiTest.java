@@ -163,6 +163,23 @@ class HttpApiTest {
         assertEquals("{\"status\":\"ok\"}", get("/healthz").body());
     }
 
+    /** An invalid generation parameter is named as the client spelled it, in the message and in {@code param}. */
+    @Test
+    void anInvalidParameterIsNamedAsTheClientSentIt() throws Exception {
+        for (String[] c : new String[][] {{"\"max_tokens\":-3", "max_tokens"},
+                {"\"max_completion_tokens\":100000", "max_completion_tokens"},
+                {"\"max_tokens\":5,\"max_completion_tokens\":0", "max_completion_tokens"},
+                {"\"top_p\":0", "top_p"}, {"\"temperature\":-3", "temperature"}, {"\"top_k\":-1", "top_k"},
+                {"\"repetition_penalty\":0", "repetition_penalty"}, {"\"stop\":[\"\"]", "stop"}}) {
+            HttpResponse<String> r = post("/v1/chat/completions",
+                    chat(false, "hi").replace("\"model\"", c[0] + ",\"model\""), "X-Conversation-Id", "p");
+            assertError(r, 400, "invalid");
+            JsonNode e = JSON.readTree(r.body()).get("error");
+            assertEquals(c[1], e.get("param").asText(), r.body());
+            assertTrue(e.get("message").asText().startsWith(c[1]), r.body());
+        }
+    }
+
     @Test
     void methodNotAllowedNamesTheAllowedMethod() throws Exception {
         HttpResponse<String> r = get("/v1/chat/completions");
