@@ -65,6 +65,17 @@ class RocksMemoryBankTest {
     }
 
     /**
+     * A bank of {@code chunks} appended chunks (their sequence numbers added to {@code seqs}), activated again on
+     * the store reopened, so its K/V cache is empty.
+     */
+    private MemoryBank coldBank(int chunks, List<Long> seqs) {
+        seqs.addAll(appendAll(newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY), chunks));
+        store.close();
+        store = TestStores.open(dir);
+        return store.activate(new ConversationKey("t", "bank-0"));
+    }
+
+    /**
      * A turn commit takes the active bank under the conversation's lock and stages its write into it. Closing the
      * bank flushes and detaches it in one critical section under that lock, so a commit never finds the bank open
      * and then closed under it ("the memory bank ... is closed" from stage()). A stress test: against a close()
@@ -158,11 +169,8 @@ class RocksMemoryBankTest {
      */
     @Test
     void readAheadLoadsWhatTheRetrievalFetchesAndChangesNothing() {
-        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
-        List<Long> seqs = appendAll(bank, 40);
-        store.close();
-        store = TestStores.open(dir);
-        MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
+        List<Long> seqs = new ArrayList<>();
+        MemoryBank reopened = coldBank(40, seqs);
         float[] query = SyntheticChunks.embedding(new SplittableRandom(3), TestStores.LAYOUT.embeddingDim());
         java.util.TreeSet<Long> wanted = new java.util.TreeSet<>();
         for (ScoredChunk hit : reopened.topK(query, 4)) {
@@ -194,11 +202,8 @@ class RocksMemoryBankTest {
 
     @Test
     void fetchReadsFromDiskWithAColdCacheAndWarmFetchesShareTheCachedArrays() {
-        MemoryBank bank = newBank(TestStores.LAYOUT, 1_000_000, EvictionPolicy.FREQUENCY);
-        List<Long> seqs = appendAll(bank, 10);
-        store.close();
-        store = TestStores.open(dir);
-        MemoryBank reopened = store.activate(new ConversationKey("t", "bank-0"));
+        List<Long> seqs = new ArrayList<>();
+        MemoryBank reopened = coldBank(10, seqs);
         List<MemoryChunk> cold = reopened.fetch(seqs.subList(3, 6));
         for (MemoryChunk c : cold) {
             NewChunk want = TestStores.chunk(c.text());
