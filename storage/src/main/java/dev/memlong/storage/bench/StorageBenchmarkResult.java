@@ -11,7 +11,8 @@ import java.util.Locale;
  * @param chunkAppendsS            {@code bank.append} per second, fsync off
  * @param memoryTokens             tokens of memory in the activated conversation
  * @param activate1mTokensMs       time to activate that conversation after reopening the store (embeddings loaded)
- * @param fetchTop8MsP50Warm       top-k search + fetch of 8 chunks' K/V, p50, K/V cache warm
+ * @param fetchTop8MsP50Warm       top-k search + fetch of 8 chunks' K/V, p50, after the query's chunks were read
+ *                                 ahead ({@code readAhead}): what a retrieval costs the device thread
  * @param fetchTop8MsP99Warm       the same, p99
  * @param fetchTop8MsP50Cold       top-k search + fetch with an empty K/V cache and a freshly opened store, p50
  * @param fetchTop8MsP99Cold       the same, p99
