@@ -30,6 +30,11 @@ final class KvCache {
         this.maxBytes = maxBytes;
     }
 
+    /** Whether it keeps anything (a zero bound disables it). */
+    boolean enabled() {
+        return maxBytes > 0;
+    }
+
     synchronized Entry get(byte[] key) {
         return entries.get(ByteBuffer.wrap(key));
     }

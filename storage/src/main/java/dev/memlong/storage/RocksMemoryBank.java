@@ -214,12 +214,16 @@ public final class RocksMemoryBank implements MemoryBank {
     /**
      * Reads the chunks a retrieval by {@code query} will fetch into the store's K/V cache (the hits and their
      * successors, as {@code MemoryGather} picks them), so that the retrieval's {@link #fetch} finds them there. Holds
-     * the bank's lock while it reads, like {@link #fetch}.
+     * the bank's lock while it reads, like {@link #fetch}. Reads nothing when the store's K/V cache is disabled
+     * ({@code kv-cache-bytes = 0}): the fetch would read everything again.
      */
     @Override
     public synchronized int readAhead(float[] query, int k, int nextChunks) {
         ensureOpen();
         MemoryBank.super.readAhead(query, k, nextChunks);
+        if (!ctx.cache.enabled()) {
+            return 0;
+        }
         List<Long> misses = new ArrayList<>();
         for (ScoredChunk hit : index.topK(query, k)) {
             long seq = hit.seq();

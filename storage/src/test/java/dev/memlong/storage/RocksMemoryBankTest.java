@@ -198,6 +198,14 @@ class RocksMemoryBankTest {
         assertThrows(IllegalArgumentException.class, () -> reopened.readAhead(query, -1, 1));
         ((RocksMemoryBank) reopened).close();
         assertThrows(IllegalStateException.class, () -> reopened.readAhead(query, 4, 1));
+
+        // without a K/V cache a read-ahead would only read everything twice: it reads nothing
+        store.close();
+        store = ConversationStore.open(TestStores.settings(dir).withKvCacheBytes(0));
+        MemoryBank uncached = store.activate(new ConversationKey("t", "bank-0"));
+        assertEquals(0, uncached.readAhead(query, 4, 1));
+        uncached.fetch(wanted);
+        assertEquals(new ChunkReads(0, wanted.size(), 0), store.chunkReads());
     }
 
     @Test
