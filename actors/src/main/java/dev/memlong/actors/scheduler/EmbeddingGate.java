@@ -1,5 +1,6 @@
 package dev.memlong.actors.scheduler;
 
+import dev.memlong.runtime.memlong.EmbeddingPlan;
 import dev.memlong.runtime.memlong.MemLongSequence;
 import dev.memlong.runtime.retriever.Retriever;
 import java.util.HashSet;
@@ -63,7 +64,7 @@ final class EmbeddingGate {
             return false;
         }
         MemLongSequence sequence = turn.resident().sequence;
-        MemLongSequence.EmbeddingPlan plan = sequence.embeddingPlan(piece);
+        EmbeddingPlan plan = sequence.embeddingPlan(piece);
         List<String> texts = plan.texts();
         List<String> missing = prefetch.missing(texts);
         if (missing.isEmpty()) {

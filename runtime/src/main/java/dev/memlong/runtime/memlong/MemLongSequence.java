@@ -191,24 +191,6 @@ public final class MemLongSequence implements AutoCloseable {
         return embeddingPlan(tokens).texts();
     }
 
-    /**
-     * What {@link #prepare} will embed for {@code tokens}, split by purpose.
-     *
-     * @param chunkTexts the texts of the chunks a window overflow moves to memory, in order
-     * @param query      the retrieval query's text, or null when {@code prepare} retrieves nothing
-     */
-    public record EmbeddingPlan(List<String> chunkTexts, String query) {
-        /** Every text, in the order {@code prepare} embeds them (the query last). */
-        public List<String> texts() {
-            if (query == null) {
-                return chunkTexts;
-            }
-            List<String> all = new ArrayList<>(chunkTexts);
-            all.add(query);
-            return all;
-        }
-    }
-
     /** {@link #textsToEmbed}, with the retrieval query told apart (for reading its memory ahead). */
     public EmbeddingPlan embeddingPlan(int[] tokens) {
         if (!memoryEnabled || tokens.length == 0 || tokens.length > nextPieceLength(Integer.MAX_VALUE)) {

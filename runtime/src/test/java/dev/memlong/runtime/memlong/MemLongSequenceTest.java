@@ -259,7 +259,7 @@ class MemLongSequenceTest {
                 int n = seq.nextPieceLength(Math.min(done % 3 == 0 ? 1 : 5, ids.length - done));
                 int[] piece = Arrays.copyOfRange(ids, done, done + n);
                 List<String> expected = seq.textsToEmbed(piece);
-                MemLongSequence.EmbeddingPlan plan = seq.embeddingPlan(piece);
+                EmbeddingPlan plan = seq.embeddingPlan(piece);
                 embedded.clear();
                 queries.clear();
                 seq.feed(piece, false, false, null);
